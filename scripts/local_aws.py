@@ -1,0 +1,45 @@
+"""The local AWS: a moto server on 127.0.0.1, on the port given (0 picks a free one).
+
+Prints one JSON line {"port": N} once it answers, then serves until stdin closes or it is signalled,
+so a test harness that dies takes its server with it.
+"""
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+from moto.server import ThreadedMotoServer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
+    args = parser.parse_args()
+
+    # AWS managed policies exist on AWS; moto loads them only when asked.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    # One log line per request drowns the test output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    _, port = server.get_host_and_port()
+    print(json.dumps({"port": port, "pid": os.getpid()}), flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    if not args.detach:
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    done.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Touchdown needs to build, test and run its demo, idempotently:
+# npm packages, a Python virtualenv with the local AWS (moto) and boto3, and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  step "Python virtualenv (.venv)"
+  python3 -m venv .venv
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ -n "$(find requirements-dev.txt examples -name 'requirements*.txt' -newer "$stamp" 2>/dev/null | head -1)" ]; then
+  step "Python packages: the local AWS (moto), boto3, the examples' requirements"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  touch "$stamp"
+fi
+
+step "build"
+npm run --silent build

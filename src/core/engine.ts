@@ -1,0 +1,194 @@
+// The engine's front door: plan, apply, destroy and outputs for one stack. It emits events and never prints.
+import type { AwsClients } from '../aws/clients.js';
+import { type ApplyReport, executePlan } from './apply.js';
+import { SENSITIVE } from './diff.js';
+import { type EventSink, ignoreEvents } from './events.js';
+import type { StackLock } from './lock.js';
+import {
+  buildPlan,
+  findAll,
+  hasChanges,
+  keyOf,
+  type Plan,
+  type ResourceChange,
+  referencedBy,
+  type World,
+} from './plan.js';
+import { containsUnknown, resolveDeep } from './ref.js';
+import type { AnyResourceType, FindContext, Found } from './resource.js';
+import type { Stack } from './stack.js';
+import type { WaitTiming } from './wait.js';
+
+export interface EngineOptions {
+  stack: Stack;
+  /** Every resource type the engine should look for (to find what is no longer declared). */
+  registry: readonly AnyResourceType[];
+  aws: AwsClients;
+  concurrency?: number;
+  events?: EventSink;
+  signal?: AbortSignal;
+  timing?: WaitTiming;
+  lock?: StackLock;
+  lockTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  /** Shown the plan before anything changes; return false to stop. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+  force?: boolean;
+}
+
+export interface RunResult {
+  plan: Plan;
+  /** Absent when there was nothing to do or the plan was not confirmed. */
+  report?: ApplyReport;
+  confirmed: boolean;
+}
+
+export class Engine {
+  readonly stack: Stack;
+  private readonly events: EventSink;
+  private readonly signal: AbortSignal;
+
+  constructor(private readonly options: EngineOptions) {
+    this.stack = options.stack;
+    this.events = options.events ?? ignoreEvents;
+    this.signal = options.signal ?? new AbortController().signal;
+  }
+
+  get concurrency(): number {
+    return this.options.concurrency ?? 10;
+  }
+
+  private get ctx(): FindContext {
+    const aws = this.options.aws;
+    return { stack: this.stack.name, region: aws.region, aws, account: () => aws.account() };
+  }
+
+  plan(): Promise<{ plan: Plan; world: World }> {
+    this.stack.check();
+    return buildPlan({
+      stack: this.stack,
+      registry: this.options.registry,
+      ctx: this.ctx,
+      concurrency: this.concurrency,
+      events: this.events,
+      apiCalls: () => this.options.aws.calls.length,
+    });
+  }
+
+  /** Plans, asks, applies: under the stack's lock, so two runs never interleave. */
+  apply(run: RunOptions = {}): Promise<RunResult> {
+    return this.locked(async () => {
+      const { plan, world } = await this.plan();
+      return this.carryOut(plan, world, run);
+    });
+  }
+
+  /** Deletes everything the stack owns, dependents first. Data stores holding data need force. */
+  destroy(run: RunOptions = {}): Promise<RunResult> {
+    return this.locked(async () => {
+      const { plan, world } = await this.planDestroy();
+      return this.carryOut(plan, world, run);
+    });
+  }
+
+  async planDestroy(): Promise<{ plan: Plan; world: World }> {
+    this.stack.check();
+    const before = this.options.aws.calls.length;
+    const byType = await findAll(this.options.registry, this.stack, this.ctx, this.concurrency);
+    const world: World = { found: new Map(), outputs: new Map() };
+    const all: { address: string; type: AnyResourceType; found: Found }[] = [];
+    for (const [type, list] of byType) {
+      for (const found of list) {
+        const declared = this.stack.resources.find(
+          (r) =>
+            r.type === type &&
+            keyOf(r, resolveDeep(r.args, () => undefined) as Record<string, unknown>) === found.key,
+        );
+        let address =
+          declared?.address ??
+          (found.key.startsWith(`${type.kind}.`) ? found.key : `${type.kind}.${found.key}`);
+        if (world.found.has(address)) address = `${address}#${found.id}`;
+        world.found.set(address, { type, found });
+        all.push({ address, type, found });
+      }
+    }
+    const resources: ResourceChange[] = all.map(({ address, type, found }) => {
+      const declared = this.stack.get(address);
+      const dependsOn = new Set(referencedBy(found, all));
+      for (const d of declared ? this.stack.dependencies(declared) : [])
+        if (world.found.has(d.address)) dependsOn.add(d.address);
+      return {
+        address,
+        kind: type.kind,
+        noun: type.noun,
+        path: address.slice(type.kind.length + 1),
+        action: 'delete',
+        id: found.id,
+        changes: [],
+        dependsOn: [...dependsOn],
+      };
+    });
+    const summary = { create: 0, update: 0, replace: 0, delete: resources.length, noop: 0 };
+    const plan: Plan = {
+      format: 'touchdown.plan/1',
+      stack: this.stack.name,
+      region: this.ctx.region,
+      createdAt: new Date().toISOString(),
+      resources,
+      outputs: {},
+      summary,
+      apiCalls: this.options.aws.calls.length - before,
+    };
+    return { plan, world };
+  }
+
+  /** The stack's declared outputs, read from what exists now. Sensitive ones only when asked. */
+  async outputs(options: { reveal?: boolean } = {}): Promise<Record<string, unknown>> {
+    const { world } = await this.plan();
+    const read = (s: { address: string }) => world.found.get(s.address)?.found.outputs;
+    const out: Record<string, unknown> = {};
+    for (const [name, o] of this.stack.outputs) {
+      const v = resolveDeep(o.value, read);
+      out[name] = containsUnknown(v) ? null : o.sensitive && !options.reveal ? SENSITIVE : v;
+    }
+    return out;
+  }
+
+  private async carryOut(plan: Plan, world: World, run: RunOptions): Promise<RunResult> {
+    if (!hasChanges(plan)) return { plan, confirmed: true };
+    const confirmed = run.confirm ? await run.confirm(plan) : true;
+    if (!confirmed) return { plan, confirmed };
+    const report = await executePlan(plan, world, {
+      stack: this.stack,
+      ctx: this.ctx,
+      concurrency: this.concurrency,
+      events: this.events,
+      signal: this.signal,
+      timing: this.options.timing,
+      force: run.force,
+    });
+    return { plan, report, confirmed };
+  }
+
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = this.options.lock;
+    if (!lock) return fn();
+    await lock.acquire({
+      timeoutMs: this.options.lockTimeoutMs ?? 0,
+      signal: this.signal,
+      onWait: (holder) =>
+        this.events({
+          type: 'lock.waiting',
+          holder: `${holder.command} (pid ${holder.pid} on ${holder.host})`,
+        }),
+    });
+    this.events({ type: 'lock.acquired' });
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+}

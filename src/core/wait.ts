@@ -1,0 +1,76 @@
+// The one waiter: polls with capped exponential backoff and jitter, reports progress, times out with advice.
+import { Interrupted } from './errors.js';
+import type { WaitSpec } from './resource.js';
+
+export interface WaitTiming {
+  /** First pause between looks; doubles up to maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Used when a wait names no timeout of its own. */
+  defaultTimeoutMs: number;
+}
+
+export const DEFAULT_WAIT_TIMING: WaitTiming = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 15_000,
+  defaultTimeoutMs: 30 * 60_000,
+};
+
+export class WaitTimeout extends Error {
+  override readonly name = 'WaitTimeout';
+  constructor(
+    readonly what: string,
+    readonly lastState: string,
+    readonly waitedMs: number,
+    readonly hint?: string,
+  ) {
+    super(
+      `gave up waiting for ${what} after ${formatDuration(waitedMs)}; it was still "${lastState}"` +
+        (hint
+          ? `. ${hint}`
+          : '. Run the same command again to keep waiting, or look at the resource in the AWS console'),
+    );
+  }
+}
+
+export async function waitFor<T>(
+  spec: WaitSpec<T>,
+  options: { timing: WaitTiming; signal: AbortSignal; progress: (state: string, elapsedMs: number) => void },
+): Promise<T> {
+  const { timing, signal, progress } = options;
+  const timeout = spec.timeoutMs ?? timing.defaultTimeoutMs;
+  const started = Date.now();
+  let delay = timing.initialDelayMs;
+  for (;;) {
+    const result = await spec.check();
+    if (result.done) return result.value;
+    const elapsed = Date.now() - started;
+    progress(result.state, elapsed);
+    if (elapsed >= timeout) throw new WaitTimeout(spec.what, result.state, elapsed, spec.hint);
+    const pause = Math.min(delay, timeout - elapsed) * (0.8 + Math.random() * 0.4);
+    await sleep(pause, signal);
+    delay = Math.min(delay * 2, timing.maxDelayMs);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Interrupted('stopped while waiting'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Interrupted('stopped while waiting'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1_000);
+  if (s < 60) return `${s}s`;
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

@@ -1,0 +1,74 @@
+// One local AWS per test file, wiped before each test; an engine wired to it; boto3 to check results.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
+import { resourceTypes } from '../../src/aws/registry.js';
+import { Engine, type EngineOptions } from '../../src/core/engine.js';
+import type { EngineEvent } from '../../src/core/events.js';
+import type { Plan } from '../../src/core/plan.js';
+import type { Stack } from '../../src/core/stack.js';
+import { Boto } from './boto.js';
+import { type LocalAws, startLocalAws } from './local-aws.js';
+
+export interface TestAws {
+  aws: LocalAws;
+  boto: Boto;
+  events: EngineEvent[];
+  engine(stack: Stack, options?: Partial<EngineOptions>): Engine;
+  /** Applies and fails the test on any failed operation. */
+  apply(stack: Stack, options?: { force?: boolean }): Promise<Plan>;
+  plan(stack: Stack): Promise<Plan>;
+  destroy(stack: Stack, options?: { force?: boolean }): Promise<Plan>;
+}
+
+/** Call at the top of a test file. */
+export function useLocalAws(): TestAws {
+  const t = { events: [] as EngineEvent[] } as TestAws;
+  before(async () => {
+    t.aws = await startLocalAws();
+    t.boto = new Boto(t.aws.endpoint, t.aws.region);
+  });
+  beforeEach(async () => {
+    await t.aws.reset();
+    t.events.length = 0;
+  });
+  after(async () => {
+    t.boto?.close();
+    await t.aws?.stop();
+  });
+  t.engine = (stack, options = {}) =>
+    new Engine({
+      stack,
+      registry: resourceTypes,
+      aws: t.aws.clients(),
+      events: (e) => t.events.push(e),
+      timing: { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 },
+      ...options,
+    });
+  t.apply = async (stack, options = {}) => {
+    const { plan, report } = await t.engine(stack).apply({ force: options.force });
+    assert.deepEqual(report?.failed ?? [], [], 'no operation fails');
+    return plan;
+  };
+  t.plan = async (stack) => (await t.engine(stack).plan()).plan;
+  t.destroy = async (stack, options = {}) => {
+    const { plan, report } = await t.engine(stack).destroy({ force: options.force });
+    assert.deepEqual(report?.failed ?? [], [], 'no operation fails');
+    return plan;
+  };
+  return t;
+}
+
+/** The actions of a plan by address, for compact assertions. */
+export function actions(plan: Plan): Record<string, string> {
+  return Object.fromEntries(plan.resources.map((r) => [r.address, r.action]));
+}
+
+/** Asserts a plan changes nothing. */
+export function assertNoChanges(plan: Plan): void {
+  const changing = plan.resources.filter((r) => r.action !== 'noop');
+  assert.deepEqual(
+    changing.map((r) => ({ address: r.address, action: r.action, changes: r.changes })),
+    [],
+    'a second plan shows no changes',
+  );
+}

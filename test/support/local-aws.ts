@@ -1,0 +1,59 @@
+// Starts the local AWS (moto server) for one test file, on a free port, and stops it with the process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AwsClients } from '../../src/aws/clients.js';
+import { repoRoot, venvPython } from './paths.js';
+
+export interface LocalAws {
+  endpoint: string;
+  region: string;
+  /** Environment for a child process (the CLI) to reach this local AWS. */
+  env: Record<string, string>;
+  /** Fresh SDK clients pointed at the local AWS, as the CLI makes them. */
+  clients(): AwsClients;
+  /** Wipes every resource: each test case starts from an empty account. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const TEST_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SESSION_TOKEN: 'testing',
+};
+
+export async function startLocalAws(options: { region?: string } = {}): Promise<LocalAws> {
+  const region = options.region ?? 'us-east-1';
+  const child: ChildProcess = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`the local AWS exited with code ${code} before it started`)),
+    );
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+  });
+  // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
+  const endpoint = `http://localhost:${port}`;
+  Object.assign(process.env, TEST_CREDENTIALS, { AWS_REGION: region });
+  return {
+    endpoint,
+    region,
+    env: { ...TEST_CREDENTIALS, AWS_REGION: region, AWS_ENDPOINT_URL: endpoint },
+    clients: () => new AwsClients({ region, endpoint, maxAttempts: 3 }),
+    reset: async () => {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new Error(`resetting the local AWS failed: HTTP ${res.status}`);
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin?.end();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
