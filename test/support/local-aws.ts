@@ -38,7 +38,10 @@ export async function startLocalAws(options: { region?: string } = {}): Promise<
   });
   // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
   const endpoint = `http://localhost:${port}`;
-  Object.assign(process.env, TEST_CREDENTIALS, { AWS_REGION: region });
+  Object.assign(process.env, TEST_CREDENTIALS, {
+    AWS_REGION: region,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
   return {
     endpoint,
     region,

@@ -1,0 +1,49 @@
+import { confirm } from '../confirm.js';
+import { renderPlan } from '../render/plan.js';
+import { renderReport } from '../render/report.js';
+import { showValue } from '../render/values.js';
+import { type GlobalOptions, openSession } from '../session.js';
+
+export async function applyCommand(
+  options: GlobalOptions & { force?: boolean },
+  destroy = false,
+): Promise<number> {
+  const verb = destroy ? 'destroy' : 'apply';
+  const session = await openSession(options, verb);
+  const { engine, colors: c } = session;
+  try {
+    const run = {
+      force: options.force,
+      confirm: async (plan: Parameters<typeof renderPlan>[0]) => {
+        if (options.json) return confirm('', { yes: options.yes });
+        process.stdout.write(`${renderPlan(plan, c, { destroy })}\n`);
+        return confirm(destroy ? 'Delete everything listed above?' : 'Make these changes?', options);
+      },
+    };
+    const result = destroy ? await engine.destroy(run) : await engine.apply(run);
+    session.close();
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ plan: result.plan, report: result.report ?? null }, null, 2)}\n`,
+      );
+    } else if (!result.report) {
+      process.stdout.write(result.confirmed ? `${renderPlan(result.plan, c)}\n` : 'Nothing changed.\n');
+    } else {
+      process.stdout.write(`${renderReport(result.report, c, destroy ? 'Destroy' : 'Apply')}\n`);
+    }
+    const report = result.report;
+    if (report?.interrupted) return 130;
+    if (report && report.failed.length > 0) return 1;
+    if (!destroy && !options.json && result.confirmed && session.stack.outputs.size > 0) {
+      const outputs = await engine.outputs();
+      process.stdout.write(
+        `\nOutputs:\n${Object.entries(outputs)
+          .map(([k, v]) => `  ${k} = ${showValue(v, 400)}`)
+          .join('\n')}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,89 @@
+// The touchdown command. Only commander loads up front; each command loads what it needs when it runs.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { GlobalOptions } from './session.js';
+
+// Touchdown pins its AWS SDK release in its lockfile, so the SDK's notice about future Node versions is ours to act on.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const program = new Command('touchdown')
+  .description('Declare AWS resources in TypeScript; plan, apply and destroy them.')
+  .version('0.1.0')
+  .option('-c, --config <path>', 'the stack definition (default: ./touchdown.config.ts)')
+  .option('-s, --stack <name>', "override the stack's name (several copies of one definition)")
+  .option(
+    '-r, --region <region>',
+    'AWS region (default: AWS_REGION, then the definition, then your AWS profile)',
+  )
+  .option('--json', 'print one JSON document for machines instead of text')
+  .option('-y, --yes', 'do not ask before changing anything (required when stdin is not a terminal)')
+  .option('--concurrency <n>', 'operations in flight at once', positiveInt, 10)
+  .option('--lock-timeout <duration>', 'how long to wait for another run of this stack (e.g. 5m)', '0s')
+  .option('--no-color', 'plain text without colours')
+  .showHelpAfterError();
+
+program
+  .command('plan')
+  .description('show what apply would change, attribute by attribute')
+  .option('--detailed-exitcode', 'exit 0 when nothing would change, 2 when something would, 1 on error')
+  .action(async (opts, cmd: Command) => {
+    const { planCommand } = await import('./commands/plan.js');
+    return finish(planCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('apply')
+  .description('make AWS match the stack definition')
+  .option('--force', 'also delete data stores that still hold data (buckets with objects)')
+  .action(async (opts, cmd: Command) => {
+    const { applyCommand } = await import('./commands/apply.js');
+    return finish(applyCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('destroy')
+  .description('delete everything the stack owns, dependents first')
+  .option('--force', 'also delete data stores that hold data (buckets with objects); their data is lost')
+  .action(async (opts, cmd: Command) => {
+    const { applyCommand } = await import('./commands/apply.js');
+    return finish(applyCommand({ ...global(cmd), ...opts }, true));
+  });
+
+program
+  .command('graph')
+  .description('print the resource graph (no AWS access needed)')
+  .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid']).default('dot'))
+  .action(async (opts, cmd: Command) => {
+    const { graphCommand } = await import('./commands/graph.js');
+    return finish(graphCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('outputs')
+  .description("print the stack's outputs, read from what exists")
+  .argument('[name]', 'print only this output, unquoted (for scripts)')
+  .option('--reveal', 'show sensitive outputs too')
+  .action(async (name: string | undefined, opts, cmd: Command) => {
+    const { outputsCommand } = await import('./commands/outputs.js');
+    return finish(outputsCommand(name, { ...global(cmd), ...opts }));
+  });
+
+function global(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+async function finish(run: Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await run;
+  } catch (err) {
+    const { reportError } = await import('./errors.js');
+    process.exitCode = reportError(err);
+  }
+}
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+// Finds and loads the user's configuration, before anything talks to AWS.
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../core/errors.js';
+import { isStackDefinition, type StackDefinition } from './define.js';
+
+export const CONFIG_FILES = [
+  'touchdown.config.ts',
+  'touchdown.config.mts',
+  'touchdown.config.js',
+  'touchdown.config.mjs',
+];
+
+export async function findConfig(explicit: string | undefined, cwd = process.cwd()): Promise<string> {
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!(await exists(path))) throw new ConfigError(`--config ${explicit}: no such file`);
+    return path;
+  }
+  for (const name of CONFIG_FILES) {
+    const path = resolve(cwd, name);
+    if (await exists(path)) return path;
+  }
+  throw new ConfigError(
+    `no ${CONFIG_FILES[0]} in ${cwd}: run touchdown in your project's directory, or pass --config PATH`,
+  );
+}
+
+/** Imports a TypeScript or JavaScript config; `import ... from 'touchdown'` resolves to this very package. */
+export async function loadDefinition(path: string): Promise<StackDefinition> {
+  const { createJiti } = await import('jiti');
+  const self = fileURLToPath(
+    new URL(`../index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+  );
+  const jiti = createJiti(import.meta.url, {
+    alias: { touchdown: self },
+    interopDefault: true,
+    moduleCache: false,
+  });
+  let loaded: unknown;
+  try {
+    loaded = await jiti.import(path, { default: true });
+  } catch (err) {
+    throw new ConfigError(`loading ${path}: ${(err as Error).message}`);
+  }
+  if (!isStackDefinition(loaded)) {
+    throw new ConfigError(
+      `${path} must export default defineStack('name', (aws) => { ... }) (imported from 'touchdown')`,
+    );
+  }
+  return loaded;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
