@@ -36,8 +36,13 @@ export function diffArgs(
 /** Every argument of a resource about to be created, as the plan shows it. */
 export function creationAttributes(fields: Fields, desired: Record<string, unknown>): AttributeChange[] {
   return Object.entries(fields)
-    .filter(([name]) => desired[name] !== undefined)
+    .filter(([name]) => desired[name] !== undefined && !isEmpty(desired[name]))
     .map(([name, field]) => ({ name, after: mask(field, desired[name]) }));
+}
+
+/** Empty lists and maps are defaults nobody needs to read in a plan. */
+function isEmpty(v: unknown): boolean {
+  return (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0);
 }
 
 function change(name: string, field: Field, before: unknown, after: unknown): AttributeChange {

@@ -121,7 +121,7 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
     const type = resource.type as AnyResourceType;
     const desired = resolveDeep(resource.args, read) as Record<string, unknown>;
     if (!containsUnknown(desired)) {
-      const checked = objectSchema(type.fields).safeParse(desired);
+      const checked = objectSchema(type.fields).safeParse(desired, { reportInput: true });
       if (!checked.success) problems.push(...describeIssues(resource.address, type, checked.error.issues));
     }
     const key = keyOf(resource, desired);

@@ -47,7 +47,7 @@ export class Stack {
     const label = typeof raw.name === 'string' ? raw.name : `${type.kind}${this.resources.length + 1}`;
     const path = parent ? `${parent.path}/${label}` : label;
     const address = `${type.kind}.${path}`;
-    const parsed = objectSchema(type.fields).safeParse(raw);
+    const parsed = objectSchema(type.fields).safeParse(raw, { reportInput: true });
     if (!parsed.success) {
       this.problems.push(...describeIssues(address, type as unknown as AnyResourceType, parsed.error.issues));
     }
@@ -172,11 +172,19 @@ export function describeIssues(
         ? describeIssues(address, type, nested)
         : [`${address}: ${where}: ${issue.message}`];
     }
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      return [`${address}: ${where} is required (${issue.expected})`];
+    }
     return [`${address}: ${where}: ${issue.message}`];
   });
 }
 
 function closest(word: string, candidates: string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const prefixed = candidates.find(
+    (c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()),
+  );
+  if (prefixed) return prefixed;
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
@@ -186,7 +194,7 @@ function closest(word: string, candidates: string[]): string | undefined {
       best = c;
     }
   }
-  return best && (bestScore <= 3 || best.toLowerCase().startsWith(word.toLowerCase())) ? best : undefined;
+  return best && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 function distance(a: string, b: string): number {
