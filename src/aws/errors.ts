@@ -44,11 +44,12 @@ const HINTS: [RegExp, string][] = [
     /Throttl|RequestLimitExceeded|SlowDown/,
     'AWS is throttling this account: wait a minute and run the same command again',
   ],
+  // Before the general "already exists": bucket names are global, so another account may hold it.
+  [/^BucketAlreadyExists$/, 'bucket names are global across all AWS accounts: pick another name'],
   [
     /AlreadyExists|Duplicate|BucketAlreadyOwnedByYou|EntityAlreadyExists/,
     'a resource with that name exists but is not owned by this stack: rename it in your configuration, or delete the other one',
   ],
-  [/BucketAlreadyExists/, 'bucket names are global across all AWS accounts: pick another name'],
   [
     /InvalidParameter|ValidationError|MalformedPolicy|InvalidRequest/,
     'AWS rejected an argument: check the value named above in your configuration',

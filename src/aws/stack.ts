@@ -1,16 +1,105 @@
 // The TypeScript API platform engineers write stacks with, in the spirit of seed 000:
 // aws.addVpc(...), vpc.addSubnet(...), aws.addBucket(...), aws.addRole(...).
-import type { ArgsInput } from '../core/args.js';
-import { type Handle, withOutputRefs } from '../core/resource.js';
+import type { ArgsInput, Fields } from '../core/args.js';
+import type { Handle, Outputs, ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
+import { ElasticIp, type ElasticIpOutputs } from './ec2/elastic-ip.js';
+import { InternetGateway, type InternetGatewayOutputs } from './ec2/internet-gateway.js';
+import { NatGateway, type NatGatewayOutputs } from './ec2/nat-gateway.js';
+import { RouteTable, type RouteTableOutputs } from './ec2/route-table.js';
+import { SecurityGroup, type SecurityGroupOutputs } from './ec2/security-group.js';
+import { Subnet, type SubnetOutputs } from './ec2/subnet.js';
 import { Vpc, type VpcOutputs } from './ec2/vpc.js';
+import { GatewayEndpoint, type GatewayEndpointOutputs } from './ec2/vpc-endpoint.js';
+import { InstanceProfile, type InstanceProfileOutputs } from './iam/instance-profile.js';
+import { Role, type RoleOutputs } from './iam/role.js';
+import { KmsAlias, type KmsAliasOutputs } from './kms/alias.js';
+import { KmsKey, type KmsKeyOutputs } from './kms/key.js';
+import { Bucket, type BucketOutputs } from './s3/bucket.js';
+import { Secret, type SecretOutputs } from './secretsmanager/secret.js';
+import { SsmParameter, type SsmParameterOutputs } from './ssm/parameter.js';
 
-export interface VpcHandle extends Handle<VpcOutputs> {}
+type Args<T extends { fields: Fields }> = ArgsInput<T['fields']>;
+/** Arguments of a child resource, without the parent's id that the parent fills in. */
+type ChildArgs<T extends { fields: Fields }, K extends string> = Omit<Args<T>, K>;
 
-export class AwsStack extends Stack {
-  addVpc(args: ArgsInput<typeof Vpc.fields>): VpcHandle {
-    return this.add(Vpc, args);
-  }
+export interface VpcHandle extends Handle<VpcOutputs> {
+  addSubnet(args: ChildArgs<typeof Subnet, 'vpcId'>): SubnetHandle;
+  addInternetGateway(args: ChildArgs<typeof InternetGateway, 'vpcId'>): Handle<InternetGatewayOutputs>;
+  addRouteTable(args: ChildArgs<typeof RouteTable, 'vpcId'>): Handle<RouteTableOutputs>;
+  addSecurityGroup(args: ChildArgs<typeof SecurityGroup, 'vpcId'>): Handle<SecurityGroupOutputs>;
+  /** An S3 or DynamoDB gateway endpoint: traffic to the service stays inside AWS and costs nothing. */
+  addGatewayEndpoint(args: ChildArgs<typeof GatewayEndpoint, 'vpcId'>): Handle<GatewayEndpointOutputs>;
 }
 
-export { withOutputRefs };
+export interface SubnetHandle extends Handle<SubnetOutputs> {
+  /** A NAT gateway in this (public) subnet; an elastic IP is allocated for it unless one is given. */
+  addNatGateway(args: ChildArgs<typeof NatGateway, 'subnetId'>): Handle<NatGatewayOutputs>;
+}
+
+export interface KmsKeyHandle extends Handle<KmsKeyOutputs> {
+  addAlias(name: string): Handle<KmsAliasOutputs>;
+}
+
+export class AwsStack extends Stack {
+  addVpc(args: Args<typeof Vpc>): VpcHandle {
+    const vpc = this.add(Vpc, args);
+    const child = <F extends Fields, O extends Outputs>(type: ResourceType<F, O>, a: object) =>
+      this.add(type, { ...a, vpcId: vpc.id } as unknown as ArgsInput<F>, vpc);
+    return Object.assign(vpc, {
+      addSubnet: (a: ChildArgs<typeof Subnet, 'vpcId'>) => this.subnet(child(Subnet, a)),
+      addInternetGateway: (a: ChildArgs<typeof InternetGateway, 'vpcId'>) => child(InternetGateway, a),
+      addRouteTable: (a: ChildArgs<typeof RouteTable, 'vpcId'>) => child(RouteTable, a),
+      addSecurityGroup: (a: ChildArgs<typeof SecurityGroup, 'vpcId'>) => child(SecurityGroup, a),
+      addGatewayEndpoint: (a: ChildArgs<typeof GatewayEndpoint, 'vpcId'>) => child(GatewayEndpoint, a),
+    });
+  }
+
+  addElasticIp(args: Args<typeof ElasticIp>): Handle<ElasticIpOutputs> {
+    return this.add(ElasticIp, args);
+  }
+
+  addBucket(args: Args<typeof Bucket>): Handle<BucketOutputs> {
+    return this.add(Bucket, args);
+  }
+
+  addRole(args: Args<typeof Role>): Handle<RoleOutputs> {
+    return this.add(Role, args);
+  }
+
+  addInstanceProfile(args: Args<typeof InstanceProfile>): Handle<InstanceProfileOutputs> {
+    return this.add(InstanceProfile, args);
+  }
+
+  addKmsKey(args: Args<typeof KmsKey>): KmsKeyHandle {
+    const key = this.add(KmsKey, args);
+    return Object.assign(key, {
+      addAlias: (name: string) => this.add(KmsAlias, { name, targetKeyId: key.arn }),
+    });
+  }
+
+  addKmsAlias(args: Args<typeof KmsAlias>): Handle<KmsAliasOutputs> {
+    return this.add(KmsAlias, args);
+  }
+
+  addSsmParameter(args: Args<typeof SsmParameter>): Handle<SsmParameterOutputs> {
+    return this.add(SsmParameter, args);
+  }
+
+  addSecret(args: Args<typeof Secret>): Handle<SecretOutputs> {
+    return this.add(Secret, args);
+  }
+
+  private subnet(subnet: Handle<SubnetOutputs>): SubnetHandle {
+    return Object.assign(subnet, {
+      addNatGateway: (a: ChildArgs<typeof NatGateway, 'subnetId'>) => {
+        const allocationId = a.allocationId ?? this.add(ElasticIp, { name: `${a.name}-ip` }, subnet).id;
+        return this.add(
+          NatGateway,
+          { ...a, subnetId: subnet.id, allocationId } as Args<typeof NatGateway>,
+          subnet,
+        );
+      },
+    });
+  }
+}

@@ -105,6 +105,7 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
   const timing = options.timing ?? DEFAULT_WAIT_TIMING;
   const read: OutputReader = (source) => world.outputs.get(source.address);
   const ops = operationsFor(plan);
+  const replaced = new Set(plan.resources.filter((r) => r.action === 'replace').map((r) => r.address));
 
   const contextFor = (change: ResourceChange, opStarted: number): OpContext => ({
     ...options.ctx,
@@ -171,7 +172,10 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
     if (op.kind === 'create') {
       found = await type.create(ctx, args);
     } else {
-      const current = world.found.get(change.address)!.found;
+      let current = world.found.get(change.address)!.found;
+      // Replacing a dependency can change this resource too (a role deleted leaves its instance profile): read it again.
+      if (change.dependsOn.some((d) => replaced.has(d)))
+        current = await reread(type, current, change.address, ctx);
       const changed = diffArgs(type.fields, args, current.args as Record<string, unknown>);
       if (changed.some((c) => c.forcesReplacement)) {
         throw new Error(
@@ -224,6 +228,16 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
   };
 }
 
+async function reread(
+  type: AnyResourceType,
+  found: Found,
+  address: string,
+  ctx: FindContext,
+): Promise<Found> {
+  const all = await type.find(ctx, [{ address, key: found.key, args: found.args }]);
+  return all.find((f) => f.key === found.key) ?? found;
+}
+
 async function deleteResource(type: AnyResourceType, found: Found, ctx: OpContext, options: ExecuteOptions) {
   if (type.holdsData) {
     const holds = await type.holdsData(ctx, found);
@@ -246,7 +260,7 @@ function wrapError(op: Operation, err: unknown): ResourceError {
       'deleting',
       change.noun,
       change.path,
-      `refused: it holds ${err.holds}`,
+      `refused: it holds ${err.holds}; run again with --force to delete it and its data`,
       'copy out what you need, then run again with --force to delete it and its data',
     );
   }

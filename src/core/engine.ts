@@ -12,6 +12,7 @@ import {
   type Plan,
   type ResourceChange,
   referencedBy,
+  uniqueTypes,
   type World,
 } from './plan.js';
 import { containsUnknown, resolveDeep } from './ref.js';
@@ -96,7 +97,8 @@ export class Engine {
   async planDestroy(): Promise<{ plan: Plan; world: World }> {
     this.stack.check();
     const before = this.options.aws.calls.length;
-    const byType = await findAll(this.options.registry, this.stack, this.ctx, this.concurrency);
+    const types = uniqueTypes(this.options.registry, this.stack);
+    const byType = await findAll(types, this.stack, this.ctx, this.concurrency);
     const world: World = { found: new Map(), outputs: new Map() };
     const all: { address: string; type: AnyResourceType; found: Found }[] = [];
     for (const [type, list] of byType) {

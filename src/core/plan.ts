@@ -241,7 +241,7 @@ export function keyOf(resource: Resource, args: Record<string, unknown>): string
   return typeof name === 'string' && !isUnknown(name) ? name : undefined;
 }
 
-function uniqueTypes(registry: readonly AnyResourceType[], stack: Stack): AnyResourceType[] {
+export function uniqueTypes(registry: readonly AnyResourceType[], stack: Stack): AnyResourceType[] {
   const types = new Set<AnyResourceType>(registry);
   for (const r of stack.resources) types.add(r.type as AnyResourceType);
   return [...types];

@@ -121,7 +121,9 @@ export class Resource<O extends Outputs = Outputs> implements RefSource {
     return this;
   }
 
-  get [refableSymbol](): () => Ref<unknown> {
+  // Typed loosely: which output a resource stands for is known per type, not to the compiler.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  get [refableSymbol](): () => Ref<any> {
     return () => this.ref(this.type.defaultOutput as keyof O & string);
   }
 

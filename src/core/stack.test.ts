@@ -34,10 +34,9 @@ describe('bad input is refused before any AWS call', () => {
   });
 
   it('names an argument of the wrong type', async () => {
+    const wrong = { name: 'main', cidrBlock: '10.0.0.0/16', enableDnsSupport: 'yes' };
     // @ts-expect-error: the wrong type is the point
-    const problems = await problemsOf((aws) =>
-      aws.addVpc({ name: 'main', cidrBlock: '10.0.0.0/16', enableDnsSupport: 'yes' }),
-    );
+    const problems = await problemsOf((aws) => aws.addVpc(wrong));
     assert.deepEqual(problems, [
       'vpc.main: argument "enableDnsSupport": Invalid input: expected boolean, received string',
     ]);
