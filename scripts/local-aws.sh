@@ -28,6 +28,7 @@ case "${1:-start}" in
     cat <<ENV
 export AWS_ENDPOINT_URL=http://localhost:$(port_of)
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=\${AWS_REGION:-us-east-1}
+export AWS_DEFAULT_REGION=\$AWS_REGION
 ENV
     ;;
   stop)

@@ -1,7 +1,7 @@
 // Touchdown's library API: declare a stack in TypeScript, then plan, apply and destroy it.
 export { AwsClients, type AwsOptions } from './aws/clients.js';
 export { resourceTypes } from './aws/registry.js';
-export { AwsStack } from './aws/stack.js';
+export { AwsStack, type KmsKeyHandle, type SubnetHandle, type VpcHandle } from './aws/stack.js';
 export { defineStack, type StackDefinition } from './config/define.js';
 export { cidr, field, input, policyDocument, tags } from './core/args.js';
 export { Engine, type EngineOptions, type RunResult } from './core/engine.js';

@@ -1,8 +1,9 @@
 // References between resources: a value that is one resource's output, known at apply time.
 // A reference carries the resources it depends on, so the graph follows the data (as Pulumi's Output does).
 
-const REF = Symbol.for('touchdown.ref');
-const REFABLE = Symbol.for('touchdown.refable');
+// Registered symbols: a config loaded through another copy of this module still interoperates.
+const REF: unique symbol = Symbol.for('touchdown.ref') as never;
+const REFABLE: unique symbol = Symbol.for('touchdown.refable') as never;
 
 /** Whatever a resource exposes for others to depend on. */
 export interface RefSource {
@@ -78,7 +79,7 @@ export interface Refable<T> {
   readonly [REFABLE]: () => Ref<T>;
 }
 
-export const refableSymbol = REFABLE;
+export { REFABLE as refableSymbol };
 
 /** An argument value: plain, a reference, or a resource standing for its default output. */
 export type Input<T> = T | Ref<T> | Refable<T>;

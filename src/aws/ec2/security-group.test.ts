@@ -108,6 +108,24 @@ describe('SecurityGroup', () => {
     assertNoChanges(await t.plan(network({ tags: { tier: 'lb' } })));
   });
 
+  it('keeps the description of a rule citing another group (a second plan shows no changes)', async () => {
+    const described = () => {
+      const aws = new AwsStack(STACK);
+      const vpc = aws.addVpc({ name: 'main', cidrBlock: '10.1.0.0/16' });
+      const lb = vpc.addSecurityGroup({ name: 'lb', ingress: HTTPS });
+      const rule = { protocol: 'tcp' as const, fromPort: 8000, toPort: 8000, sourceSecurityGroupId: lb.id };
+      vpc.addSecurityGroup({ name: 'app', ingress: [{ ...rule, description: 'gunicorn' }] });
+      return aws;
+    };
+    await t.apply(described());
+    const { [APP]: app } = await groups();
+    // DescribeSecurityGroups, not DescribeSecurityGroupRules: moto drops descriptions of group-citing rules there.
+    const pair = (app as unknown as { IpPermissions: { UserIdGroupPairs: { Description?: string }[] }[] })
+      .IpPermissions[0]!.UserIdGroupPairs[0]!;
+    assert.equal(pair.Description, 'gunicorn');
+    assertNoChanges(await t.plan(described()));
+  });
+
   it('rejects rules without ports or a source, and repeated rules, before calling AWS', () => {
     const declare = (ingress: Rules) => {
       const aws = new AwsStack(STACK);

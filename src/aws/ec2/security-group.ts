@@ -1,10 +1,5 @@
 // Security group: a stateful firewall around network interfaces, with rules in and out.
-import type {
-  SecurityGroup as AwsSecurityGroup,
-  EC2,
-  IpPermission,
-  SecurityGroupRule,
-} from '@aws-sdk/client-ec2';
+import type { SecurityGroup as AwsSecurityGroup, EC2, IpPermission } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { stableJson } from '../../core/diff.js';
@@ -116,12 +111,9 @@ export const SecurityGroup = defineResourceType({
       (NextToken) => ec2.describeSecurityGroups({ Filters: [stackFilter(ctx.stack)], NextToken }),
       (p) => p.SecurityGroups,
     );
-    const byGroup = await rulesOf(
-      ec2,
-      groups.map((g) => g.GroupId!),
-    );
     const account = await ctx.account();
-    return groups.map((g) => read(g, byGroup.get(g.GroupId!) ?? [], ctx.region, account));
+    // DescribeSecurityGroups carries every rule with its description: one call reads groups and rules.
+    return groups.map((g) => read(g, ctx.region, account));
   },
 
   async create(ctx, args) {
@@ -204,24 +196,25 @@ async function unlink(ctx: OpContext, ec2: EC2, id: string) {
 
 /** Authorizes what is missing, updates descriptions, then revokes what is no longer declared. */
 async function converge(ec2: EC2, id: string, want: Args) {
-  const have = (await rulesOf(ec2, [id])).get(id) ?? [];
+  const group = await describe(ec2, id);
   const calls: Promise<unknown>[] = [];
   for (const direction of ['ingress', 'egress'] as const) {
-    const current = new Map(
-      have.filter((r) => r.IsEgress === (direction === 'egress')).map((r) => [ruleKey(toRule(r)), r]),
-    );
+    const current = new Map(rulesOf(group, direction).map((r) => [ruleKey(r), r]));
     const wanted = new Map(want[direction].map((r) => [ruleKey(r), canonical(r) as Rule]));
     const missing = [...wanted].filter(([k]) => !current.has(k)).map(([, r]) => r);
     const redescribed = [...wanted]
-      .filter(([k, r]) => current.has(k) && (current.get(k)!.Description || undefined) !== r.description)
+      .filter(([k, r]) => current.has(k) && current.get(k)!.description !== r.description)
       .map(([, r]) => r);
-    const extra = [...current].filter(([k]) => !wanted.has(k)).map(([, r]) => r.SecurityGroupRuleId!);
+    // AWS matches rules to revoke by protocol, ports and source, not by description.
+    const extra = [...current]
+      .filter(([k]) => !wanted.has(k))
+      .map(([, r]) => permission({ ...r, description: undefined }));
     calls.push(
       (async () => {
         // Allow the new before revoking the old, so that a changed rule never leaves a gap.
         if (missing.length > 0) await authorize(ec2, id, direction, missing.map(permission));
         if (redescribed.length > 0) await updateDescriptions(ec2, id, direction, redescribed.map(permission));
-        if (extra.length > 0) await revoke(ec2, id, direction, { SecurityGroupRuleIds: extra });
+        if (extra.length > 0) await revoke(ec2, id, direction, { IpPermissions: extra });
       })(),
     );
   }
@@ -269,35 +262,20 @@ function permission(r: Rule): IpPermission {
   };
 }
 
-function toRule(r: SecurityGroupRule): Rule {
-  return canonical({
-    protocol: r.IpProtocol as Rule['protocol'],
-    fromPort: r.FromPort,
-    toPort: r.ToPort,
-    cidrIpv4: r.CidrIpv4,
-    cidrIpv6: r.CidrIpv6,
-    prefixListId: r.PrefixListId,
-    sourceSecurityGroupId: r.ReferencedGroupInfo?.GroupId,
-    description: r.Description,
-  }) as Rule;
-}
-
-/** Every rule of the given groups, by group: one call per 200 groups (EC2's limit on filter values). */
-async function rulesOf(ec2: EC2, ids: string[]): Promise<Map<string, SecurityGroupRule[]>> {
-  const byGroup = new Map<string, SecurityGroupRule[]>();
-  for (let i = 0; i < ids.length; i += 200) {
-    const rules = await allPages(
-      (NextToken) =>
-        ec2.describeSecurityGroupRules({
-          Filters: [{ Name: 'group-id', Values: ids.slice(i, i + 200) }],
-          MaxResults: 1000,
-          NextToken,
-        }),
-      (p) => p.SecurityGroupRules,
-    );
-    for (const r of rules) byGroup.set(r.GroupId!, [...(byGroup.get(r.GroupId!) ?? []), r]);
-  }
-  return byGroup;
+/** A group's rules in one direction, one rule per source (AWS groups several sources per permission). */
+function rulesOf(group: AwsSecurityGroup | undefined, direction: Direction): Rule[] {
+  const permissions = (direction === 'ingress' ? group?.IpPermissions : group?.IpPermissionsEgress) ?? [];
+  return permissions.flatMap((p) => {
+    const base = { protocol: p.IpProtocol as Rule['protocol'], fromPort: p.FromPort, toPort: p.ToPort };
+    const rule = (source: Partial<Rule>, description: string | undefined) =>
+      canonical({ ...base, ...source, description: description || undefined }) as Rule;
+    return [
+      ...(p.IpRanges ?? []).map((r) => rule({ cidrIpv4: r.CidrIp }, r.Description)),
+      ...(p.Ipv6Ranges ?? []).map((r) => rule({ cidrIpv6: r.CidrIpv6 }, r.Description)),
+      ...(p.PrefixListIds ?? []).map((r) => rule({ prefixListId: r.PrefixListId }, r.Description)),
+      ...(p.UserIdGroupPairs ?? []).map((r) => rule({ sourceSecurityGroupId: r.GroupId }, r.Description)),
+    ];
+  });
 }
 
 /** Undefined while a new group is not yet visible (EC2 reads are eventually consistent). */
@@ -306,31 +284,22 @@ async function describe(ec2: EC2, id: string): Promise<AwsSecurityGroup | undefi
 }
 
 async function fresh(ctx: OpContext, ec2: EC2, id: string) {
-  const [group, byGroup] = await Promise.all([describe(ec2, id), rulesOf(ec2, [id])]);
-  return read(group!, byGroup.get(id) ?? [], ctx.region, await ctx.account());
+  return read((await describe(ec2, id))!, ctx.region, await ctx.account());
 }
 
-function read(
-  group: AwsSecurityGroup,
-  groupRules: SecurityGroupRule[],
-  region: string,
-  account: string,
-): Found<Args, SecurityGroupOutputs> {
+function read(group: AwsSecurityGroup, region: string, account: string): Found<Args, SecurityGroupOutputs> {
   const id = group.GroupId!;
   const t = tagMap(group.Tags);
-  const sorted = (egress: boolean) =>
-    groupRules
-      .filter((r) => Boolean(r.IsEgress) === egress)
-      .map(toRule)
-      .sort((a, b) => stableJson(a).localeCompare(stableJson(b)));
+  const sorted = (direction: Direction) =>
+    rulesOf(group, direction).sort((a, b) => stableJson(a).localeCompare(stableJson(b)));
   return {
     key: t['touchdown:resource'] ?? id,
     id,
     args: {
       vpcId: group.VpcId,
       description: group.Description,
-      ingress: sorted(false),
-      egress: sorted(true),
+      ingress: sorted('ingress'),
+      egress: sorted('egress'),
       tags: userTags(t),
     },
     outputs: {
