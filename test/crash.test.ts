@@ -1,0 +1,77 @@
+// kill -9 at many points during an apply of the walkthrough, then apply again: boto3 must find exactly the
+// declared resources, each once. No state file means nothing to repair: tags at creation are enough.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { collect, runCli, startCli } from './support/cli.js';
+import { useLocalAws } from './support/harness.js';
+import { counts, inventory, untaggedNetwork } from './support/inventory.js';
+import { repoRoot } from './support/paths.js';
+
+const t = useLocalAws();
+const cwd = join(repoRoot, 'examples', 'walkthrough');
+
+const DECLARED = {
+  vpc: 1,
+  subnet: 3,
+  'internet-gateway': 1,
+  'elastic-ip': 1,
+  'nat-gateway': 1,
+  'route-table': 2,
+  'security-group': 3,
+  'gateway-endpoint': 1,
+  bucket: 1,
+  role: 1,
+  'instance-profile': 1,
+  'kms-key': 1,
+  'kms-alias': 1,
+  'ssm-parameter': 2,
+  secret: 1,
+};
+
+/** Starts an apply and kills it (SIGKILL) when `line` has been printed `times` times. */
+async function applyAndKill(line: RegExp, times: number): Promise<{ killed: boolean; seen: string[] }> {
+  const child = startCli(['apply', '--yes', '--concurrency', '4'], { cwd, aws: t.aws });
+  const seen: string[] = [];
+  let count = 0;
+  const done = collect(child);
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    seen.push(l);
+    if (line.test(l) && ++count === times) child.kill('SIGKILL');
+  });
+  const result = await done;
+  return { killed: result.signal === 'SIGKILL', seen };
+}
+
+describe('kill -9 during apply, then apply again', () => {
+  // Kill as an operation starts (its create call may or may not have gone out) and just after one ends.
+  const points: [string, RegExp, number][] = [
+    ['the first create starts', /^creating /, 1],
+    ['the third create starts', /^creating /, 3],
+    ['the seventh create starts', /^creating /, 7],
+    ['the twelfth create starts', /^creating /, 12],
+    ['the eighteenth create starts', /^creating /, 18],
+    ['the second create ends', /^✓ created /, 2],
+    ['the ninth create ends', /^✓ created /, 9],
+    ['the sixteenth create ends', /^✓ created /, 16],
+    ['the twentieth create ends', /^✓ created /, 20],
+  ];
+  for (const [when, line, times] of points) {
+    it(`converges with no duplicate and no orphan when killed as ${when}`, async () => {
+      const { killed, seen } = await applyAndKill(line, times);
+      assert.ok(killed, `the apply finished before the kill point:\n${seen.join('\n')}`);
+      const again = await runCli(['apply', '--yes'], { cwd, aws: t.aws });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const [, created, updated] = /Apply complete: (\d+) created, (\d+) updated/.exec(again.stdout) ?? [];
+      assert.ok(
+        Number(created) + Number(updated) > 0,
+        `the second apply finished what the first left:\n${again.stdout}`,
+      );
+      const plan = await runCli(['plan', '--detailed-exitcode'], { cwd, aws: t.aws });
+      assert.equal(plan.code, 0, plan.stdout);
+      assert.deepEqual(counts(await inventory(t.boto, 'radpress', { prefix: 'radpress' })), DECLARED);
+      assert.deepEqual(await untaggedNetwork(t.boto), [], 'nothing was created without its tags');
+    });
+  }
+});
