@@ -75,3 +75,30 @@ describe('kill -9 during apply, then apply again', () => {
     });
   }
 });
+
+describe('Ctrl-C during apply', () => {
+  it('starts nothing new, lets calls in flight finish, and the next apply continues', async () => {
+    const child = startCli(['apply', '--yes', '--concurrency', '1'], { cwd, aws: t.aws });
+    const done = collect(child);
+    let starts = 0;
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      if (l.startsWith('creating ') && ++starts === 4) child.kill('SIGINT');
+    });
+    const stopped = await done;
+    assert.equal(stopped.code, 130, stopped.stdout + stopped.stderr);
+    assert.match(stopped.stderr, /stopping: no new work starts/);
+    assert.match(
+      stopped.stdout,
+      /Apply stopped: \d+ created, 0 updated, 0 deleted; \d+ not started\. Run the same command again to finish\./,
+    );
+    const created = stopped.stderr.split('\n').filter((l) => l.startsWith('✓ created')).length;
+    const started = stopped.stderr.split('\n').filter((l) => l.startsWith('creating ')).length;
+    assert.equal(created, started, 'what was in flight finished');
+    assert.ok(created < 21);
+
+    const again = await runCli(['apply', '--yes'], { cwd, aws: t.aws });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`Apply complete: ${21 - created} created`));
+    assert.deepEqual(counts(await inventory(t.boto, 'radpress', { prefix: 'radpress' })), DECLARED);
+  });
+});
