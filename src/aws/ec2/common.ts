@@ -2,11 +2,16 @@
 import type { EC2 } from '@aws-sdk/client-ec2';
 import type { OpContext } from '../../core/resource.js';
 import { errorCode, isNotFound } from '../errors.js';
-import { type TagMap, tagDelta, tagList } from '../tags.js';
+import { type TagMap, tagDelta, tagList, tagSpecifications } from '../tags.js';
 
 /** The Name tag shown in the console: the path the user gave, `radpress/lb` as `radpress-lb`. */
 export function nameTag(path: string): string {
   return path.replaceAll('/', '-');
+}
+
+/** TagSpecifications for an EC2 create call: ownership tags, the Name tag and the user's own, in one request. */
+export function ec2Tags(ctx: OpContext, resourceType: string, user: TagMap) {
+  return tagSpecifications(resourceType, ctx.tags({ ...user, Name: nameTag(ctx.path) }));
 }
 
 /** Brings an EC2 resource's own tags to the desired set, leaving ownership tags alone. */
@@ -42,19 +47,4 @@ export async function deleteWhenFree(
       return { done: true, value: undefined };
     },
   });
-}
-
-/** Reads every page of a paginated EC2 Describe call. */
-export async function allPages<T, R extends { NextToken?: string }>(
-  call: (token: string | undefined) => Promise<R>,
-  items: (page: R) => T[] | undefined,
-): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await call(token);
-    out.push(...(items(page) ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
 }

@@ -3,8 +3,8 @@ import type { Address, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, field, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag. */
@@ -39,7 +39,7 @@ export const ElasticIp = defineResourceType({
     const ec2 = await ctx.aws.ec2();
     const { AllocationId } = await ec2.allocateAddress({
       Domain: 'vpc',
-      TagSpecifications: tagSpecifications('elastic-ip', ctx.tags({ ...args.tags, Name: nameTag(ctx.path) })),
+      TagSpecifications: ec2Tags(ctx, 'elastic-ip', args.tags),
     });
     return read(await describe(ec2, AllocationId!));
   },

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode } from '../errors.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag. */
@@ -41,10 +42,7 @@ export const InternetGateway = defineResourceType({
   async create(ctx, args) {
     const ec2 = await ctx.aws.ec2();
     const { InternetGateway: created } = await ec2.createInternetGateway({
-      TagSpecifications: tagSpecifications(
-        'internet-gateway',
-        ctx.tags({ ...args.tags, Name: nameTag(ctx.path) }),
-      ),
+      TagSpecifications: ec2Tags(ctx, 'internet-gateway', args.tags),
     });
     const id = created!.InternetGatewayId!;
     await ec2.attachInternetGateway({ InternetGatewayId: id, VpcId: args.vpcId });

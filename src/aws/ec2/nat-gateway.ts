@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
-import { STACK_TAG, stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { STACK_TAG, stackFilter, tagMap, userTags } from '../tags.js';
+import { ec2Tags, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag. */
@@ -67,7 +68,7 @@ export const NatGateway = defineResourceType({
       ConnectivityType: args.connectivity,
       // One token for every attempt below, so that AWS makes one gateway however often we ask.
       ClientToken: randomUUID(),
-      TagSpecifications: tagSpecifications('natgateway', ctx.tags({ ...args.tags, Name: nameTag(ctx.path) })),
+      TagSpecifications: ec2Tags(ctx, 'natgateway', args.tags),
     };
     // A subnet or elastic IP made a moment ago may not be visible to the NAT service yet.
     const id = await ctx.wait({

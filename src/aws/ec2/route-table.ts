@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
 
 /** Where a route sends traffic, as CreateRoute names it. */
 const TARGETS = {
@@ -78,10 +79,7 @@ export const RouteTable = defineResourceType({
     const { RouteTable: created } = await ec2.createRouteTable({
       VpcId: args.vpcId,
       ClientToken: randomUUID(),
-      TagSpecifications: tagSpecifications(
-        'route-table',
-        ctx.tags({ ...args.tags, Name: nameTag(ctx.path) }),
-      ),
+      TagSpecifications: ec2Tags(ctx, 'route-table', args.tags),
     });
     const id = created!.RouteTableId!;
     const table = await ctx.wait({

@@ -5,8 +5,9 @@ import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { stableJson } from '../../core/diff.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, nameTag, updateEc2Tags } from './common.js';
 
 const SOURCES = ['cidrIpv4', 'cidrIpv6', 'prefixListId', 'sourceSecurityGroupId'] as const;
 
@@ -122,10 +123,7 @@ export const SecurityGroup = defineResourceType({
       GroupName: groupName(ctx.stack, ctx.path),
       Description: args.description,
       VpcId: args.vpcId,
-      TagSpecifications: tagSpecifications(
-        'security-group',
-        ctx.tags({ ...args.tags, Name: nameTag(ctx.path) }),
-      ),
+      TagSpecifications: ec2Tags(ctx, 'security-group', args.tags),
     });
     const id = GroupId!;
     await ctx.wait({

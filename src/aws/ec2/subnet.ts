@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag, under its VPC's name when declared under it. */
@@ -54,7 +55,7 @@ export const Subnet = defineResourceType({
       VpcId: args.vpcId,
       CidrBlock: args.cidrBlock,
       AvailabilityZone: args.availabilityZone,
-      TagSpecifications: tagSpecifications('subnet', ctx.tags({ ...args.tags, Name: nameTag(ctx.path) })),
+      TagSpecifications: ec2Tags(ctx, 'subnet', args.tags),
     });
     const id = created!.SubnetId!;
     await ctx.wait({

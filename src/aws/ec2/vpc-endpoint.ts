@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { ignoreNotFound, isNotFound } from '../errors.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { ec2Tags, updateEc2Tags } from './common.js';
 
 /** The policy AWS gives an endpoint created without one: anyone in the VPC, any action. */
 const FULL_ACCESS = {
@@ -67,10 +68,7 @@ export const GatewayEndpoint = defineResourceType({
       RouteTableIds: args.routeTableIds,
       PolicyDocument: JSON.stringify(args.policy),
       ClientToken: randomUUID(),
-      TagSpecifications: tagSpecifications(
-        'vpc-endpoint',
-        ctx.tags({ ...args.tags, Name: nameTag(ctx.path) }),
-      ),
+      TagSpecifications: ec2Tags(ctx, 'vpc-endpoint', args.tags),
     });
     const id = created!.VpcEndpointId!;
     const endpoint = await ctx.wait({

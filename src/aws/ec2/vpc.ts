@@ -3,8 +3,9 @@ import type { Vpc as AwsVpc, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
-import { stackFilter, tagMap, tagSpecifications, userTags } from '../tags.js';
-import { allPages, deleteWhenFree, nameTag, updateEc2Tags } from './common.js';
+import { allPages } from '../pages.js';
+import { stackFilter, tagMap, userTags } from '../tags.js';
+import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag; subnets and other children are named under it. */
@@ -48,7 +49,7 @@ export const Vpc = defineResourceType({
     const ec2 = await ctx.aws.ec2();
     const { Vpc: created } = await ec2.createVpc({
       CidrBlock: args.cidrBlock,
-      TagSpecifications: tagSpecifications('vpc', ctx.tags({ ...args.tags, Name: nameTag(ctx.path) })),
+      TagSpecifications: ec2Tags(ctx, 'vpc', args.tags),
     });
     const id = created!.VpcId!;
     const vpc = await ctx.wait({

@@ -8,8 +8,8 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import { allPages } from '../ec2/common.js';
 import { ignoreNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import { STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 /** Kept on the secret itself, so that a destroy that no longer sees the declaration still honours it. */
