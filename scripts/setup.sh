@@ -8,7 +8,9 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: it insists on optional packages for other platforms (biome's), which a mirror may lack.
+  # `npm install` with the committed lockfile installs the same pinned versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 if [ ! -x .venv/bin/python ]; then
