@@ -1,13 +1,38 @@
 // One factory for every AWS client: loaded on first use (the CLI starts fast), one retry policy,
 // endpoints and credentials from the standard AWS chain, and a count of every call made.
-import type { EC2 } from '@aws-sdk/client-ec2';
-import type { IAM } from '@aws-sdk/client-iam';
-import type { KMS } from '@aws-sdk/client-kms';
-import type { ResourceGroupsTaggingAPI } from '@aws-sdk/client-resource-groups-tagging-api';
-import type { S3 } from '@aws-sdk/client-s3';
-import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
-import type { SSM } from '@aws-sdk/client-ssm';
-import type { STS } from '@aws-sdk/client-sts';
+
+/** Each service's aggregated client class, imported only when first used. */
+const SERVICES = {
+  acm: async () => (await import('@aws-sdk/client-acm')).ACM,
+  apiGateway: async () => (await import('@aws-sdk/client-apigatewayv2')).ApiGatewayV2,
+  appAutoScaling: async () =>
+    (await import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScaling,
+  autoScaling: async () => (await import('@aws-sdk/client-auto-scaling')).AutoScaling,
+  cloudFront: async () => (await import('@aws-sdk/client-cloudfront')).CloudFront,
+  ec2: async () => (await import('@aws-sdk/client-ec2')).EC2,
+  ecr: async () => (await import('@aws-sdk/client-ecr')).ECR,
+  ecs: async () => (await import('@aws-sdk/client-ecs')).ECS,
+  elasticache: async () => (await import('@aws-sdk/client-elasticache')).ElastiCache,
+  elbv2: async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2,
+  iam: async () => (await import('@aws-sdk/client-iam')).IAM,
+  kms: async () => (await import('@aws-sdk/client-kms')).KMS,
+  lambda: async () => (await import('@aws-sdk/client-lambda')).Lambda,
+  logs: async () => (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogs,
+  rds: async () => (await import('@aws-sdk/client-rds')).RDS,
+  route53: async () => (await import('@aws-sdk/client-route-53')).Route53,
+  s3: async () => (await import('@aws-sdk/client-s3')).S3,
+  scheduler: async () => (await import('@aws-sdk/client-scheduler')).Scheduler,
+  secretsManager: async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManager,
+  ses: async () => (await import('@aws-sdk/client-ses')).SES,
+  sesv2: async () => (await import('@aws-sdk/client-sesv2')).SESv2,
+  sqs: async () => (await import('@aws-sdk/client-sqs')).SQS,
+  ssm: async () => (await import('@aws-sdk/client-ssm')).SSM,
+  sts: async () => (await import('@aws-sdk/client-sts')).STS,
+  tagging: async () => (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPI,
+};
+
+type Service = keyof typeof SERVICES;
+type ClientOf<S extends Service> = InstanceType<Awaited<ReturnType<(typeof SERVICES)[S]>>>;
 
 export interface AwsOptions {
   region: string;
@@ -37,7 +62,7 @@ interface Sendable {
 export class AwsClients {
   /** Every API call made through these clients, in order. Benchmarks and tests read it. */
   readonly calls: ApiCall[] = [];
-  private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly cache = new Map<Service, Promise<unknown>>();
   private accountId?: Promise<string>;
 
   constructor(readonly options: AwsOptions) {}
@@ -51,33 +76,45 @@ export class AwsClients {
     return Boolean(this.options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL_S3);
   }
 
-  ec2 = () => this.load('ec2', async () => new (await import('@aws-sdk/client-ec2')).EC2(this.config()));
-  s3 = () =>
-    this.load(
-      's3',
-      async () =>
-        new (await import('@aws-sdk/client-s3')).S3({
-          ...this.config(),
-          forcePathStyle: this.customEndpoint,
-        }),
-    );
-  iam = () => this.load('iam', async () => new (await import('@aws-sdk/client-iam')).IAM(this.config()));
-  ssm = () => this.load('ssm', async () => new (await import('@aws-sdk/client-ssm')).SSM(this.config()));
-  kms = () => this.load('kms', async () => new (await import('@aws-sdk/client-kms')).KMS(this.config()));
-  sts = () => this.load('sts', async () => new (await import('@aws-sdk/client-sts')).STS(this.config()));
-  secretsManager = () =>
-    this.load(
-      'secretsmanager',
-      async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManager(this.config()),
-    );
-  tagging = () =>
-    this.load(
-      'tagging',
-      async () =>
-        new (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPI(
-          this.config(),
-        ),
-    );
+  /** The client of one service, made on first use and shared after. */
+  client<S extends Service>(service: S): Promise<ClientOf<S>> {
+    let client = this.cache.get(service) as Promise<ClientOf<S>> | undefined;
+    if (!client) {
+      client = SERVICES[service]().then((Client) => {
+        const made = new (Client as new (config: object) => ClientOf<S>)(this.config(service));
+        this.count(service, made as unknown as Sendable);
+        return made;
+      });
+      this.cache.set(service, client);
+    }
+    return client;
+  }
+
+  acm = () => this.client('acm');
+  apiGateway = () => this.client('apiGateway');
+  appAutoScaling = () => this.client('appAutoScaling');
+  autoScaling = () => this.client('autoScaling');
+  cloudFront = () => this.client('cloudFront');
+  ec2 = () => this.client('ec2');
+  ecr = () => this.client('ecr');
+  ecs = () => this.client('ecs');
+  elasticache = () => this.client('elasticache');
+  elbv2 = () => this.client('elbv2');
+  iam = () => this.client('iam');
+  kms = () => this.client('kms');
+  lambda = () => this.client('lambda');
+  logs = () => this.client('logs');
+  rds = () => this.client('rds');
+  route53 = () => this.client('route53');
+  s3 = () => this.client('s3');
+  scheduler = () => this.client('scheduler');
+  secretsManager = () => this.client('secretsManager');
+  ses = () => this.client('ses');
+  sesv2 = () => this.client('sesv2');
+  sqs = () => this.client('sqs');
+  ssm = () => this.client('ssm');
+  sts = () => this.client('sts');
+  tagging = () => this.client('tagging');
 
   /** The account the credentials belong to, asked once. */
   account(): Promise<string> {
@@ -87,26 +124,15 @@ export class AwsClients {
     return this.accountId;
   }
 
-  private config() {
+  private config(service: Service) {
     return {
       region: this.options.region,
       maxAttempts: this.options.maxAttempts ?? 8,
       retryMode: 'standard' as const,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      // A local AWS serves every bucket under one host name.
+      ...(service === 's3' ? { forcePathStyle: this.customEndpoint } : {}),
     };
-  }
-
-  private load<T>(service: string, make: () => Promise<T>): Promise<T> {
-    let client = this.cache.get(service) as Promise<T> | undefined;
-    if (!client) {
-      client = make().then((c) => {
-        (c as unknown as { send: unknown; middlewareStack?: unknown }).middlewareStack &&
-          this.count(service, c as unknown as Sendable);
-        return c;
-      });
-      this.cache.set(service, client);
-    }
-    return client;
   }
 
   private count(service: string, client: Sendable): void {
@@ -122,5 +148,3 @@ export class AwsClients {
     );
   }
 }
-
-export type { EC2, IAM, KMS, ResourceGroupsTaggingAPI, S3, SecretsManager, SSM, STS };

@@ -7,7 +7,7 @@ import type { EngineEvent } from '../../src/core/events.js';
 import type { Plan } from '../../src/core/plan.js';
 import type { Stack } from '../../src/core/stack.js';
 import { Boto } from './boto.js';
-import { type LocalAws, startLocalAws } from './local-aws.js';
+import { type LocalAws, type LocalAwsOptions, startLocalAws } from './local-aws.js';
 
 export interface TestAws {
   aws: LocalAws;
@@ -21,10 +21,10 @@ export interface TestAws {
 }
 
 /** Call at the top of a test file. */
-export function useLocalAws(): TestAws {
+export function useLocalAws(options: LocalAwsOptions = {}): TestAws {
   const t = { events: [] as EngineEvent[] } as TestAws;
   before(async () => {
-    t.aws = await startLocalAws();
+    t.aws = await startLocalAws(options);
     t.boto = new Boto(t.aws.endpoint, t.aws.region);
   });
   beforeEach(async () => {

@@ -14,6 +14,11 @@ export interface LocalAws {
   clients(): AwsClients;
   /** Wipes every resource: each test case starts from an empty account. */
   reset(): Promise<void>;
+  /**
+   * Stages how a model's state advances in the emulator, e.g. ('ecs::task', { progression: 'manual', times: 1e6 })
+   * keeps tasks RUNNING; ('ecs::task', { progression: 'immediate' }) lets them stop at once.
+   */
+  setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,10 +28,17 @@ export const TEST_CREDENTIALS = {
   AWS_SESSION_TOKEN: 'testing',
 };
 
-export async function startLocalAws(options: { region?: string } = {}): Promise<LocalAws> {
+export interface LocalAwsOptions {
+  region?: string;
+  /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
+  env?: Record<string, string>;
+}
+
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
   const child: ChildProcess = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -50,6 +62,13 @@ export async function startLocalAws(options: { region?: string } = {}): Promise<
     reset: async () => {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!res.ok) throw new Error(`resetting the local AWS failed: HTTP ${res.status}`);
+    },
+    setTransition: async (model, transition) => {
+      const res = await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
+        method: 'POST',
+        body: JSON.stringify({ model_name: model, transition }),
+      });
+      if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
     },
     stop: async () => {
       if (child.exitCode !== null) return;

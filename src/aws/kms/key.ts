@@ -2,10 +2,10 @@
 // A key is a data store in spirit: what it encrypted is unreadable once it is gone, so deleting
 // one only schedules its deletion; CancelKeyDeletion brings it back within the window.
 import type { KeyMetadata, KMS } from '@aws-sdk/client-kms';
+import type { ResourceGroupsTaggingAPI } from '@aws-sdk/client-resource-groups-tagging-api';
 import { z } from 'zod';
 import { type ArgsOf, field, normalizePolicy, policyDocument, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import type { ResourceGroupsTaggingAPI } from '../clients.js';
 import { ignoreNotFound } from '../errors.js';
 import { kmsTagList, RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
 
