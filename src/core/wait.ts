@@ -8,6 +8,8 @@ export interface WaitTiming {
   maxDelayMs: number;
   /** Used when a wait names no timeout of its own. */
   defaultTimeoutMs: number;
+  /** Scales every wait's timeout (tests of what happens at a timeout use a small factor). Default 1. */
+  timeoutFactor?: number;
 }
 
 export const DEFAULT_WAIT_TIMING: WaitTiming = {
@@ -38,7 +40,7 @@ export async function waitFor<T>(
   options: { timing: WaitTiming; signal: AbortSignal; progress: (state: string, elapsedMs: number) => void },
 ): Promise<T> {
   const { timing, signal, progress } = options;
-  const timeout = spec.timeoutMs ?? timing.defaultTimeoutMs;
+  const timeout = (spec.timeoutMs ?? timing.defaultTimeoutMs) * (timing.timeoutFactor ?? 1);
   const started = Date.now();
   let delay = timing.initialDelayMs;
   for (;;) {
