@@ -20,7 +20,9 @@ fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ -n "$(find requirements-dev.txt examples -name 'requirements*.txt' -newer "$stamp" 2>/dev/null | head -1)" ]; then
   step "Python packages: the local AWS (moto), boto3, the examples' requirements"
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  reqs=(-r requirements-dev.txt)
+  for f in examples/*/requirements.txt; do [ -f "$f" ] && reqs+=(-r "$f"); done
+  .venv/bin/pip install --quiet --disable-pip-version-check "${reqs[@]}"
   touch "$stamp"
 fi
 
