@@ -179,7 +179,8 @@ export function describeIssues(
   });
 }
 
-function closest(word: string, candidates: string[]): string | undefined {
+/** The candidate a misspelt word most likely meant, if any is close enough. */
+export function closest(word: string, candidates: string[]): string | undefined {
   const lower = word.toLowerCase();
   const prefixed = candidates.find(
     (c) => c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase()),

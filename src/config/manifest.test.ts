@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../core/errors.js';
+import { parseManifest } from './load-manifest.js';
+
+const BASE = `app: shop
+django:
+  settings: shop.settings
+  wsgi: shop.wsgi:application
+`;
+
+function problems(yaml: string, stage?: string): readonly string[] {
+  try {
+    parseManifest(yaml, '/project/touchdown.yml', stage);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail('the manifest should have been refused');
+}
+
+describe('touchdown.yml', () => {
+  it('fills in production-grade defaults for a minimal manifest', () => {
+    const { manifest, stackName, stage } = parseManifest(BASE, 'touchdown.yml');
+    assert.equal(stackName, 'shop-production');
+    assert.equal(stage, 'production');
+    assert.deepEqual(manifest.network, { azs: 2, nat: 'none', cidr: '10.0.0.0/16' });
+    assert.equal(manifest.web.compute, 'fargate');
+    assert.equal(manifest.web.count, 2);
+    assert.deepEqual(manifest.release, { migrate: true, collectstatic: true, snapshot: false });
+    assert.equal(manifest.database, undefined, 'no database unless asked for');
+  });
+
+  it('lets a stage override any value, deeply', () => {
+    const yaml = `${BASE}database: { storage: 20, multiAz: false }
+web: { count: 2 }
+stages:
+  staging: { web: { count: 1 }, database: { storage: 30 } }
+  production: { database: { multiAz: true } }
+`;
+    const staging = parseManifest(yaml, 'touchdown.yml', 'staging');
+    assert.equal(staging.stackName, 'shop-staging');
+    assert.equal(staging.manifest.web.count, 1);
+    assert.equal(staging.manifest.database?.storage, 30);
+    assert.equal(staging.manifest.database?.multiAz, false);
+    const production = parseManifest(yaml, 'touchdown.yml');
+    assert.equal(production.manifest.database?.multiAz, true);
+    assert.equal(production.manifest.web.count, 2);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    [
+      'an unknown key, with the likely one',
+      `${BASE}databse: {}\n`,
+      /^touchdown\.yml:5:1: databse: unknown setting; did you mean "database"\?$/,
+    ],
+    [
+      'a wrong type',
+      `${BASE}web: { count: two }\n`,
+      /^touchdown\.yml:5:\d+: web\.count: Invalid input: expected number, received string$/,
+    ],
+    [
+      'an impossible size',
+      `${BASE}database: { storage: 5 }\n`,
+      /^touchdown\.yml:5:\d+: database\.storage: RDS PostgreSQL needs at least 20 GB$/,
+    ],
+    [
+      'an invalid cron',
+      `${BASE}schedules:\n  - { name: nightly, cron: "0 3 * * *", command: clearsessions }\n`,
+      /schedules\.0\.cron: "0 3 \* \* \*" has 5 fields; AWS cron has six/,
+    ],
+    [
+      'a cron with both day fields',
+      `${BASE}schedules:\n  - { name: nightly, cron: "cron(0 3 * * 1 *)", command: x }\n`,
+      /one of day-of-month \("\*"\) and day-of-week \("1"\) must be "\?"/,
+    ],
+    [
+      'a domain without its hosted zone',
+      `${BASE}domain: { name: www.shop.com }\n`,
+      /domain\.zone: required \(string\)$/,
+    ],
+    [
+      'a domain outside its zone',
+      `${BASE}domain: { name: www.shop.com, zone: other.com }\n`,
+      /domain\.zone: "www\.shop\.com" is not inside the zone "other\.com": use its parent domain/,
+    ],
+    [
+      'Lambda with Celery workers',
+      `${BASE}web: { compute: lambda }\nworkers:\n  default: { command: celery -A shop worker }\n`,
+      /workers: Lambda runs no Celery workers: use web\.compute fargate \(or ec2\), or remove workers/,
+    ],
+    [
+      'an impossible Fargate size',
+      `${BASE}web: { cpu: 256, memory: 4096 }\n`,
+      /web\.memory: Fargate does not run 256 CPU units with 4096 MiB; with 256 use one of 512, 1024, 2048/,
+    ],
+    ['email without a domain', `${BASE}email: { from: hello@shop.com }\n`, /email: email needs domain/],
+    [
+      'autoscaling upside down',
+      `${BASE}web: { count: 2, autoscaling: { min: 5, max: 2, cpu: 60 } }\n`,
+      /web\.autoscaling\.min: min 5 is above max 2/,
+    ],
+    [
+      'a secret also in environment',
+      `${BASE}secrets: [STRIPE_KEY]\nenvironment: { STRIPE_KEY: abc }\n`,
+      /environment\.STRIPE_KEY: STRIPE_KEY is declared as a secret: remove it from environment/,
+    ],
+    [
+      'a badly named secret',
+      `${BASE}secrets: [stripe-key]\n`,
+      /secrets\.0: use upper-case letters, digits and underscores/,
+    ],
+    [
+      'a choice not offered',
+      `${BASE}network: { nat: always }\n`,
+      /network\.nat: use one of "none", "instance", "gateway"/,
+    ],
+  ];
+  for (const [what, yaml, expected] of cases) {
+    it(`refuses ${what}, naming the field and the fix`, () => {
+      const found = problems(yaml);
+      assert.ok(
+        found.some((p) => expected.test(p)),
+        `expected ${expected} among:\n${found.join('\n')}`,
+      );
+    });
+  }
+
+  it('reports a bad value a stage sets where the stage sets it', () => {
+    const yaml = `${BASE}stages:\n  staging:\n    web: { count: 0 }\n`;
+    const [p] = problems(yaml, 'staging');
+    assert.match(p!, /^touchdown\.yml:7:\d+: stages\.staging\.web\.count: /);
+  });
+
+  it('names the stages when asked for one it does not declare', () => {
+    assert.throws(
+      () => parseManifest(`${BASE}stages: { staging: {}, production: {} }\n`, 'touchdown.yml', 'prod'),
+      {
+        message: 'touchdown.yml: no stage "prod"; it declares staging, production',
+      },
+    );
+  });
+
+  it('points at YAML syntax errors by line', () => {
+    const found = problems(`${BASE}web:\n  count: [1\n`);
+    assert.match(found[0]!, /^touchdown\.yml:\d+: /);
+  });
+});
+
+describe('the published JSON Schema', () => {
+  it('is up to date with the manifest schema (run `npm run build` after changing it)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { manifestJsonSchema } = await import('./json-schema.js');
+    const committed = JSON.parse(
+      await readFile(new URL('../../schema/touchdown.schema.json', import.meta.url), 'utf8'),
+    );
+    assert.deepEqual(committed, JSON.parse(JSON.stringify(manifestJsonSchema())));
+    assert.deepEqual(committed.required, ['app', 'django']);
+    assert.equal(committed.additionalProperties, false, 'editors flag unknown keys');
+  });
+});

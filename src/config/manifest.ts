@@ -1,0 +1,310 @@
+// touchdown.yml: what a Django developer declares. One schema serves validation, defaults, editor completion
+// (published as JSON Schema) and the blueprint that turns it into AWS resources.
+import { z } from 'zod';
+import { parseCidr } from '../core/args.js';
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The Fargate CPU units and the memory sizes (MiB) AWS allows with each. */
+export const FARGATE_SIZES: Record<number, number[]> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+
+/** EventBridge Scheduler's cron: six fields, one of day-of-month and day-of-week must be "?". */
+export function cronProblem(expression: string): string | undefined {
+  const m = /^cron\((.*)\)$/.exec(expression.trim());
+  const body = m ? m[1]! : expression.trim();
+  const fields = body.split(/\s+/);
+  if (fields.length !== 6) {
+    return `"${expression}" has ${fields.length} fields; AWS cron has six: minutes hours day-of-month month day-of-week year, e.g. "0 3 * * ? *" for 03:00 every day`;
+  }
+  const [min, hour, dom, mon, dow, year] = fields as [string, string, string, string, string, string];
+  const ranges: [string, string, number, number][] = [
+    ['minutes', min, 0, 59],
+    ['hours', hour, 0, 23],
+    ['day-of-month', dom, 1, 31],
+    ['month', mon, 1, 12],
+    ['year', year, 1970, 2199],
+  ];
+  for (const [name, value, lo, hi] of ranges) {
+    if (!/^(\*|\?|[0-9A-Z,\-/LW#]+)$/.test(value)) return `${name} "${value}" is not a cron field`;
+    for (const n of value.split(/[,\-/]/).filter((x) => /^\d+$/.test(x))) {
+      if (Number(n) < lo || Number(n) > hi) return `${name} ${n} is outside ${lo}-${hi}`;
+    }
+  }
+  if (!/^(\*|\?|[0-9A-Z,\-/L#]+)$/.test(dow)) return `day-of-week "${dow}" is not a cron field`;
+  if ((dom === '?') === (dow === '?')) {
+    return `one of day-of-month ("${dom}") and day-of-week ("${dow}") must be "?", e.g. "0 3 * * ? *"`;
+  }
+  return undefined;
+}
+
+const cron = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const envName = z
+  .string()
+  .regex(ENV_NAME, 'use upper-case letters, digits and underscores, like STRIPE_API_KEY');
+
+const fargateSize = {
+  /** CPU units: 256 (¼ vCPU), 512, 1024, 2048 or 4096. */
+  cpu: z
+    .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
+    .optional(),
+  /** Memory in MiB; AWS allows only some sizes with each CPU. */
+  memory: z.number().int().positive().optional(),
+};
+
+const autoscaling = z.strictObject({
+  min: z.number().int().min(0).max(1000),
+  max: z.number().int().min(1).max(1000),
+  /** Keep average CPU near this percentage. */
+  cpu: z.number().min(10).max(95).optional(),
+  /** Or keep requests per task near this number (per minute, from the load balancer). */
+  requestsPerTarget: z.number().int().positive().optional(),
+});
+
+export const manifestSchema = z
+  .strictObject({
+    /** Your application's name: stacks are named <app>-<stage>. */
+    app: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,28}[a-z0-9]$/,
+        'use 2 to 30 lower-case letters, digits and hyphens, starting with a letter',
+      ),
+    /** AWS region; AWS_REGION and --region override it. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region like us-east-1')
+      .optional(),
+    django: z.strictObject({
+      /** Directory of manage.py, relative to this file. */
+      project: z.string().default('.'),
+      /** Settings module, e.g. mysite.settings. */
+      settings: z.string().regex(/^[A-Za-z_][\w.]*$/, 'a Python module path like mysite.settings'),
+      /** WSGI application, e.g. mysite.wsgi:application. */
+      wsgi: z
+        .string()
+        .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.wsgi:application'),
+      python: z.enum(['3.10', '3.11', '3.12', '3.13']).default('3.12'),
+      requirements: z.string().default('requirements.txt'),
+      /** The Dockerfile to build; `touchdown init` writes one when the project has none. */
+      dockerfile: z.string().default('Dockerfile'),
+    }),
+    network: z
+      .strictObject({
+        /** Availability zones to spread over. */
+        azs: z.union([z.literal(2), z.literal(3)]).default(2),
+        /**
+         * How app subnets reach the internet: none (app subnets are public, tasks get public IPs, no NAT cost),
+         * instance (one small NAT instance, ~$3/month), gateway (managed NAT gateways, ~$32 per AZ per month).
+         */
+        nat: z.enum(['none', 'instance', 'gateway']).default('none'),
+        cidr: z
+          .string()
+          .refine((v) => parseCidr(v)?.prefix === 16, 'a /16 block such as 10.0.0.0/16')
+          .default('10.0.0.0/16'),
+      })
+      .default({ azs: 2, nat: 'none', cidr: '10.0.0.0/16' }),
+    database: z
+      .strictObject({
+        engine: z.literal('postgres').default('postgres'),
+        version: z
+          .string()
+          .regex(/^\d+(\.\d+)?$/)
+          .default('16'),
+        instance: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class like db.t4g.micro')
+          .default('db.t4g.micro'),
+        /** Storage in GB (20 to 65536). */
+        storage: z.number().int().min(20, 'RDS PostgreSQL needs at least 20 GB').max(65536).default(20),
+        /** Let storage grow by itself up to this many GB. */
+        maxStorage: z.number().int().max(65536).optional(),
+        /** Days of automated backups (0 to 35); point-in-time restore needs at least 1. */
+        backups: z.number().int().min(0).max(35).default(7),
+        multiAz: z.boolean().default(false),
+        deletionProtection: z.boolean().default(true),
+      })
+      .optional(),
+    cache: z
+      .strictObject({
+        engine: z.enum(['valkey', 'redis', 'memcached']).default('valkey'),
+        node: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'a node type like cache.t4g.micro')
+          .default('cache.t4g.micro'),
+      })
+      .optional(),
+    buckets: z
+      .strictObject({
+        /** A private bucket for collectstatic, served through CloudFront. */
+        static: z.boolean().default(true),
+        /** A private bucket for uploads (FileField, ImageField). */
+        media: z.boolean().default(true),
+      })
+      .default({ static: true, media: true }),
+    /** CloudFront in front of the buckets and the app. */
+    cdn: z.boolean().default(true),
+    domain: z
+      .strictObject({
+        /** The site's host name, e.g. www.example.com. */
+        name: z.string().regex(HOSTNAME, 'a host name like www.example.com'),
+        /** The Route53 hosted zone it lives in, e.g. example.com. */
+        zone: z.string().regex(HOSTNAME, 'a domain like example.com'),
+      })
+      .optional(),
+    email: z
+      .strictObject({
+        /** Sender address; its domain is verified with SES (DKIM records written to the zone). */
+        from: z.email(),
+      })
+      .optional(),
+    web: z
+      .strictObject({
+        /** fargate (default), ec2 (an auto scaling group, seed 000), or lambda (API Gateway, seed 002). */
+        compute: z.enum(['fargate', 'ec2', 'lambda']).default('fargate'),
+        ...fargateSize,
+        /** Tasks (fargate) or instances (ec2) to run. */
+        count: z.number().int().min(1).max(100).default(2),
+        autoscaling: autoscaling.optional(),
+        /** Overrides the container's command (default: gunicorn on port 8000 with the settings contract). */
+        command: z.string().optional(),
+        /** A path that answers 200 when the app is up. */
+        healthCheck: z.string().startsWith('/').default('/'),
+        /**
+         * rolling: ECS replaces tasks in batches (old and new serve together for a while);
+         * switch: new tasks start beside the old, and traffic moves at once when they are healthy.
+         */
+        traffic: z.enum(['rolling', 'switch']).default('rolling'),
+        /** EC2 instance type (compute: ec2). */
+        instanceType: z.string().default('t4g.small'),
+        /** Seconds a request may take (compute: lambda; API Gateway stops at 29). */
+        timeout: z.number().int().min(1).max(29).default(29),
+      })
+      .default({
+        compute: 'fargate',
+        count: 2,
+        healthCheck: '/',
+        traffic: 'rolling',
+        instanceType: 't4g.small',
+        timeout: 29,
+      }),
+    /** Celery workers by name, e.g. default: { command: "celery -A blog worker" }. */
+    workers: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]*$/),
+        z.strictObject({
+          command: z.string(),
+          count: z.number().int().min(0).max(100).default(1),
+          ...fargateSize,
+        }),
+      )
+      .default({}),
+    /** Scheduled management commands (seed 002's nightly jobs). */
+    schedules: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+          /** AWS cron (six fields) in UTC, e.g. "0 3 * * ? *". */
+          cron,
+          /** A management command with its arguments, e.g. "clearsessions". */
+          command: z.string().min(1),
+        }),
+      )
+      .default([]),
+    /** Names of secrets your code reads; set them with `touchdown secrets set NAME`. */
+    secrets: z.array(envName).default([]),
+    /** Plain settings for every process (not secrets). */
+    environment: z.record(envName, z.string()).default({}),
+    release: z
+      .strictObject({
+        migrate: z.boolean().default(true),
+        collectstatic: z.boolean().default(true),
+        /** Snapshot the database before migrating. */
+        snapshot: z.boolean().default(false),
+      })
+      .default({ migrate: true, collectstatic: true, snapshot: false }),
+    /** Where `touchdown up` runs the stack locally. */
+    local: z
+      .strictObject({
+        /** The Celery broker on this machine: SQS on the local AWS (default) or RabbitMQ. */
+        broker: z.enum(['sqs', 'rabbitmq']).default('sqs'),
+        /** Web processes behind the local entry point. */
+        processes: z.number().int().min(1).max(32).default(2),
+        port: z.number().int().min(1).max(65535).default(8000),
+      })
+      .default({ broker: 'sqs', processes: 2, port: 8000 }),
+    /** Environments such as staging and production; each overrides any value above. */
+    stages: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown())).default({}),
+  })
+  .superRefine((m, ctx) => {
+    const problem = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (m.domain && m.domain.name !== m.domain.zone && !m.domain.name.endsWith(`.${m.domain.zone}`)) {
+      problem(
+        ['domain', 'zone'],
+        `"${m.domain.name}" is not inside the zone "${m.domain.zone}": use its parent domain`,
+      );
+    }
+    if (m.email && !m.domain)
+      problem(['email'], 'email needs domain: SES verifies the sender domain with DNS records in its zone');
+    if (m.web.compute === 'lambda' && Object.keys(m.workers).length > 0) {
+      problem(
+        ['workers'],
+        'Lambda runs no Celery workers: use web.compute fargate (or ec2), or remove workers',
+      );
+    }
+    if (m.web.compute === 'lambda' && m.web.autoscaling) {
+      problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
+    }
+    const sized: [string[], { cpu?: number; memory?: number }][] = [
+      [['web'], m.web],
+      ...Object.entries(m.workers).map(([k, w]): [string[], typeof w] => [['workers', k], w]),
+    ];
+    for (const [where, { cpu, memory }] of sized) {
+      if (cpu !== undefined && memory !== undefined && !FARGATE_SIZES[cpu]!.includes(memory)) {
+        const allowed = FARGATE_SIZES[cpu]!.join(', ');
+        problem(
+          [...where, 'memory'],
+          `Fargate does not run ${cpu} CPU units with ${memory} MiB; with ${cpu} use one of ${allowed}`,
+        );
+      }
+    }
+    const a = m.web.autoscaling;
+    if (a) {
+      if (a.min > a.max) problem(['web', 'autoscaling', 'min'], `min ${a.min} is above max ${a.max}`);
+      if (m.web.count < a.min || m.web.count > a.max) {
+        problem(['web', 'count'], `count ${m.web.count} is outside autoscaling's ${a.min} to ${a.max}`);
+      }
+      if (a.cpu === undefined && a.requestsPerTarget === undefined) {
+        problem(['web', 'autoscaling'], 'say what to scale on: cpu (a percentage) or requestsPerTarget');
+      }
+    }
+    if (m.database?.maxStorage !== undefined && m.database.maxStorage <= m.database.storage) {
+      problem(['database', 'maxStorage'], `maxStorage must be above storage (${m.database.storage} GB)`);
+    }
+    if (m.cdn && !m.buckets.static && !m.buckets.media && m.web.compute === 'lambda') {
+      problem(['cdn'], 'nothing to put behind the CDN: enable a bucket or set cdn: false');
+    }
+    const names = m.schedules.map((s) => s.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i)
+        problem(['schedules', i, 'name'], `"${n}" is used twice; give each schedule its own name`);
+    });
+    for (const s of m.secrets) {
+      if (s in m.environment)
+        problem(['environment', s], `${s} is declared as a secret: remove it from environment`);
+    }
+  });
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestInput = z.input<typeof manifestSchema>;
