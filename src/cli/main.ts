@@ -67,6 +67,15 @@ program
     return finish(outputsCommand(name, { ...global(cmd), ...opts }));
   });
 
+program
+  .command('init')
+  .description('set up a Django project: touchdown.yml, a production Dockerfile, the settings snippet')
+  .option('--force', 'replace files that exist (otherwise Touchdown asks, or leaves them)')
+  .action(async (opts, cmd: Command) => {
+    const { initCommand } = await import('./commands/init.js');
+    return finish(initCommand({ ...global(cmd), ...opts }));
+  });
+
 function global(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
