@@ -1,0 +1,61 @@
+"""Settings for the xkcd app (seed 004): a random comic per page, view counts in PostgreSQL,
+sessions in Redis, static and media files in S3 behind CloudFront. Everything that differs between a
+laptop and AWS comes from the environment through touchdown_settings (imported last)."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Overridden by DJANGO_SECRET_KEY from Parameter Store; this one is only for `manage.py test`.
+SECRET_KEY = "insecure-only-for-local-tests"
+DEBUG = False
+ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "xkcd_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "xkcd_app.urls"
+WSGI_APPLICATION = "xkcd_app.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# No silent SQLite: the app needs PostgreSQL (DATABASE_URL), here as on AWS.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "xkcd",
+        "HOST": "localhost",
+        "USER": "postgres",
+    }
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media"
+
+from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)
