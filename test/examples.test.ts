@@ -14,19 +14,24 @@ const run = promisify(execFile);
 describe('example apps', () => {
   before(() => ensureServices('postgres', 'redis'));
 
-  it('xkcd passes its own Django tests on PostgreSQL and Redis', async () => {
-    const { stderr } = await run(venvPython, ['manage.py', 'test', '--noinput', '-v', '1'], {
-      cwd: join(repoRoot, 'examples', 'xkcd'),
-      env: {
-        ...process.env,
-        DATABASE_URL: 'postgres://postgres@localhost:5432/xkcd_tests',
-        REDIS_URL: 'redis://localhost:6379/14',
-        // Uploads during tests go to a temporary folder, not into the example's source tree.
-        DJANGO_MEDIA_ROOT: await mkdtemp(join(tmpdir(), 'xkcd-media-')),
-      },
+  for (const [example, db] of [
+    ['xkcd', 14],
+    ['blog', 13],
+  ] as const) {
+    it(`${example} passes its own Django tests on PostgreSQL and Redis`, async () => {
+      const { stderr } = await run(venvPython, ['manage.py', 'test', '--noinput', '-v', '1'], {
+        cwd: join(repoRoot, 'examples', example),
+        env: {
+          ...process.env,
+          DATABASE_URL: `postgres://postgres@localhost:5432/${example}_tests`,
+          REDIS_URL: `redis://localhost:6379/${db}`,
+          // Uploads during tests go to a temporary folder, not into the example's source tree.
+          DJANGO_MEDIA_ROOT: await mkdtemp(join(tmpdir(), `${example}-media-`)),
+        },
+      });
+      assert.match(stderr, /Ran [1-9]\d* tests? in .*\n\nOK/);
     });
-    assert.match(stderr, /Ran [1-9]\d* tests? in .*\n\nOK/);
-  });
+  }
 
   it('ships the settings snippet touchdown init writes, unchanged', async () => {
     const snippet = await readFile(
