@@ -91,6 +91,9 @@ if "CSRF_TRUSTED_ORIGINS" in _env:
 
 if "DATABASE_URL" in _env:
     DATABASES = {"default": _database(_env["DATABASE_URL"])}
+    # On AWS the URL carries no password: ECS injects it apart, from Parameter Store.
+    if "DATABASE_PASSWORD" in _env:
+        DATABASES["default"]["PASSWORD"] = _env["DATABASE_PASSWORD"]
 
 _cache_url = _env.get("CACHE_URL") or _env.get("REDIS_URL")
 if _cache_url:

@@ -1,0 +1,98 @@
+// Building the app's image and pushing it to ECR with whichever builder this machine has.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { AwsClients } from '../aws/clients.js';
+
+const run = promisify(execFile);
+
+export type Builder = 'docker' | 'podman' | 'buildah';
+
+export class NoImageBuilder extends Error {
+  override readonly name = 'NoImageBuilder';
+  constructor() {
+    super(
+      'no container builder on this machine (looked for docker, podman and buildah). Install one of them, ' +
+        'or build the image elsewhere (in CI, say) and pass --image <uri>',
+    );
+  }
+}
+
+/** The first builder that answers, in order of preference. */
+export async function findBuilder(): Promise<Builder> {
+  for (const builder of ['docker', 'podman', 'buildah'] as const) {
+    try {
+      // `docker version` also proves the engine runs, not only that the client is installed.
+      await run(builder, builder === 'buildah' ? ['version'] : ['version', '--format', '{{.Server.Version}}'], {
+        timeout: 10_000,
+      });
+      return builder;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new NoImageBuilder();
+}
+
+export interface BuiltImage {
+  /** repository:tag as pushed. */
+  uri: string;
+  /** repository@sha256:... so a task definition pins exactly this image. */
+  digestUri: string;
+}
+
+/** Builds the project's Dockerfile, logs in to ECR, pushes, and returns the pushed image's digest. */
+export async function buildAndPush(
+  aws: AwsClients,
+  options: { context: string; dockerfile: string; repositoryUri: string; tag: string; log: (line: string) => void },
+): Promise<BuiltImage> {
+  const builder = await findBuilder();
+  const uri = `${options.repositoryUri}:${options.tag}`;
+  const cli = builder === 'buildah' ? 'buildah' : builder;
+  const build = builder === 'buildah' ? ['bud', '-f', options.dockerfile, '-t', uri, options.context] : ['build', '-f', options.dockerfile, '-t', uri, options.context];
+  await stream(cli, build, options.log);
+
+  const ecr = await aws.ecr();
+  const auth = (await ecr.getAuthorizationToken({})).authorizationData?.[0];
+  const [user, password] = Buffer.from(auth?.authorizationToken ?? '', 'base64').toString().split(':');
+  const registry = options.repositoryUri.split('/')[0]!;
+  await stream(cli, ['login', '--username', user ?? 'AWS', '--password-stdin', registry], options.log, password);
+  await stream(cli, ['push', uri], options.log);
+
+  const repositoryName = options.repositoryUri.slice(registry.length + 1);
+  const described = await ecr.describeImages({ repositoryName, imageIds: [{ imageTag: options.tag }] });
+  const digest = described.imageDetails?.[0]?.imageDigest;
+  return { uri, digestUri: digest ? `${options.repositoryUri}@${digest}` : uri };
+}
+
+/** The image tag for a release: the git commit, marked when the tree has uncommitted changes. */
+export async function releaseTag(dir: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  try {
+    const { stdout: sha } = await run('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: dir });
+    const { stdout: status } = await run('git', ['status', '--porcelain'], { cwd: dir });
+    return status.trim() ? `${sha.trim()}-dirty-${stamp}` : sha.trim();
+  } catch {
+    return stamp;
+  }
+}
+
+function stream(cmd: string, args: string[], log: (line: string) => void, stdin?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    const onData = (d: Buffer) => {
+      for (const line of d.toString().split('\n').filter(Boolean)) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        log(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.stdin.end(stdin ?? '');
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args[0]} failed (exit ${code}):\n${tail.join('\n')}`)),
+    );
+  });
+}
