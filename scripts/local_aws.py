@@ -15,6 +15,25 @@ import threading
 from moto.server import ThreadedMotoServer
 
 
+def fix_emulator_gaps() -> None:
+    """Where moto answers differently from AWS in a way that would make every plan show a change.
+
+    Each fix makes moto return what AWS returns; none changes what Touchdown sends.
+    """
+    from moto.cloudfront import models as cloudfront
+
+    # moto 5.2.5 drops an origin's OriginAccessControlId and S3OriginConfig from every answer.
+    original = cloudfront.Origin.__init__
+
+    def origin(self, config):
+        original(self, config)
+        self.origin_access_control_id = config.get("OriginAccessControlId") or ""
+        if "S3OriginConfig" in config:
+            self.s3_origin_config = config["S3OriginConfig"]
+
+    cloudfront.Origin.__init__ = origin
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -27,6 +46,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     # One log line per request drowns the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    fix_emulator_gaps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
