@@ -137,6 +137,9 @@ export type Handle<O extends Outputs> = Resource<O> & OutputRefs<O>;
 /** Gives a resource one property per output (`vpc.id`, `bucket.arn`). */
 export function withOutputRefs<O extends Outputs>(resource: Resource<O>): Handle<O> {
   for (const name of resource.type.outputs as string[]) {
+    // An output named like a resource's own property (address, path, args) would hide it.
+    if (name in resource)
+      throw new Error(`${resource.type.kind}: output "${name}" clashes with a resource property; rename it`);
     Object.defineProperty(resource, name, {
       value: resource.ref(name as keyof O & string),
       enumerable: false,
