@@ -158,7 +158,11 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
     const forcing = attrs.filter((a) => a.forcesReplacement).map((a) => a.name);
     const action: Action =
       attrs.length === 0 ? 'noop' : forcing.length > 0 || !type.update ? 'replace' : 'update';
-    if (action === 'noop' || action === 'update') world.outputs.set(resource.address, existing.outputs);
+    if (action === 'noop') world.outputs.set(resource.address, existing.outputs);
+    if (action === 'update') {
+      const changing = Object.fromEntries((type.updatedOutputs ?? []).map((k: string) => [k, UNKNOWN]));
+      world.outputs.set(resource.address, { ...existing.outputs, ...changing });
+    }
     const change: ResourceChange = { ...base, action, id: existing.id, changes: attrs };
     if (action === 'replace') change.replaceBecause = forcing.length > 0 ? forcing : attrs.map((a) => a.name);
     changes.push(change);

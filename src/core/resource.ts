@@ -63,6 +63,8 @@ export interface ResourceType<F extends Fields = Fields, O extends Outputs = Out
   outputs: readonly (keyof O & string)[];
   /** The output a resource stands for when passed as an argument (a role stands for its name). */
   defaultOutput: keyof O & string;
+  /** Outputs an update in place changes (a task definition's new revision ARN): unknown to dependents until applied. */
+  updatedOutputs?: readonly (keyof O & string)[];
   /** Found by the `touchdown:resource` tag, or by a physical name derived from the arguments. */
   identity: { by: 'address' } | { by: 'name'; name(args: Partial<ArgsOf<F>>): unknown };
   /** Checks that need several arguments at once; returns problems as `argument: message`. */
