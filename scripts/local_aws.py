@@ -33,6 +33,32 @@ def fix_emulator_gaps() -> None:
 
     cloudfront.Origin.__init__ = origin
 
+    # moto 5.2.5 leaves ElastiCache replication groups and clusters "deleting" forever; AWS removes them
+    # after some minutes. Here they are gone after one look at them in that state.
+    from moto.elasticache.models import ElastiCacheBackend
+
+    describe_groups = ElastiCacheBackend.describe_replication_groups
+    describe_clusters = ElastiCacheBackend.describe_cache_clusters
+
+    def replication_groups(self, replication_group_id=None):
+        groups = describe_groups(self, replication_group_id)
+        for group in groups:
+            if group.status == "deleting":
+                self.replication_groups.pop(group.replication_group_id, None)
+                for member in group.member_clusters:
+                    self.cache_clusters.pop(member, None)
+        return groups
+
+    def cache_clusters(self, cache_cluster_id=None):
+        clusters = describe_clusters(self, cache_cluster_id)
+        for cluster in clusters:
+            if cluster.cache_cluster_status == "deleting":
+                self.cache_clusters.pop(cluster.cache_cluster_id, None)
+        return clusters
+
+    ElastiCacheBackend.describe_replication_groups = replication_groups
+    ElastiCacheBackend.describe_cache_clusters = cache_clusters
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()

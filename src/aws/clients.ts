@@ -59,6 +59,20 @@ interface Sendable {
   };
 }
 
+/**
+ * Errors that carry no AWS error code (a server error page, an answer the SDK could not parse) say nothing
+ * of what was called: name the operation, so the user knows what failed.
+ */
+function withOperation(err: unknown, service: string, operation: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const unexplained = err.name === 'Error' || /parse|^Unknown/i.test(`${err.name} ${err.message}`);
+  if ((status !== undefined && status >= 500) || unexplained) {
+    if (!err.message.includes(operation)) err.message = `${service} ${operation}: ${err.message || err.name}`;
+  }
+  return err;
+}
+
 export class AwsClients {
   /** Every API call made through these clients, in order. Benchmarks and tests read it. */
   readonly calls: ApiCall[] = [];
@@ -137,12 +151,14 @@ export class AwsClients {
 
   private count(service: string, client: Sendable): void {
     client.middlewareStack.add(
-      (next, context) => (args) => {
-        this.calls.push({
-          service,
-          operation: String(context.commandName ?? 'unknown').replace(/Command$/, ''),
-        });
-        return next(args);
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        this.calls.push({ service, operation });
+        try {
+          return await next(args);
+        } catch (err) {
+          throw withOperation(err, service, operation);
+        }
       },
       { step: 'initialize', name: 'touchdownCallCounter' },
     );
