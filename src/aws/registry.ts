@@ -1,20 +1,43 @@
 // Every resource type Touchdown manages. Plans look for all of them, so that resources of a type
 // no longer declared in a stack are still found and deleted.
 import type { AnyResourceType } from '../core/resource.js';
+import { AutoScalingGroup } from './autoscaling/group.js';
+import { ScalableTarget } from './autoscaling/scalable-target.js';
+import { TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
+import { Distribution } from './cloudfront/distribution.js';
+import { OriginAccessControl } from './cloudfront/origin-access-control.js';
 import { ElasticIp } from './ec2/elastic-ip.js';
 import { InternetGateway } from './ec2/internet-gateway.js';
+import { LaunchTemplate } from './ec2/launch-template.js';
 import { NatGateway } from './ec2/nat-gateway.js';
 import { RouteTable } from './ec2/route-table.js';
 import { SecurityGroup } from './ec2/security-group.js';
 import { Subnet } from './ec2/subnet.js';
 import { Vpc } from './ec2/vpc.js';
 import { GatewayEndpoint } from './ec2/vpc-endpoint.js';
+import { EcrRepository } from './ecr/repository.js';
+import { EcsCluster } from './ecs/cluster.js';
+import { EcsService } from './ecs/service.js';
+import { TaskDefinition } from './ecs/task-definition.js';
+import { MemcachedCluster } from './elasticache/memcached.js';
+import { CacheReplicationGroup } from './elasticache/replication-group.js';
+import { CacheSubnetGroup } from './elasticache/subnet-group.js';
+import { Listener } from './elbv2/listener.js';
+import { ListenerRule } from './elbv2/listener-rule.js';
+import { LoadBalancer } from './elbv2/load-balancer.js';
+import { TargetGroup } from './elbv2/target-group.js';
 import { InstanceProfile } from './iam/instance-profile.js';
 import { Role } from './iam/role.js';
 import { KmsAlias } from './kms/alias.js';
 import { KmsKey } from './kms/key.js';
+import { LogGroup } from './logs/log-group.js';
+import { DbInstance } from './rds/instance.js';
+import { DbParameterGroup } from './rds/parameter-group.js';
+import { DbSubnetGroup } from './rds/subnet-group.js';
 import { Bucket } from './s3/bucket.js';
+import { Schedule } from './scheduler/schedule.js';
 import { Secret } from './secretsmanager/secret.js';
+import { Queue } from './sqs/queue.js';
 import { SsmParameter } from './ssm/parameter.js';
 
 export const resourceTypes: readonly AnyResourceType[] = [
@@ -33,4 +56,27 @@ export const resourceTypes: readonly AnyResourceType[] = [
   KmsAlias,
   SsmParameter,
   Secret,
+  DbSubnetGroup,
+  DbParameterGroup,
+  DbInstance,
+  CacheSubnetGroup,
+  CacheReplicationGroup,
+  MemcachedCluster,
+  Queue,
+  LogGroup,
+  EcrRepository,
+  EcsCluster,
+  TaskDefinition,
+  EcsService,
+  LoadBalancer,
+  TargetGroup,
+  Listener,
+  ListenerRule,
+  OriginAccessControl,
+  Distribution,
+  LaunchTemplate,
+  AutoScalingGroup,
+  ScalableTarget,
+  TargetTrackingPolicy,
+  Schedule,
 ];

@@ -3,20 +3,43 @@
 import type { ArgsInput, Fields } from '../core/args.js';
 import type { Handle, Outputs, ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
+import { AutoScalingGroup, type AutoScalingGroupOutputs } from './autoscaling/group.js';
+import { ScalableTarget, type ScalableTargetOutputs } from './autoscaling/scalable-target.js';
+import { type ScalingPolicyOutputs, TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
+import { Distribution, type DistributionOutputs } from './cloudfront/distribution.js';
+import { OriginAccessControl, type OriginAccessControlOutputs } from './cloudfront/origin-access-control.js';
 import { ElasticIp, type ElasticIpOutputs } from './ec2/elastic-ip.js';
 import { InternetGateway, type InternetGatewayOutputs } from './ec2/internet-gateway.js';
+import { LaunchTemplate, type LaunchTemplateOutputs } from './ec2/launch-template.js';
 import { NatGateway, type NatGatewayOutputs } from './ec2/nat-gateway.js';
 import { RouteTable, type RouteTableOutputs } from './ec2/route-table.js';
 import { SecurityGroup, type SecurityGroupOutputs } from './ec2/security-group.js';
 import { Subnet, type SubnetOutputs } from './ec2/subnet.js';
 import { Vpc, type VpcOutputs } from './ec2/vpc.js';
 import { GatewayEndpoint, type GatewayEndpointOutputs } from './ec2/vpc-endpoint.js';
+import { EcrRepository, type EcrRepositoryOutputs } from './ecr/repository.js';
+import { EcsCluster, type EcsClusterOutputs } from './ecs/cluster.js';
+import { EcsService, type EcsServiceOutputs } from './ecs/service.js';
+import { TaskDefinition, type TaskDefinitionOutputs } from './ecs/task-definition.js';
+import { MemcachedCluster, type MemcachedClusterOutputs } from './elasticache/memcached.js';
+import { CacheReplicationGroup, type CacheReplicationGroupOutputs } from './elasticache/replication-group.js';
+import { CacheSubnetGroup, type CacheSubnetGroupOutputs } from './elasticache/subnet-group.js';
+import { Listener, type ListenerOutputs } from './elbv2/listener.js';
+import { ListenerRule, type ListenerRuleOutputs } from './elbv2/listener-rule.js';
+import { LoadBalancer, type LoadBalancerOutputs } from './elbv2/load-balancer.js';
+import { TargetGroup, type TargetGroupOutputs } from './elbv2/target-group.js';
 import { InstanceProfile, type InstanceProfileOutputs } from './iam/instance-profile.js';
 import { Role, type RoleOutputs } from './iam/role.js';
 import { KmsAlias, type KmsAliasOutputs } from './kms/alias.js';
 import { KmsKey, type KmsKeyOutputs } from './kms/key.js';
+import { LogGroup, type LogGroupOutputs } from './logs/log-group.js';
+import { DbInstance, type DbInstanceOutputs } from './rds/instance.js';
+import { DbParameterGroup, type DbParameterGroupOutputs } from './rds/parameter-group.js';
+import { DbSubnetGroup, type DbSubnetGroupOutputs } from './rds/subnet-group.js';
 import { Bucket, type BucketOutputs } from './s3/bucket.js';
+import { Schedule, type ScheduleOutputs } from './scheduler/schedule.js';
 import { Secret, type SecretOutputs } from './secretsmanager/secret.js';
+import { Queue, type QueueOutputs } from './sqs/queue.js';
 import { SsmParameter, type SsmParameterOutputs } from './ssm/parameter.js';
 
 type Args<T extends { fields: Fields }> = ArgsInput<T['fields']>;
@@ -89,6 +112,54 @@ export class AwsStack extends Stack {
   addSecret(args: Args<typeof Secret>): Handle<SecretOutputs> {
     return this.add(Secret, args);
   }
+
+  // Databases and caches
+  addDbSubnetGroup = (args: Args<typeof DbSubnetGroup>): Handle<DbSubnetGroupOutputs> =>
+    this.add(DbSubnetGroup, args);
+  addDbParameterGroup = (args: Args<typeof DbParameterGroup>): Handle<DbParameterGroupOutputs> =>
+    this.add(DbParameterGroup, args);
+  addDatabase = (args: Args<typeof DbInstance>): Handle<DbInstanceOutputs> => this.add(DbInstance, args);
+  addCacheSubnetGroup = (args: Args<typeof CacheSubnetGroup>): Handle<CacheSubnetGroupOutputs> =>
+    this.add(CacheSubnetGroup, args);
+  addRedis = (args: Args<typeof CacheReplicationGroup>): Handle<CacheReplicationGroupOutputs> =>
+    this.add(CacheReplicationGroup, args);
+  addMemcached = (args: Args<typeof MemcachedCluster>): Handle<MemcachedClusterOutputs> =>
+    this.add(MemcachedCluster, args);
+  addQueue = (args: Args<typeof Queue>): Handle<QueueOutputs> => this.add(Queue, args);
+
+  // Containers
+  addEcrRepository = (args: Args<typeof EcrRepository>): Handle<EcrRepositoryOutputs> =>
+    this.add(EcrRepository, args);
+  addEcsCluster = (args: Args<typeof EcsCluster>): Handle<EcsClusterOutputs> => this.add(EcsCluster, args);
+  addTaskDefinition = (args: Args<typeof TaskDefinition>): Handle<TaskDefinitionOutputs> =>
+    this.add(TaskDefinition, args);
+  addEcsService = (args: Args<typeof EcsService>): Handle<EcsServiceOutputs> => this.add(EcsService, args);
+  addLogGroup = (args: Args<typeof LogGroup>): Handle<LogGroupOutputs> => this.add(LogGroup, args);
+
+  addScalableTarget = (args: Args<typeof ScalableTarget>): Handle<ScalableTargetOutputs> =>
+    this.add(ScalableTarget, args);
+  addScalingPolicy = (args: Args<typeof TargetTrackingPolicy>): Handle<ScalingPolicyOutputs> =>
+    this.add(TargetTrackingPolicy, args);
+  addSchedule = (args: Args<typeof Schedule>): Handle<ScheduleOutputs> => this.add(Schedule, args);
+
+  // Instances (seed 000's path)
+  addLaunchTemplate = (args: Args<typeof LaunchTemplate>): Handle<LaunchTemplateOutputs> =>
+    this.add(LaunchTemplate, args);
+  addAutoScalingGroup = (args: Args<typeof AutoScalingGroup>): Handle<AutoScalingGroupOutputs> =>
+    this.add(AutoScalingGroup, args);
+
+  // Traffic
+  addLoadBalancer = (args: Args<typeof LoadBalancer>): Handle<LoadBalancerOutputs> =>
+    this.add(LoadBalancer, args);
+  addTargetGroup = (args: Args<typeof TargetGroup>): Handle<TargetGroupOutputs> =>
+    this.add(TargetGroup, args);
+  addListener = (args: Args<typeof Listener>): Handle<ListenerOutputs> => this.add(Listener, args);
+  addListenerRule = (args: Args<typeof ListenerRule>): Handle<ListenerRuleOutputs> =>
+    this.add(ListenerRule, args);
+  addOriginAccessControl = (args: Args<typeof OriginAccessControl>): Handle<OriginAccessControlOutputs> =>
+    this.add(OriginAccessControl, args);
+  addDistribution = (args: Args<typeof Distribution>): Handle<DistributionOutputs> =>
+    this.add(Distribution, args);
 
   private subnet(subnet: Handle<SubnetOutputs>): SubnetHandle {
     return Object.assign(subnet, {
