@@ -1,6 +1,7 @@
 // Every resource type Touchdown manages. Plans look for all of them, so that resources of a type
 // no longer declared in a stack are still found and deleted.
 import type { AnyResourceType } from '../core/resource.js';
+import { Certificate } from './acm/certificate.js';
 import { AutoScalingGroup } from './autoscaling/group.js';
 import { ScalableTarget } from './autoscaling/scalable-target.js';
 import { TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
@@ -34,9 +35,12 @@ import { LogGroup } from './logs/log-group.js';
 import { DbInstance } from './rds/instance.js';
 import { DbParameterGroup } from './rds/parameter-group.js';
 import { DbSubnetGroup } from './rds/subnet-group.js';
+import { HostedZone } from './route53/hosted-zone.js';
+import { DnsRecord } from './route53/record.js';
 import { Bucket } from './s3/bucket.js';
 import { Schedule } from './scheduler/schedule.js';
 import { Secret } from './secretsmanager/secret.js';
+import { EmailDomain } from './ses/domain-identity.js';
 import { Queue } from './sqs/queue.js';
 import { SsmParameter } from './ssm/parameter.js';
 
@@ -79,4 +83,8 @@ export const resourceTypes: readonly AnyResourceType[] = [
   ScalableTarget,
   TargetTrackingPolicy,
   Schedule,
+  HostedZone,
+  DnsRecord,
+  Certificate,
+  EmailDomain,
 ];

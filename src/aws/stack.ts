@@ -3,6 +3,7 @@
 import type { ArgsInput, Fields } from '../core/args.js';
 import type { Handle, Outputs, ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
+import { Certificate, type CertificateOutputs } from './acm/certificate.js';
 import { AutoScalingGroup, type AutoScalingGroupOutputs } from './autoscaling/group.js';
 import { ScalableTarget, type ScalableTargetOutputs } from './autoscaling/scalable-target.js';
 import { type ScalingPolicyOutputs, TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
@@ -36,9 +37,12 @@ import { LogGroup, type LogGroupOutputs } from './logs/log-group.js';
 import { DbInstance, type DbInstanceOutputs } from './rds/instance.js';
 import { DbParameterGroup, type DbParameterGroupOutputs } from './rds/parameter-group.js';
 import { DbSubnetGroup, type DbSubnetGroupOutputs } from './rds/subnet-group.js';
+import { HostedZone, type HostedZoneOutputs } from './route53/hosted-zone.js';
+import { DnsRecord, type DnsRecordOutputs } from './route53/record.js';
 import { Bucket, type BucketOutputs } from './s3/bucket.js';
 import { Schedule, type ScheduleOutputs } from './scheduler/schedule.js';
 import { Secret, type SecretOutputs } from './secretsmanager/secret.js';
+import { EmailDomain, type EmailDomainOutputs } from './ses/domain-identity.js';
 import { Queue, type QueueOutputs } from './sqs/queue.js';
 import { SsmParameter, type SsmParameterOutputs } from './ssm/parameter.js';
 
@@ -58,6 +62,11 @@ export interface VpcHandle extends Handle<VpcOutputs> {
 export interface SubnetHandle extends Handle<SubnetOutputs> {
   /** A NAT gateway in this (public) subnet; an elastic IP is allocated for it unless one is given. */
   addNatGateway(args: ChildArgs<typeof NatGateway, 'subnetId'>): Handle<NatGatewayOutputs>;
+}
+
+export interface HostedZoneHandle extends Handle<HostedZoneOutputs> {
+  /** A record in this zone, labelled `<name>-<type>` (so an A and an AAAA for one name can coexist). */
+  addRecord(args: ChildArgs<typeof DnsRecord, 'zoneId' | 'name'>): Handle<DnsRecordOutputs>;
 }
 
 export interface KmsKeyHandle extends Handle<KmsKeyOutputs> {
@@ -147,6 +156,23 @@ export class AwsStack extends Stack {
     this.add(LaunchTemplate, args);
   addAutoScalingGroup = (args: Args<typeof AutoScalingGroup>): Handle<AutoScalingGroupOutputs> =>
     this.add(AutoScalingGroup, args);
+
+  // Names and certificates
+  addHostedZone(args: Args<typeof HostedZone>): HostedZoneHandle {
+    const zone = this.add(HostedZone, args);
+    return Object.assign(zone, {
+      addRecord: (a: ChildArgs<typeof DnsRecord, 'zoneId' | 'name'>) =>
+        this.add(DnsRecord, {
+          ...a,
+          name: `${a.recordName}-${a.type.toLowerCase()}`,
+          zoneId: zone.id,
+        } as Args<typeof DnsRecord>),
+    });
+  }
+  addCertificate = (args: Args<typeof Certificate>): Handle<CertificateOutputs> =>
+    this.add(Certificate, args);
+  addEmailDomain = (args: Args<typeof EmailDomain>): Handle<EmailDomainOutputs> =>
+    this.add(EmailDomain, args);
 
   // Traffic
   addLoadBalancer = (args: Args<typeof LoadBalancer>): Handle<LoadBalancerOutputs> =>
