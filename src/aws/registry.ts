@@ -38,6 +38,7 @@ import { DbSubnetGroup } from './rds/subnet-group.js';
 import { HostedZone } from './route53/hosted-zone.js';
 import { DnsRecord } from './route53/record.js';
 import { Bucket } from './s3/bucket.js';
+import { BucketPolicy } from './s3/bucket-policy.js';
 import { Schedule } from './scheduler/schedule.js';
 import { Secret } from './secretsmanager/secret.js';
 import { EmailDomain } from './ses/domain-identity.js';
@@ -54,6 +55,7 @@ export const resourceTypes: readonly AnyResourceType[] = [
   SecurityGroup,
   GatewayEndpoint,
   Bucket,
+  BucketPolicy,
   Role,
   InstanceProfile,
   KmsKey,

@@ -40,6 +40,7 @@ import { DbSubnetGroup, type DbSubnetGroupOutputs } from './rds/subnet-group.js'
 import { HostedZone, type HostedZoneOutputs } from './route53/hosted-zone.js';
 import { DnsRecord, type DnsRecordOutputs } from './route53/record.js';
 import { Bucket, type BucketOutputs } from './s3/bucket.js';
+import { BucketPolicy, type BucketPolicyOutputs } from './s3/bucket-policy.js';
 import { Schedule, type ScheduleOutputs } from './scheduler/schedule.js';
 import { Secret, type SecretOutputs } from './secretsmanager/secret.js';
 import { EmailDomain, type EmailDomainOutputs } from './ses/domain-identity.js';
@@ -94,6 +95,10 @@ export class AwsStack extends Stack {
   addBucket(args: Args<typeof Bucket>): Handle<BucketOutputs> {
     return this.add(Bucket, args);
   }
+
+  /** A bucket's policy apart from the bucket, for policies naming what names the bucket (a distribution). */
+  addBucketPolicy = (args: Args<typeof BucketPolicy>): Handle<BucketPolicyOutputs> =>
+    this.add(BucketPolicy, args);
 
   addRole(args: Args<typeof Role>): Handle<RoleOutputs> {
     return this.add(Role, args);

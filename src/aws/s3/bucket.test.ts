@@ -20,7 +20,8 @@ type BucketArgs = ArgsInput<typeof Bucket.fields>;
 
 function storage(overrides: Partial<BucketArgs> = {}, stackName = 'bucket-test') {
   const aws = new AwsStack(stackName);
-  aws.add(Bucket, { name: NAME, ...overrides });
+  // policy: null manages "no policy" (left out, another resource may manage it).
+  aws.add(Bucket, { name: NAME, policy: null, ...overrides });
   return aws;
 }
 

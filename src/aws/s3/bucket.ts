@@ -133,10 +133,11 @@ const fields = {
   cors: field(z.array(corsRule).default([]), { normalize: (v) => compactRules(v) }),
   /**
    * The bucket policy; references to other resources may appear anywhere inside (write this
-   * bucket's own ARN as text: `arn:aws:s3:::<name>/*`). Without one the bucket has no policy:
-   * a policy found on it, set earlier by this stack or by hand, is deleted. @default null
+   * bucket's own ARN as text: `arn:aws:s3:::<name>/*`). `null` means no policy: one found on the
+   * bucket is deleted. Left out, the policy is not managed here (a BucketPolicy resource, which may
+   * reference resources that reference this bucket, manages it instead).
    */
-  policy: field(policyDocument().nullable().default(null), { normalize: normalizePolicy }),
+  policy: field(policyDocument().nullable().optional(), { normalize: normalizePolicy }),
   /** Expiry and storage-class transitions. @default [] */
   lifecycleRules: field(z.array(lifecycleRule).default([]), { normalize: (v) => compactRules(v) }),
   tags: field(tags()),
@@ -222,7 +223,7 @@ export const Bucket = defineResourceType({
     if (args.versioning) settings.push('versioning');
     if (args.cors.length > 0) settings.push('cors');
     if (args.lifecycleRules.length > 0) settings.push('lifecycleRules');
-    if (args.policy !== null) settings.push('policy');
+    if (args.policy) settings.push('policy');
     await configure(ctx, s3, args, settings);
     return mustRead(ctx, s3, args.name);
   },
@@ -287,7 +288,7 @@ function count(n: number, noun: string): string | undefined {
 }
 
 /** The stack's buckets by their ownership tag: one paged call for all of them. */
-async function stackBucketNames(tagging: ResourceGroupsTaggingAPI, stack: string): Promise<string[]> {
+export async function stackBucketNames(tagging: ResourceGroupsTaggingAPI, stack: string): Promise<string[]> {
   const names: string[] = [];
   let token: string | undefined;
   do {
@@ -491,7 +492,7 @@ async function configure(ctx: OpContext, s3: S3, args: Args, settings: readonly 
       });
     }
   }
-  if (wants('policy')) {
+  if (wants('policy') && args.policy !== undefined) {
     if (args.policy === null) await ignoreNotFound(s3.deleteBucketPolicy({ Bucket }));
     else await s3.putBucketPolicy({ Bucket, Policy: JSON.stringify(args.policy) });
   }
