@@ -2,6 +2,10 @@
 // no longer declared in a stack are still found and deleted.
 import type { AnyResourceType } from '../core/resource.js';
 import { Certificate } from './acm/certificate.js';
+import { HttpApiDomain } from './apigateway/domain.js';
+import { HttpApi } from './apigateway/http-api.js';
+import { LambdaProxyRoute } from './apigateway/lambda-integration.js';
+import { HttpApiStage } from './apigateway/stage.js';
 import { AutoScalingGroup } from './autoscaling/group.js';
 import { ScalableTarget } from './autoscaling/scalable-target.js';
 import { TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
@@ -31,6 +35,8 @@ import { InstanceProfile } from './iam/instance-profile.js';
 import { Role } from './iam/role.js';
 import { KmsAlias } from './kms/alias.js';
 import { KmsKey } from './kms/key.js';
+import { LambdaFunction } from './lambda/function.js';
+import { LambdaPermission } from './lambda/permission.js';
 import { LogGroup } from './logs/log-group.js';
 import { DbInstance } from './rds/instance.js';
 import { DbParameterGroup } from './rds/parameter-group.js';
@@ -89,4 +95,10 @@ export const resourceTypes: readonly AnyResourceType[] = [
   DnsRecord,
   Certificate,
   EmailDomain,
+  LambdaFunction,
+  LambdaPermission,
+  HttpApi,
+  LambdaProxyRoute,
+  HttpApiStage,
+  HttpApiDomain,
 ];

@@ -4,6 +4,10 @@ import type { ArgsInput, Fields } from '../core/args.js';
 import type { Handle, Outputs, ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
 import { Certificate, type CertificateOutputs } from './acm/certificate.js';
+import { HttpApiDomain, type HttpApiDomainOutputs } from './apigateway/domain.js';
+import { HttpApi, type HttpApiOutputs } from './apigateway/http-api.js';
+import { LambdaProxyRoute, type LambdaProxyRouteOutputs } from './apigateway/lambda-integration.js';
+import { HttpApiStage, type HttpApiStageOutputs } from './apigateway/stage.js';
 import { AutoScalingGroup, type AutoScalingGroupOutputs } from './autoscaling/group.js';
 import { ScalableTarget, type ScalableTargetOutputs } from './autoscaling/scalable-target.js';
 import { type ScalingPolicyOutputs, TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
@@ -33,6 +37,8 @@ import { InstanceProfile, type InstanceProfileOutputs } from './iam/instance-pro
 import { Role, type RoleOutputs } from './iam/role.js';
 import { KmsAlias, type KmsAliasOutputs } from './kms/alias.js';
 import { KmsKey, type KmsKeyOutputs } from './kms/key.js';
+import { LambdaFunction, type LambdaFunctionOutputs } from './lambda/function.js';
+import { LambdaPermission, type LambdaPermissionOutputs } from './lambda/permission.js';
 import { LogGroup, type LogGroupOutputs } from './logs/log-group.js';
 import { DbInstance, type DbInstanceOutputs } from './rds/instance.js';
 import { DbParameterGroup, type DbParameterGroupOutputs } from './rds/parameter-group.js';
@@ -178,6 +184,19 @@ export class AwsStack extends Stack {
     this.add(Certificate, args);
   addEmailDomain = (args: Args<typeof EmailDomain>): Handle<EmailDomainOutputs> =>
     this.add(EmailDomain, args);
+
+  // Serverless (seed 002's path)
+  addFunction = (args: Args<typeof LambdaFunction>): Handle<LambdaFunctionOutputs> =>
+    this.add(LambdaFunction, args);
+  addLambdaPermission = (args: Args<typeof LambdaPermission>): Handle<LambdaPermissionOutputs> =>
+    this.add(LambdaPermission, args);
+  addHttpApi = (args: Args<typeof HttpApi>): Handle<HttpApiOutputs> => this.add(HttpApi, args);
+  addLambdaProxyRoute = (args: Args<typeof LambdaProxyRoute>): Handle<LambdaProxyRouteOutputs> =>
+    this.add(LambdaProxyRoute, args);
+  addHttpApiStage = (args: Args<typeof HttpApiStage>): Handle<HttpApiStageOutputs> =>
+    this.add(HttpApiStage, args);
+  addHttpApiDomain = (args: Args<typeof HttpApiDomain>): Handle<HttpApiDomainOutputs> =>
+    this.add(HttpApiDomain, args);
 
   // Traffic
   addLoadBalancer = (args: Args<typeof LoadBalancer>): Handle<LoadBalancerOutputs> =>

@@ -101,6 +101,8 @@ export type OutputRefs<O extends Outputs> = { readonly [K in keyof O]: Ref<O[K]>
 export class Resource<O extends Outputs = Outputs> implements RefSource {
   readonly address: string;
   readonly explicitDeps = new Set<Resource>();
+  /** Arguments set at creation and then left to something else (autoscaling owns a service's desired count). */
+  readonly ignoredChanges = new Set<string>();
   declare readonly __outputs?: O;
 
   constructor(
@@ -115,6 +117,12 @@ export class Resource<O extends Outputs = Outputs> implements RefSource {
   /** One of this resource's outputs, as a reference. */
   ref<K extends keyof O & string>(output: K): Ref<O[K]> {
     return RefClass.output<O[K]>(this, output);
+  }
+
+  /** Stops comparing these arguments after creation, so the plan never undoes what another owner changed. */
+  ignoreChanges(...args: string[]): this {
+    for (const a of args) this.ignoredChanges.add(a);
+    return this;
   }
 
   /** Orders this resource after others it does not reference (rarely needed). */

@@ -44,10 +44,12 @@ export class Stack {
     parent?: Resource,
   ): Handle<O> {
     const raw = (args ?? {}) as Record<string, unknown>;
-    const label = typeof raw.name === 'string' ? raw.name : `${type.kind}${this.resources.length + 1}`;
+    const parsed = objectSchema(type.fields).safeParse(raw, { reportInput: true });
+    // The label after defaults, so that a default name (an API stage's "$default") counts.
+    const name = parsed.success ? (parsed.data as Record<string, unknown>).name : raw.name;
+    const label = typeof name === 'string' ? name : `${type.kind}${this.resources.length + 1}`;
     const path = parent ? `${parent.path}/${label}` : label;
     const address = `${type.kind}.${path}`;
-    const parsed = objectSchema(type.fields).safeParse(raw, { reportInput: true });
     if (!parsed.success) {
       this.problems.push(...describeIssues(address, type as unknown as AnyResourceType, parsed.error.issues));
     }

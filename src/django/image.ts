@@ -22,9 +22,13 @@ export async function findBuilder(): Promise<Builder> {
   for (const builder of ['docker', 'podman', 'buildah'] as const) {
     try {
       // `docker version` also proves the engine runs, not only that the client is installed.
-      await run(builder, builder === 'buildah' ? ['version'] : ['version', '--format', '{{.Server.Version}}'], {
-        timeout: 10_000,
-      });
+      await run(
+        builder,
+        builder === 'buildah' ? ['version'] : ['version', '--format', '{{.Server.Version}}'],
+        {
+          timeout: 10_000,
+        },
+      );
       return builder;
     } catch {
       // try the next one
@@ -43,19 +47,35 @@ export interface BuiltImage {
 /** Builds the project's Dockerfile, logs in to ECR, pushes, and returns the pushed image's digest. */
 export async function buildAndPush(
   aws: AwsClients,
-  options: { context: string; dockerfile: string; repositoryUri: string; tag: string; log: (line: string) => void },
+  options: {
+    context: string;
+    dockerfile: string;
+    repositoryUri: string;
+    tag: string;
+    log: (line: string) => void;
+  },
 ): Promise<BuiltImage> {
   const builder = await findBuilder();
   const uri = `${options.repositoryUri}:${options.tag}`;
   const cli = builder === 'buildah' ? 'buildah' : builder;
-  const build = builder === 'buildah' ? ['bud', '-f', options.dockerfile, '-t', uri, options.context] : ['build', '-f', options.dockerfile, '-t', uri, options.context];
+  const build =
+    builder === 'buildah'
+      ? ['bud', '-f', options.dockerfile, '-t', uri, options.context]
+      : ['build', '-f', options.dockerfile, '-t', uri, options.context];
   await stream(cli, build, options.log);
 
   const ecr = await aws.ecr();
   const auth = (await ecr.getAuthorizationToken({})).authorizationData?.[0];
-  const [user, password] = Buffer.from(auth?.authorizationToken ?? '', 'base64').toString().split(':');
+  const [user, password] = Buffer.from(auth?.authorizationToken ?? '', 'base64')
+    .toString()
+    .split(':');
   const registry = options.repositoryUri.split('/')[0]!;
-  await stream(cli, ['login', '--username', user ?? 'AWS', '--password-stdin', registry], options.log, password);
+  await stream(
+    cli,
+    ['login', '--username', user ?? 'AWS', '--password-stdin', registry],
+    options.log,
+    password,
+  );
   await stream(cli, ['push', uri], options.log);
 
   const repositoryName = options.repositoryUri.slice(registry.length + 1);
@@ -92,7 +112,9 @@ function stream(cmd: string, args: string[], log: (line: string) => void, stdin?
     child.stdin.end(stdin ?? '');
     child.once('error', reject);
     child.once('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args[0]} failed (exit ${code}):\n${tail.join('\n')}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args[0]} failed (exit ${code}):\n${tail.join('\n')}`)),
     );
   });
 }

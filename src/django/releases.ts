@@ -51,7 +51,12 @@ export class ReleaseHistory {
     const Name = `${this.prefix}${String(release.number).padStart(6, '0')}`;
     const Value = JSON.stringify(release);
     try {
-      await ssm.putParameter({ Name, Value, Type: 'String', Tags: [{ Key: 'touchdown:release-of', Value: this.stack }] });
+      await ssm.putParameter({
+        Name,
+        Value,
+        Type: 'String',
+        Tags: [{ Key: 'touchdown:release-of', Value: this.stack }],
+      });
     } catch (err) {
       if ((err as { name?: string }).name !== 'ParameterAlreadyExists') throw err;
       await ssm.putParameter({ Name, Value, Type: 'String', Overwrite: true });
@@ -61,7 +66,8 @@ export class ReleaseHistory {
   /** Marks every other live release superseded, so exactly one is live. */
   async promote(release: Release): Promise<void> {
     for (const r of await this.list()) {
-      if (r.status === 'live' && r.number !== release.number) await this.record({ ...r, status: 'superseded' });
+      if (r.status === 'live' && r.number !== release.number)
+        await this.record({ ...r, status: 'superseded' });
     }
     await this.record({ ...release, status: 'live' });
   }

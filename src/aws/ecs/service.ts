@@ -347,7 +347,6 @@ function read(s: AwsService): ServiceFound {
       containerName: lb.containerName!,
       containerPort: lb.containerPort!,
     })),
-    healthCheckGracePeriodSeconds: s.healthCheckGracePeriodSeconds,
     propagateTags: (s.propagateTags ?? 'NONE') as Args['propagateTags'],
     tags: ecsUserTags(t),
   };
@@ -363,6 +362,8 @@ function read(s: AwsService): ServiceFound {
     };
   }
   if (s.enableExecuteCommand !== undefined) args.enableExecuteCommand = s.enableExecuteCommand;
+  if (s.healthCheckGracePeriodSeconds !== undefined)
+    args.healthCheckGracePeriodSeconds = s.healthCheckGracePeriodSeconds;
   const name = s.serviceName!;
   return {
     key: t[RESOURCE_TAG] ?? s.serviceArn!,

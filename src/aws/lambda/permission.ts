@@ -1,0 +1,192 @@
+// Lambda permission: lets one service (API Gateway, EventBridge) invoke a function, from one source only.
+// Statements carry no tags: a statement is the stack's when its id starts with `<stack>_`.
+import { createHash } from 'node:crypto';
+import type { Lambda } from '@aws-sdk/client-lambda';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { type ArgsOf, field, input } from '../../core/args.js';
+import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { errorCode, ignoreNotFound } from '../errors.js';
+import { STACK_TAG } from '../tags.js';
+
+const KIND = 'lambda-permission';
+
+const fields = {
+  /** The permission's label; its statement id in the function's policy is `<stack>_<label>`. */
+  name: field(z.string().min(1).max(200)),
+  /** The function's name or ARN (`fn.name` or `fn.arn`). Changing it means a new permission. */
+  functionName: field(input(z.string().min(1).max(170)), { replace: true, normalize: functionNameOf }),
+  /** Who may invoke: a service such as `apigateway.amazonaws.com`, or an account id. */
+  principal: field(z.string().min(1), { replace: true, normalize: principalForm }),
+  /**
+   * Only calls from this source, e.g. an HttpApi's `executionArn`: without it any account's API Gateway
+   * could invoke the function. Changing it means a new permission (AWS edits none in place).
+   */
+  sourceArn: field(input(z.string().startsWith('arn:')), { replace: true }),
+  /** @default 'lambda:InvokeFunction' */
+  action: field(
+    z
+      .string()
+      .regex(/^lambda:[A-Za-z*]+$/)
+      .default('lambda:InvokeFunction'),
+    { replace: true },
+  ),
+};
+
+export interface LambdaPermissionOutputs {
+  statementId: string;
+}
+
+type Args = ArgsOf<typeof fields>;
+type PermissionFound = Found<Args, LambdaPermissionOutputs>;
+
+interface Statement {
+  Sid?: string;
+  Principal?: string | { Service?: string; AWS?: string };
+  Action?: string | string[];
+  Resource?: string;
+  Condition?: { ArnLike?: Record<string, string> };
+}
+
+export const LambdaPermission = defineResourceType({
+  kind: KIND,
+  noun: 'Lambda permission',
+  fields,
+  outputs: ['statementId'],
+  defaultOutput: 'statementId',
+  identity: { by: 'address' },
+
+  async find(ctx, wanted) {
+    const [tagging, lambda] = await Promise.all([ctx.aws.tagging(), ctx.aws.lambda()]);
+    // The stack's functions (one tagging call), and functions outside it named literally.
+    const functions = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await tagging.getResources({
+        ResourceTypeFilters: ['lambda:function'],
+        TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
+        PaginationToken: token,
+      });
+      for (const r of page.ResourceTagMappingList ?? [])
+        if (r.ResourceARN) functions.add(nameOf(r.ResourceARN));
+      token = page.PaginationToken || undefined;
+    } while (token);
+    for (const w of wanted)
+      if (typeof w.args.functionName === 'string') functions.add(nameOf(w.args.functionName));
+    const addresses = new Map(
+      wanted.map((w) => [statementIdFor(ctx.stack, w.address.slice(KIND.length + 1)), w.address]),
+    );
+    const limit = pLimit(8);
+    const policies = await Promise.all(
+      [...functions].map((name) => limit(async () => [name, await policyOf(lambda, name)] as const)),
+    );
+    return policies.flatMap(([name, statements]) =>
+      statements
+        .filter((s) => s.Sid?.startsWith(`${ctx.stack}_`))
+        .map((s) => toFound(s, name, addresses.get(s.Sid!) ?? `${KIND}.${s.Sid}`)),
+    );
+  },
+
+  async create(ctx, args) {
+    const lambda = await ctx.aws.lambda();
+    const statementId = statementIdFor(ctx.stack, ctx.path);
+    const functionName = nameOf(args.functionName);
+    await whenFree(ctx, () =>
+      lambda.addPermission({
+        FunctionName: functionName,
+        StatementId: statementId,
+        Action: args.action,
+        Principal: args.principal,
+        SourceArn: args.sourceArn,
+      }),
+    );
+    return ctx.wait({
+      what: `permission "${ctx.path}" to show in the function's policy`,
+      timeoutMs: 60_000,
+      check: async () => {
+        const s = (await policyOf(lambda, functionName)).find((x) => x.Sid === statementId);
+        return s
+          ? { done: true, value: toFound(s, functionName, ctx.address) }
+          : { done: false, state: 'absent' };
+      },
+    });
+  },
+
+  async delete(ctx, found) {
+    const lambda = await ctx.aws.lambda();
+    const FunctionName = found.args.functionName!;
+    await whenFree(ctx, () =>
+      ignoreNotFound(lambda.removePermission({ FunctionName, StatementId: found.id })),
+    );
+  },
+});
+
+/**
+ * `<stack>_<path>`, cut to Lambda's 100 characters with a hash. An underscore never occurs in a stack's
+ * name, so the stack "web" never takes the stack "web-api"'s statements for its own.
+ */
+export function statementIdFor(stack: string, path: string): string {
+  const id = `${stack}_${path.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
+  if (id.length <= 100) return id;
+  const hash = createHash('sha256').update(`${stack}/${path}`).digest('hex').slice(0, 6);
+  return `${id.slice(0, 93)}-${hash}`;
+}
+
+/** A function's name, from its name or its (possibly qualified) ARN. */
+function nameOf(functionNameOrArn: string): string {
+  return functionNameOrArn.startsWith('arn:')
+    ? (functionNameOrArn.split(':')[6] ?? functionNameOrArn)
+    : functionNameOrArn;
+}
+
+function functionNameOf(value: unknown): unknown {
+  return typeof value === 'string' ? nameOf(value) : value;
+}
+
+/** AWS writes an account principal as its root ARN. */
+function principalForm(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(value)?.[1] ?? value;
+}
+
+async function policyOf(lambda: Lambda, functionName: string): Promise<Statement[]> {
+  // A function with no statements, or no longer there, answers ResourceNotFoundException.
+  const answer = await ignoreNotFound(lambda.getPolicy({ FunctionName: functionName }));
+  if (!answer?.Policy) return [];
+  return (JSON.parse(answer.Policy) as { Statement?: Statement[] }).Statement ?? [];
+}
+
+/** Runs a policy change, waiting while an update to the function is in progress. */
+async function whenFree(ctx: OpContext, call: () => Promise<unknown>): Promise<void> {
+  await ctx.wait({
+    what: `an update of the function of permission "${ctx.path}" to finish`,
+    timeoutMs: 10 * 60_000,
+    check: async () => {
+      try {
+        await call();
+        return { done: true, value: undefined };
+      } catch (err) {
+        const message = (err as Error)?.message ?? '';
+        if (errorCode(err) === 'ResourceConflictException' && !/already exists/i.test(message))
+          return { done: false, state: 'update in progress' };
+        throw err;
+      }
+    },
+  });
+}
+
+function toFound(s: Statement, functionName: string, key: string): PermissionFound {
+  const principal =
+    typeof s.Principal === 'string' ? s.Principal : (s.Principal?.Service ?? s.Principal?.AWS);
+  return {
+    key,
+    id: s.Sid!,
+    args: {
+      functionName,
+      principal,
+      sourceArn: s.Condition?.ArnLike?.['AWS:SourceArn'],
+      action: Array.isArray(s.Action) ? s.Action[0] : s.Action,
+    },
+    outputs: { statementId: s.Sid! },
+  };
+}

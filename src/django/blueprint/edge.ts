@@ -1,0 +1,139 @@
+// How requests reach the app: the load balancer (HTTPS, HTTP redirected), the CDN in front of it and of the
+// private buckets, the domain's records and certificates, and email from the domain.
+import { bucketPolicyForDistribution } from '../../aws/cloudfront/distribution.js';
+import type { AwsStack } from '../../aws/stack.js';
+import type { Manifest } from '../../config/manifest.js';
+import { type Input, interpolate, Ref } from '../../core/ref.js';
+import type { Contract, Data, Names } from './data.js';
+import type { Network } from './network.js';
+
+export interface Edge {
+  targetGroup: ReturnType<AwsStack['addTargetGroup']>;
+  loadBalancer: ReturnType<AwsStack['addLoadBalancer']>;
+  cdn?: ReturnType<AwsStack['addDistribution']>;
+  /** Where people reach the app. */
+  url: Input<string>;
+}
+
+export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data, contract: Contract): Edge {
+  const env = contract.environment;
+  const zone = m.domain ? aws.addHostedZone({ name: 'zone', domain: m.domain.zone }) : undefined;
+
+  const loadBalancer = aws.addLoadBalancer({
+    name: 'web',
+    subnetIds: net.subnets.lb.map((s) => s.id),
+    securityGroupIds: [net.groups.lb.id],
+  });
+  const targetGroup = aws.addTargetGroup({
+    name: 'web',
+    vpcId: net.vpc.id,
+    port: 8000,
+    healthCheck: { path: m.web.healthCheck },
+    deregistrationDelaySeconds: 30,
+  });
+
+  if (m.domain && zone) {
+    const certificate = aws.addCertificate({ name: 'web', domainName: m.domain.name, zoneId: zone.id });
+    aws.addListener({
+      name: 'http',
+      loadBalancerArn: loadBalancer.arn,
+      port: 80,
+      protocol: 'HTTP',
+      defaultAction: { redirectToHttps: true },
+    });
+    aws.addListener({
+      name: 'https',
+      loadBalancerArn: loadBalancer.arn,
+      port: 443,
+      protocol: 'HTTPS',
+      certificateArn: certificate.arn,
+      defaultAction: { forward: targetGroup.arn },
+    });
+  } else {
+    // No domain, no certificate: plain HTTP on the load balancer's own name (the CDN, if any, adds HTTPS).
+    aws.addListener({
+      name: 'http',
+      loadBalancerArn: loadBalancer.arn,
+      port: 80,
+      protocol: 'HTTP',
+      defaultAction: { forward: targetGroup.arn },
+    });
+  }
+
+  const hosts: Input<string>[] = [loadBalancer.dnsName];
+  let url: Input<string> = interpolate`http://${loadBalancer.dnsName}`;
+  let cdn: Edge['cdn'];
+  if (m.cdn) {
+    const buckets = Object.entries(d.buckets).filter(([, b]) => b !== undefined) as [
+      string,
+      NonNullable<Data['buckets']['static']>,
+    ][];
+    const oac = buckets.length > 0 ? aws.addOriginAccessControl({ name: 'buckets' }) : undefined;
+    const viewerCertificate =
+      m.domain && zone
+        ? aws.addCertificate({ name: 'cdn', domainName: m.domain.name, zoneId: zone.id, region: 'us-east-1' })
+        : undefined;
+    cdn = aws.addDistribution({
+      name: 'cdn',
+      comment: `${n.stack}`,
+      aliases: m.domain ? [m.domain.name] : [],
+      ...(viewerCertificate ? { certificateArn: viewerCertificate.arn } : {}),
+      origins: [
+        {
+          id: 'app',
+          http: { domainName: loadBalancer.dnsName, protocolPolicy: m.domain ? 'https-only' : 'http-only' },
+        },
+        ...buckets.map(([purpose, b]) => ({
+          id: purpose,
+          s3: { bucketRegionalDomainName: b.regionalDomainName, originAccessControlId: oac!.id },
+        })),
+      ],
+      defaultBehavior: {
+        originId: 'app',
+        allowedMethods: 'ALL',
+        cachePolicy: 'CachingDisabled',
+        // With a domain the Host header goes through (the certificate matches it); without, the load balancer's name.
+        originRequestPolicy: m.domain ? 'AllViewer' : 'AllViewerExceptHostHeader',
+      },
+      behaviors: buckets.map(([purpose]) => ({
+        pathPattern: `/${purpose}/*`,
+        originId: purpose,
+        cachePolicy: 'CachingOptimized',
+      })),
+    });
+    for (const [purpose, b] of buckets) {
+      aws.addBucketPolicy({
+        name: purpose,
+        bucket: b.name,
+        policy: bucketPolicyForDistribution(b.arn, cdn.arn),
+      });
+    }
+    hosts.push(cdn.domainName);
+    env.AWS_S3_CUSTOM_DOMAIN = m.domain ? m.domain.name : cdn.domainName;
+    url = interpolate`https://${cdn.domainName}`;
+  }
+
+  if (m.domain && zone) {
+    hosts.push(m.domain.name);
+    url = `https://${m.domain.name}`;
+    const target = cdn
+      ? { dnsName: cdn.domainName, hostedZoneId: cdn.hostedZoneId }
+      : { dnsName: loadBalancer.dnsName, hostedZoneId: loadBalancer.canonicalHostedZoneId };
+    zone.addRecord({ recordName: m.domain.name, type: 'A', alias: target });
+    zone.addRecord({ recordName: m.domain.name, type: 'AAAA', alias: target });
+  }
+  if (m.email && zone) {
+    aws.addEmailDomain({ name: 'mail', domain: m.email.from.split('@')[1]!, zoneId: zone.id });
+    env.EMAIL_BACKEND = 'ses';
+    env.DEFAULT_FROM_EMAIL = m.email.from;
+    env.AWS_SES_REGION_NAME = n.region;
+  }
+
+  env.ALLOWED_HOSTS = joined(hosts);
+  env.CSRF_TRUSTED_ORIGINS = joined(hosts.map((h) => interpolate`https://${h}`));
+  return { targetGroup, loadBalancer, cdn, url };
+}
+
+function joined(values: Input<string>[]): Input<string> {
+  return Ref.all(values).apply((v) => v.join(','));
+}

@@ -1,0 +1,59 @@
+// The blueprint: a touchdown.yml turned into the engine's resource graph for one stage on AWS
+// (seed 004's architecture: network, PostgreSQL, cache, buckets behind CloudFront, Fargate behind an ALB).
+import { AwsStack } from '../../aws/stack.js';
+import type { LoadedManifest } from '../../config/load-manifest.js';
+import { ConfigError } from '../../core/errors.js';
+import { type Contract, data, type Names } from './data.js';
+import { edge } from './edge.js';
+import { fargate } from './fargate.js';
+import { network } from './network.js';
+
+export interface BlueprintOptions {
+  region: string;
+  /** The AWS account: bucket names and parameter ARNs include it. */
+  account: string;
+  /** The image the release runs; without one, only what the first image needs is declared. */
+  image?: string;
+}
+
+export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions): AwsStack {
+  const m = loaded.manifest;
+  if (m.web.compute !== 'fargate') {
+    throw new ConfigError(
+      `web.compute: "${m.web.compute}" is not deployable by this version of touchdown yet; use "fargate"`,
+    );
+  }
+  const n: Names = {
+    app: m.app,
+    stage: loaded.stage,
+    stack: loaded.stackName,
+    region: options.region,
+    account: options.account,
+  };
+  const aws = new AwsStack(loaded.stackName, { region: options.region });
+  const contract: Contract = {
+    environment: {
+      DJANGO_SETTINGS_MODULE: m.django.settings,
+      DJANGO_DEBUG: 'false',
+      TOUCHDOWN_BEHIND_PROXY: 'true',
+      TOUCHDOWN_STAGE: loaded.stage,
+      AWS_REGION: options.region,
+      ...m.environment,
+    },
+    secrets: {},
+  };
+  const net = network(aws, m, options.region);
+  const d = data(aws, m, n, net, contract);
+  const e = edge(aws, m, n, net, d, contract);
+  const f = fargate(aws, m, n, net, d, contract, { targetGroupArn: e.targetGroup.arn }, options.image);
+
+  aws.output('url', e.url);
+  aws.output('loadBalancer', e.loadBalancer.dnsName);
+  if (e.cdn) aws.output('cdn', e.cdn.domainName);
+  if (d.buckets.static) aws.output('staticBucket', d.buckets.static.name);
+  if (d.buckets.media) aws.output('mediaBucket', d.buckets.media.name);
+  if (d.database) aws.output('database', d.database.hostPort);
+  aws.output('repository', f.repository.uri);
+  aws.output('cluster', f.cluster.name);
+  return aws;
+}

@@ -1,0 +1,172 @@
+// The whole seed 004 architecture in one stack (the xkcd example's blueprint): applies from nothing,
+// re-plans to zero changes, and destroys to nothing tagged with the stack. Checked with boto3.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseManifest } from '../src/config/load-manifest.js';
+import { awsBlueprint } from '../src/django/blueprint/index.js';
+import { assertNoChanges, useLocalAws } from './support/harness.js';
+import { repoRoot } from './support/paths.js';
+
+const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
+const STACK = 'xkcd-production';
+
+async function xkcd(image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd:1') {
+  const path = join(repoRoot, 'examples', 'xkcd', 'touchdown.yml');
+  const loaded = parseManifest(await readFile(path, 'utf8'), path);
+  return awsBlueprint(loaded, { region: 'us-east-1', account: '123456789012', image });
+}
+
+const byTag = async (type: string) => {
+  const r = await t.boto.call('resourcegroupstaggingapi', 'GetResources', {
+    ResourceTypeFilters: [type],
+    TagFilters: [{ Key: 'touchdown:stack', Values: [STACK] }],
+  });
+  return r.ResourceTagMappingList as { ResourceARN: string }[];
+};
+
+describe('the seed 004 architecture on the local AWS', () => {
+  it('applies from nothing, re-plans to zero changes, and destroys to nothing tagged with the stack', async () => {
+    const stack = await xkcd();
+    const first = await t.apply(stack);
+    assert.ok(
+      first.summary.create > 40,
+      `expected the whole architecture, got ${first.summary.create} resources`,
+    );
+    assertNoChanges(await t.plan(await xkcd()));
+
+    // The database is reachable from the app's security group alone.
+    const { SecurityGroups } = await t.boto.call('ec2', 'DescribeSecurityGroups', {
+      Filters: [{ Name: 'tag:touchdown:stack', Values: [STACK] }],
+    });
+    const group = (name: string) =>
+      SecurityGroups.find((g: { Tags: { Key: string; Value: string }[] }) =>
+        g.Tags.some((x) => x.Key === 'touchdown:resource' && x.Value === `security-group.main/${name}`),
+      );
+    const dbIngress = group('db').IpPermissions;
+    assert.deepEqual(
+      dbIngress.map(
+        (p: { FromPort: number; UserIdGroupPairs: { GroupId: string }[]; IpRanges: unknown[] }) => [
+          p.FromPort,
+          p.UserIdGroupPairs.map((u) => u.GroupId),
+          p.IpRanges.length,
+        ],
+      ),
+      [[5432, [group('app').GroupId], 0]],
+    );
+    const { DBInstances } = await t.boto.call('rds', 'DescribeDBInstances');
+    assert.equal(DBInstances[0].PubliclyAccessible, false);
+    assert.equal(DBInstances[0].StorageEncrypted, true);
+
+    // No secret in any task definition's plain environment: secrets travel as references.
+    const { taskDefinitionArns } = await t.boto.call('ecs', 'ListTaskDefinitions', { status: 'ACTIVE' });
+    assert.ok(taskDefinitionArns.length >= 2);
+    for (const arn of taskDefinitionArns) {
+      const { taskDefinition } = await t.boto.call('ecs', 'DescribeTaskDefinition', { taskDefinition: arn });
+      for (const c of taskDefinition.containerDefinitions) {
+        const names = (c.environment ?? []).map((e: { name: string }) => e.name);
+        assert.ok(
+          !names.includes('DJANGO_SECRET_KEY') && !names.includes('DATABASE_PASSWORD'),
+          names.join(','),
+        );
+        assert.deepEqual((c.secrets ?? []).map((s: { name: string }) => s.name).sort(), [
+          'DATABASE_PASSWORD',
+          'DJANGO_SECRET_KEY',
+        ]);
+        const url = c.environment.find((e: { name: string }) => e.name === 'DATABASE_URL').value;
+        assert.match(
+          url,
+          /^postgres:\/\/app@[^:]+:5432\/app\?sslmode=require$/,
+          'the URL carries no password',
+        );
+      }
+    }
+
+    // Buckets private, read by CloudFront alone.
+    const buckets = (await t.boto.call('s3', 'ListBuckets')).Buckets.map((b: { Name: string }) => b.Name);
+    for (const bucket of buckets.filter((b: string) => b.startsWith(STACK))) {
+      const pab = await t.boto.call('s3', 'GetPublicAccessBlock', { Bucket: bucket });
+      assert.equal(pab.PublicAccessBlockConfiguration.BlockPublicPolicy, true);
+      const policy = JSON.parse((await t.boto.call('s3', 'GetBucketPolicy', { Bucket: bucket })).Policy);
+      assert.equal(policy.Statement[0].Principal.Service, 'cloudfront.amazonaws.com');
+    }
+
+    // HTTPS with the certificate, HTTP redirected; the domain points at CloudFront.
+    const { LoadBalancers } = await t.boto.call('elbv2', 'DescribeLoadBalancers');
+    const { Listeners } = await t.boto.call('elbv2', 'DescribeListeners', {
+      LoadBalancerArn: LoadBalancers[0].LoadBalancerArn,
+    });
+    const https = Listeners.find((l: { Port: number }) => l.Port === 443);
+    const http = Listeners.find((l: { Port: number }) => l.Port === 80);
+    assert.match(https.Certificates[0].CertificateArn, /^arn:aws:acm:us-east-1:/);
+    assert.equal(http.DefaultActions[0].Type, 'redirect');
+    assert.equal(http.DefaultActions[0].RedirectConfig.Protocol, 'HTTPS');
+    const { HostedZones } = await t.boto.call('route53', 'ListHostedZones');
+    const zone = HostedZones.find((z: { Name: string }) => z.Name === 'example.com.');
+    const { ResourceRecordSets } = await t.boto.call('route53', 'ListResourceRecordSets', {
+      HostedZoneId: zone.Id,
+    });
+    const a = ResourceRecordSets.find(
+      (r: { Name: string; Type: string }) => r.Name === 'xkcd.example.com.' && r.Type === 'A',
+    );
+    assert.match(a.AliasTarget.DNSName, /cloudfront\.net\.?$/);
+
+    const { logGroups } = await t.boto.call('logs', 'DescribeLogGroups', {
+      logGroupNamePrefix: `/${STACK}/`,
+    });
+    assert.deepEqual(logGroups.map((g: { logGroupName: string }) => g.logGroupName).sort(), [
+      `/${STACK}/release`,
+      `/${STACK}/web`,
+    ]);
+
+    // Destroy: the database and the media bucket are data stores, so it takes --force, and leaves a final snapshot.
+    const refused = await t.engine(await xkcd()).destroy();
+    assert.ok(
+      refused.report!.failed.some((f) => f.address === 'db-instance.db'),
+      'the database is kept without --force',
+    );
+    const destroyed = await t.engine(await xkcd()).destroy({ force: true });
+    // moto lacks DeleteCacheSubnetGroup: that delete fails here (not on AWS), so the subnets it holds and the VPC stay.
+    assert.deepEqual(
+      destroyed.report!.failed.map((f) => f.address),
+      ['cache-subnet-group.cache'],
+    );
+    const kept = destroyed.report!.skipped.map((o) => o.address).sort();
+    assert.deepEqual(kept, ['subnet.main/db-a', 'subnet.main/db-b', 'vpc.main']);
+    const { DBSnapshots } = await t.boto.call('rds', 'DescribeDBSnapshots');
+    assert.equal(
+      DBSnapshots.filter((s: { SnapshotType: string }) => s.SnapshotType === 'manual').length,
+      1,
+      'a final snapshot',
+    );
+    const network = (await byTag('ec2')).map((r) => r.ResourceARN);
+    assert.equal(
+      network.length,
+      kept.length,
+      `only what the cache subnet group holds is left: ${network.join(', ')}`,
+    );
+    // Deleted ECS clusters and services stay visible as INACTIVE for a while, on AWS as here.
+    const { clusters } = await t.boto.call('ecs', 'DescribeClusters', { clusters: [`${STACK}-main`] });
+    assert.deepEqual(
+      clusters.map((c: { status: string }) => c.status),
+      ['INACTIVE'],
+    );
+    for (const type of [
+      'ec2',
+      'rds',
+      'elasticache',
+      'elasticloadbalancing',
+      'cloudfront',
+      'logs',
+      's3',
+      'ssm',
+      'acm',
+    ]) {
+      const left = (await byTag(type))
+        .map((r) => r.ResourceARN)
+        .filter((arn) => !arn.includes(':subnetgroup:') && !(type === 'ec2' && /:(subnet|vpc)\//.test(arn)));
+      assert.deepEqual(left, [], `nothing of ${type} is left tagged with the stack`);
+    }
+  });
+});
