@@ -50,8 +50,12 @@ export class DataLossRefused extends Error {
   }
 }
 
+const OWN_ERRORS = new Set(['WaitTimeout', 'Interrupted', 'ConfigError', 'DataLossRefused']);
+
 export function causeMessage(cause: unknown): string {
   if (cause instanceof Error) {
+    // Our own errors read as sentences already; AWS's get their error code in front.
+    if (OWN_ERRORS.has(cause.name)) return cause.message;
     const code = (cause as { name?: string; Code?: string }).Code ?? cause.name;
     const msg = cause.message || code;
     return code && code !== 'Error' && !msg.includes(code) ? `${code}: ${msg}` : msg;

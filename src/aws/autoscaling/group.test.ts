@@ -207,7 +207,7 @@ describe('AutoScalingGroup', () => {
     const failed = report!.failed.find((o) => o.address === ADDRESS);
     assert.match(
       failed?.error ?? '',
-      /waiting for auto scaling group "web": (WaitTimeout: )?gave up waiting for auto scaling group "web" to have its instances in service after .*; it was still "1 of 2 instances in service and healthy"/,
+      /waiting for auto scaling group "web": gave up waiting for auto scaling group "web" to have its instances in service after .*; it was still "1 of 2 instances in service and healthy"/,
     );
     assert.match(failed?.hint ?? '', /Activity tab/);
   });

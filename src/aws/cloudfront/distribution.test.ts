@@ -379,7 +379,7 @@ describe('CloudFront distribution', () => {
       const [failure] = report!.failed;
       assert.match(
         failure!.error!,
-        /^waiting for CloudFront distribution "cdn": WaitTimeout: gave up waiting for CloudFront distribution "cdn" to deploy after .*; it was still "InProgress"\. CloudFront is still copying the configuration/,
+        /^waiting for CloudFront distribution "cdn": gave up waiting for CloudFront distribution "cdn" to deploy after .*; it was still "InProgress"\. CloudFront is still copying the configuration/,
       );
       assert.match(failure!.hint!, /run the same command again to keep waiting/);
     } finally {

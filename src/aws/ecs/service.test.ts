@@ -231,7 +231,7 @@ describe('ECS service that never becomes stable', () => {
     const { error, hint } = report!.failed[0]!;
     assert.match(
       error!,
-      /^waiting for ECS service "web": (WaitTimeout: )?gave up waiting for ECS service "web" \(service-test-web\) to become stable after \d+s; it was still "0 of 1 tasks running, deployment IN_PROGRESS"/,
+      /^waiting for ECS service "web": gave up waiting for ECS service "web" \(service-test-web\) to become stable after \d+s; it was still "0 of 1 tasks running, deployment IN_PROGRESS"/,
     );
     assert.match(hint!, /aws ecs describe-services --cluster service-test-main --services service-test-web/);
     assert.match(hint!, /--desired-status STOPPED/);

@@ -240,7 +240,7 @@ describe('load balancer waits', () => {
     assert.equal(failure!.address, 'load-balancer.web');
     assert.match(
       failure!.error!,
-      /^waiting for load balancer "web": WaitTimeout: gave up waiting for load balancer "web" to become active after .*; it was still "provisioning"\. AWS usually needs 2 to 5 minutes/,
+      /^waiting for load balancer "web": gave up waiting for load balancer "web" to become active after .*; it was still "provisioning"\. AWS usually needs 2 to 5 minutes/,
     );
   });
 
