@@ -60,6 +60,31 @@ def fix_emulator_gaps() -> None:
     ElastiCacheBackend.describe_cache_clusters = cache_clusters
 
 
+def stage_from_environment() -> None:
+    """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
+
+    LOCAL_AWS_TASK_EXIT_CODES: JSON {"word": exit code}; a one-off ECS task whose command override or
+    image contains the word stops with that exit code (moto runs no containers: every task exits 0).
+    """
+    codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES", "{}"))
+    if not codes:
+        return
+    from moto.ecs.models import Task
+
+    original = Task.__init__
+
+    def task(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        for override in (self.overrides or {}).get("containerOverrides", []):
+            command = " ".join(override.get("command") or [])
+            for container in self.containers:
+                for word, code in codes.items():
+                    if word in f"{command} {container.image}":
+                        container.exitCode = code
+
+    Task.__init__ = task
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -73,6 +98,7 @@ def main() -> None:
     # One log line per request drowns the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     fix_emulator_gaps()
+    stage_from_environment()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()

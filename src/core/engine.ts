@@ -37,10 +37,14 @@ export interface RunOptions {
   /** Shown the plan before anything changes; return false to stop. */
   confirm?: (plan: Plan) => Promise<boolean>;
   force?: boolean;
+  /** Applies changes to these resources alone (see PlanOptions.only). */
+  only?: (address: string) => boolean;
 }
 
 export interface RunResult {
   plan: Plan;
+  /** What exists after the run: found resources and their outputs, by address. */
+  world: World;
   /** Absent when there was nothing to do or the plan was not confirmed. */
   report?: ApplyReport;
   confirmed: boolean;
@@ -66,9 +70,10 @@ export class Engine {
     return { stack: this.stack.name, region: aws.region, aws, account: () => aws.account() };
   }
 
-  plan(): Promise<{ plan: Plan; world: World }> {
+  plan(only?: (address: string) => boolean): Promise<{ plan: Plan; world: World }> {
     this.stack.check();
     return buildPlan({
+      only,
       stack: this.stack,
       registry: this.options.registry,
       ctx: this.ctx,
@@ -81,7 +86,7 @@ export class Engine {
   /** Plans, asks, applies: under the stack's lock, so two runs never interleave. */
   apply(run: RunOptions = {}): Promise<RunResult> {
     return this.locked(async () => {
-      const { plan, world } = await this.plan();
+      const { plan, world } = await this.plan(run.only);
       return this.carryOut(plan, world, run);
     });
   }
@@ -159,9 +164,9 @@ export class Engine {
   }
 
   private async carryOut(plan: Plan, world: World, run: RunOptions): Promise<RunResult> {
-    if (!hasChanges(plan)) return { plan, confirmed: true };
+    if (!hasChanges(plan)) return { plan, world, confirmed: true };
     const confirmed = run.confirm ? await run.confirm(plan) : true;
-    if (!confirmed) return { plan, confirmed };
+    if (!confirmed) return { plan, world, confirmed };
     const report = await executePlan(plan, world, {
       stack: this.stack,
       ctx: this.ctx,
@@ -171,7 +176,7 @@ export class Engine {
       timing: this.options.timing,
       force: run.force,
     });
-    return { plan, report, confirmed };
+    return { plan, world, report, confirmed };
   }
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {

@@ -65,6 +65,8 @@ export interface PlanOptions {
   concurrency: number;
   events: EventSink;
   apiCalls: () => number;
+  /** Plans changes to these resources alone (a release's task definition); the rest is left as it is. */
+  only?: (address: string) => boolean;
 }
 
 /** Everything that exists for the stack, by type, in one batched pass per type. */
@@ -136,6 +138,15 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
       dependsOn,
     };
     for (const f of candidates) claimed.add(f);
+    if (options.only && !options.only(resource.address)) {
+      // Left as it is: what exists lends its outputs to the resources this plan does change.
+      if (existing) {
+        world.found.set(resource.address, { type, found: existing });
+        world.outputs.set(resource.address, existing.outputs);
+      }
+      changes.push({ ...base, action: 'noop', ...(existing ? { id: existing.id } : {}), changes: [] });
+      continue;
+    }
     for (const dup of duplicates) {
       const address = `${resource.address}#${dup.id}`;
       world.found.set(address, { type, found: dup });
@@ -171,9 +182,9 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
   }
   if (problems.length > 0) throw new ConfigError(problems[0]!, problems);
 
-  // What the stack owns but no longer declares is deleted, dependents first.
+  // What the stack owns but no longer declares is deleted, dependents first (not in a partial plan).
   const orphans: { address: string; type: AnyResourceType; found: Found }[] = [];
-  for (const [type, list] of byType) {
+  for (const [type, list] of options.only ? [] : byType) {
     for (const found of list) {
       if (claimed.has(found)) continue;
       const address = found.key.startsWith(`${type.kind}.`) ? found.key : `${type.kind}.${found.key}`;

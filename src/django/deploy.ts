@@ -1,0 +1,210 @@
+// `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
+// Any failed step leaves the previous release serving: services change only in the traffic step.
+import type { AwsClients } from '../aws/clients.js';
+import { runTask } from '../aws/ecs/run-task.js';
+import { snapshotDatabase } from '../aws/rds/instance.js';
+import { resourceTypes } from '../aws/registry.js';
+import type { LoadedManifest } from '../config/load-manifest.js';
+import type { ApplyReport } from '../core/apply.js';
+import { Engine } from '../core/engine.js';
+import type { EventSink } from '../core/events.js';
+import { hasChanges, type Plan, type World } from '../core/plan.js';
+import type { WaitTiming } from '../core/wait.js';
+import { WEB_CONTAINER } from './blueprint/fargate.js';
+import { awsBlueprint } from './blueprint/index.js';
+import { buildAndPush, releaseTag } from './image.js';
+import { deployer, type Release, ReleaseHistory } from './releases.js';
+import { lastLogLines } from './task-logs.js';
+
+export interface DeployOptions {
+  loaded: LoadedManifest;
+  aws: AwsClients;
+  events: EventSink;
+  signal: AbortSignal;
+  /** An image built elsewhere; otherwise the project is built and pushed here. */
+  image?: string;
+  concurrency?: number;
+  timing?: WaitTiming;
+  /** Shown the infrastructure plan before anything changes. */
+  confirm?: (plan: Plan) => Promise<boolean>;
+}
+
+export interface DeployResult {
+  status: 'deployed' | 'unchanged' | 'failed' | 'cancelled';
+  release?: Release;
+  failedStep?: string;
+  message?: string;
+  /** The last log lines of a failed one-off task. */
+  logs?: string[];
+  report?: ApplyReport;
+}
+
+export async function deploy(o: DeployOptions): Promise<DeployResult> {
+  const { loaded, aws, events } = o;
+  const m = loaded.manifest;
+  const history = new ReleaseHistory(aws, loaded.stackName);
+  const [account, current] = await Promise.all([aws.account(), history.current()]);
+  const engineFor = (image: string | undefined) =>
+    new Engine({
+      stack: awsBlueprint(loaded, { region: aws.region, account, image }),
+      registry: resourceTypes,
+      aws,
+      events,
+      signal: o.signal,
+      concurrency: o.concurrency,
+      timing: o.timing,
+    });
+  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    events({ type: 'step', step: name, state: 'start' });
+    try {
+      const value = await run();
+      events({ type: 'step', step: name, state: 'done', ms: Date.now() - started });
+      return value;
+    } catch (err) {
+      events({
+        type: 'step',
+        step: name,
+        state: 'failed',
+        message: (err as Error).message,
+        ms: Date.now() - started,
+      });
+      throw err;
+    }
+  };
+  const failed = (stepName: string, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
+    status: 'failed',
+    failedStep: stepName,
+    message,
+    ...extra,
+  });
+
+  // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet).
+  const infra = await step('infrastructure', () => engineFor(current?.image).apply({ confirm: o.confirm }));
+  if (!infra.confirmed) return { status: 'cancelled' };
+  if (infra.report && (infra.report.failed.length > 0 || infra.report.interrupted)) {
+    return failed('infrastructure', infra.report.failed[0]?.error ?? 'interrupted', { report: infra.report });
+  }
+
+  // 2. The image.
+  const repositoryUri = String(infra.world.outputs.get('ecr-repository.app')?.uri ?? '');
+  const image =
+    o.image ??
+    (await step('image', async () => {
+      const built = await buildAndPush(aws, {
+        context: loaded.path.replace(/[^/]*$/, '') + m.django.project,
+        dockerfile: m.django.dockerfile,
+        repositoryUri,
+        tag: await releaseTag(loaded.path.replace(/[^/]*$/, '')),
+        log: (line) => events({ type: 'output', step: 'image', line }),
+      });
+      return built.digestUri;
+    }));
+  if (current && image === current.image && !hasChanges(infra.plan)) {
+    return {
+      status: 'unchanged',
+      release: current,
+      message: 'nothing to deploy: the image and the infrastructure are unchanged',
+    };
+  }
+
+  const number = await history.next();
+  const who = await deployer(aws);
+  const record = (status: Release['status'], taskDefinitions: Record<string, string>, failedStep?: string) =>
+    history.record({
+      number,
+      image,
+      taskDefinitions,
+      time: new Date().toISOString(),
+      who,
+      status,
+      ...(failedStep ? { failedStep } : {}),
+    });
+
+  // 3. Optionally, a snapshot of the database before its schema changes.
+  const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
+  if (m.release.snapshot && database?.id && current) {
+    await step('snapshot', () =>
+      snapshotDatabase(aws, database.id!, `${loaded.stackName}-release-${number}`, {
+        signal: o.signal,
+        timing: o.timing,
+      }),
+    );
+  }
+
+  // 4. The release phase: the new image's one-off task definition, then migrate and collectstatic.
+  const next = engineFor(image);
+  const releaseDef = await step('release task', () =>
+    next.apply({ only: (a) => a === 'task-definition.release' }),
+  );
+  if (releaseDef.report && releaseDef.report.failed.length > 0) {
+    await record('failed', {}, 'release task');
+    return failed('release task', releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
+  }
+  const task = oneOffTask(releaseDef.world, m.network.nat === 'none');
+  const commands: [string, string[]][] = [];
+  if (m.release.migrate && m.database)
+    commands.push(['migrate', ['python', 'manage.py', 'migrate', '--noinput']]);
+  if (m.release.collectstatic && m.buckets.static) {
+    commands.push(['collectstatic', ['python', 'manage.py', 'collectstatic', '--noinput']]);
+  }
+  for (const [name, command] of commands) {
+    const result = await step(name, () =>
+      runTask(aws, { ...task, command }, { signal: o.signal, timing: o.timing }),
+    );
+    if (result.exitCode !== 0) {
+      const logs = result.logStream
+        ? await lastLogLines(aws, result.logStream.group, result.logStream.stream, 20)
+        : [];
+      await record('failed', { release: task.taskDefinition }, name);
+      const why =
+        result.exitCode === undefined
+          ? `stopped without an exit code (${result.stoppedReason ?? 'no reason given'})`
+          : `exited with code ${result.exitCode}`;
+      return failed(name, `${command.slice(2).join(' ')} ${why}; the previous release still serves`, {
+        logs,
+      });
+    }
+  }
+
+  // 5. Traffic: the services move to the new task definitions and must become stable.
+  const traffic = await step('traffic', () => next.apply());
+  if (traffic.report && (traffic.report.failed.length > 0 || traffic.report.interrupted)) {
+    await record('failed', {}, 'traffic');
+    return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', { report: traffic.report });
+  }
+
+  // 6. The record of what serves now.
+  const taskDefinitions = Object.fromEntries(
+    [...traffic.world.outputs]
+      .filter(([a]) => a.startsWith('task-definition.'))
+      .map(([a, out]) => [a.slice(16), String(out.arn)]),
+  );
+  const release: Release = {
+    number,
+    image,
+    taskDefinitions,
+    time: new Date().toISOString(),
+    who,
+    status: 'live',
+  };
+  await history.promote(release);
+  return { status: 'deployed', release };
+}
+
+/** Where and how one-off commands run: the release task definition in the app's network. */
+export function oneOffTask(world: World, publicApp: boolean) {
+  const out = (address: string) => world.outputs.get(address) ?? {};
+  const appSubnets = [...world.outputs]
+    .filter(([a]) => a.startsWith('subnet.main/app-'))
+    .map(([, o]) => String(o.id));
+  return {
+    cluster: String(out('ecs-cluster.main').arn),
+    taskDefinition: String(out('task-definition.release').arn),
+    containerName: WEB_CONTAINER,
+    subnetIds: appSubnets,
+    securityGroupIds: [String(out('security-group.main/app').id)],
+    // Without a NAT the app subnets are public: a task needs its own address to reach ECR.
+    assignPublicIp: publicApp,
+  };
+}
