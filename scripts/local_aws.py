@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
     args = parser.parse_args()
 
-    # AWS managed policies exist on AWS; moto loads them only when asked.
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    # AWS managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES=true) cost seconds at every reset: tests that
+    # attach one ask for them; Touchdown itself writes least-privilege inline policies.
     # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     # One log line per request drowns the test output.

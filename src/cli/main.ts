@@ -10,6 +10,7 @@ const program = new Command('touchdown')
   .version('0.1.0')
   .option('-c, --config <path>', 'the stack definition (default: ./touchdown.config.ts)')
   .option('-s, --stack <name>', "override the stack's name (several copies of one definition)")
+  .option('--stage <name>', 'the stage of touchdown.yml to work on (default: production)')
   .option(
     '-r, --region <region>',
     'AWS region (default: AWS_REGION, then the definition, then your AWS profile)',
@@ -74,6 +75,77 @@ program
   .action(async (opts, cmd: Command) => {
     const { initCommand } = await import('./commands/init.js');
     return finish(initCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('deploy')
+  .description('deploy the Django app: infrastructure, image, migrate and collectstatic, then traffic')
+  .option('--image <uri>', 'deploy an image built elsewhere (CI) instead of building one here')
+  .action(async (opts, cmd: Command) => {
+    const { deployCommand } = await import('./commands/deploy.js');
+    return finish(deployCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('status')
+  .description('the serving release, running tasks, URLs and pending changes')
+  .action(async (_opts, cmd: Command) => {
+    const { statusCommand } = await import('./commands/operate.js');
+    return finish(statusCommand(global(cmd)));
+  });
+
+program
+  .command('scale')
+  .description('change how many tasks run, e.g. web=3 worker-default=2 (the release is kept)')
+  .argument('<counts...>', 'process=count pairs')
+  .action(async (counts: string[], _opts, cmd: Command) => {
+    const { scaleCommand } = await import('./commands/operate.js');
+    return finish(scaleCommand(counts, global(cmd)));
+  });
+
+program
+  .command('rollback')
+  .description('serve an earlier release again (its image; the database is left as it is)')
+  .argument('[release]', 'the release number (default: the one before the current)')
+  .action(async (release: string | undefined, _opts, cmd: Command) => {
+    const { rollbackCommand } = await import('./commands/operate.js');
+    return finish(rollbackCommand(release, global(cmd)));
+  });
+
+program
+  .command('manage')
+  .description(
+    'run a management command once with the serving release, e.g. manage createsuperuser --noinput',
+  )
+  .argument('<args...>', 'manage.py arguments')
+  .allowUnknownOption()
+  .action(async (args: string[], _opts, cmd: Command) => {
+    const { manageCommand } = await import('./commands/operate.js');
+    return finish(manageCommand(args, global(cmd)));
+  });
+
+program
+  .command('logs')
+  .description("the app's logs: web, workers and release tasks")
+  .option('-f, --follow', 'keep printing new lines')
+  .option('--since <duration>', 'how far back to start', '10m')
+  .option('--filter <pattern>', 'a CloudWatch filter pattern, e.g. ERROR')
+  .option('--process <name>', 'only web, worker-<name> or release')
+  .action(async (opts, cmd: Command) => {
+    const { logsCommand } = await import('./commands/operate.js');
+    return finish(logsCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('secrets')
+  .description("the app's secrets in Parameter Store: set NAME [VALUE] | get NAME | list | unset NAME")
+  .argument('<action>', 'set, get, list or unset')
+  .argument('[name]')
+  .argument('[value]', 'read from standard input when left out')
+  .option('--reveal', 'print the value with get')
+  .action(async (action: string, name: string | undefined, value: string | undefined, opts, cmd: Command) => {
+    const { secretsCommand } = await import('./commands/operate.js');
+    return finish(secretsCommand(action, name, value, { ...global(cmd), ...opts }));
   });
 
 function global(cmd: Command): GlobalOptions {

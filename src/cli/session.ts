@@ -1,4 +1,5 @@
-// What every command that talks to AWS sets up: the stack from the config, clients, the lock, the view, Ctrl-C.
+// What every command that talks to AWS sets up: the stack (from touchdown.config.ts, or from touchdown.yml
+// through the blueprint), clients, the lock, the view, and Ctrl-C.
 import { dirname, join } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
@@ -6,16 +7,20 @@ import { AwsClients } from '../aws/clients.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { AwsStack } from '../aws/stack.js';
 import { instantiate } from '../config/define.js';
-import { findConfig, loadDefinition } from '../config/load.js';
+import { findConfig, isManifest, loadDefinition } from '../config/load.js';
+import { type LoadedManifest, loadManifest } from '../config/load-manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
-import type { EngineEvent } from '../core/events.js';
+import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock } from '../core/lock.js';
+import { awsBlueprint } from '../django/blueprint/index.js';
+import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
 export interface GlobalOptions {
   config?: string;
   stack?: string;
+  stage?: string;
   region?: string;
   json?: boolean;
   yes?: boolean;
@@ -31,21 +36,53 @@ export interface Session {
   view: ProgressView;
   colors: Colors;
   options: GlobalOptions;
+  events: EventSink;
+  signal: AbortSignal;
+  lock: FileLock;
+  /** Set when the stack comes from touchdown.yml. */
+  app?: LoadedManifest;
   /** Ends the live view and the Ctrl-C handler. */
   close(): void;
 }
 
-export async function openSession(options: GlobalOptions, command: string): Promise<Session> {
+/** The stack a command works on, without talking to AWS when `offline` (graph). */
+export async function openSession(
+  options: GlobalOptions,
+  command: string,
+  { offline = false } = {},
+): Promise<Session> {
   const configPath = await findConfig(options.config);
-  const definition = await loadDefinition(configPath);
-  const stack = instantiate(definition, options.stack);
-  const region =
-    options.region ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION ??
-    definition.region ??
-    (await profileRegion());
-  const aws = new AwsClients({ region });
+  let stack: AwsStack;
+  let app: LoadedManifest | undefined;
+  let region: string;
+  let aws: AwsClients;
+  if (isManifest(configPath)) {
+    app = await loadManifest(configPath, options.stage);
+    region =
+      options.region ??
+      process.env.AWS_REGION ??
+      process.env.AWS_DEFAULT_REGION ??
+      app.manifest.region ??
+      (offline ? 'us-east-1' : await profileRegion());
+    aws = new AwsClients({ region });
+    // The infrastructure as the release serving now runs it.
+    const [account, current] = offline
+      ? ['000000000000', undefined]
+      : await Promise.all([aws.account(), new ReleaseHistory(aws, app.stackName).current()]);
+    stack = awsBlueprint(app, { region, account, image: current?.image });
+  } else {
+    const definition = await loadDefinition(configPath);
+    stack = instantiate(definition, options.stack);
+    region =
+      options.region ??
+      process.env.AWS_REGION ??
+      process.env.AWS_DEFAULT_REGION ??
+      definition.region ??
+      (offline ? 'us-east-1' : await profileRegion());
+    aws = new AwsClients({ region });
+  }
+  stack.check();
+
   const colors = pc.createColors(options.color !== false && !options.json && pc.isColorSupported);
   const view = options.json
     ? { handle() {}, stop() {} }
@@ -67,6 +104,11 @@ export async function openSession(options: GlobalOptions, command: string): Prom
   };
   process.on('SIGINT', onSigint);
 
+  const lock = new FileLock(
+    join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
+    stack.name,
+    `touchdown ${command}`,
+  );
   const engine = new Engine({
     stack,
     registry: resourceTypes,
@@ -74,11 +116,7 @@ export async function openSession(options: GlobalOptions, command: string): Prom
     concurrency: options.concurrency,
     events,
     signal: controller.signal,
-    lock: new FileLock(
-      join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
-      stack.name,
-      `touchdown ${command}`,
-    ),
+    lock,
     lockTimeoutMs: parseDuration(options.lockTimeout ?? '0s'),
   });
   return {
@@ -88,11 +126,30 @@ export async function openSession(options: GlobalOptions, command: string): Prom
     view,
     colors,
     options,
+    events,
+    signal: controller.signal,
+    lock,
+    ...(app ? { app } : {}),
     close: () => {
       view.stop();
       process.off('SIGINT', onSigint);
     },
   };
+}
+
+/** The same session, for commands that only make sense with touchdown.yml (deploy, scale, secrets). */
+export async function openApp(
+  options: GlobalOptions,
+  command: string,
+): Promise<Session & { app: LoadedManifest }> {
+  const session = await openSession(options, command);
+  if (!session.app) {
+    session.close();
+    throw new ConfigError(
+      `touchdown ${command} works on a Django app's touchdown.yml; this project has a touchdown.config.ts (use plan and apply)`,
+    );
+  }
+  return session as Session & { app: LoadedManifest };
 }
 
 /** The region of the AWS profile in use, resolved by the SDK's own chain (config file, SSO profiles). */

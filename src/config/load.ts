@@ -10,7 +10,12 @@ export const CONFIG_FILES = [
   'touchdown.config.mts',
   'touchdown.config.js',
   'touchdown.config.mjs',
+  'touchdown.yml',
+  'touchdown.yaml',
 ];
+
+/** A Django app's manifest, rather than a stack written in TypeScript. */
+export const isManifest = (path: string) => /\.ya?ml$/.test(path);
 
 export async function findConfig(explicit: string | undefined, cwd = process.cwd()): Promise<string> {
   if (explicit) {
@@ -23,7 +28,7 @@ export async function findConfig(explicit: string | undefined, cwd = process.cwd
     if (await exists(path)) return path;
   }
   throw new ConfigError(
-    `no ${CONFIG_FILES[0]} in ${cwd}: run touchdown in your project's directory, or pass --config PATH`,
+    `no touchdown.yml or touchdown.config.ts in ${cwd}: run touchdown in your project's directory (touchdown init writes a touchdown.yml), or pass --config PATH`,
   );
 }
 

@@ -27,6 +27,8 @@ export interface DeployOptions {
   timing?: WaitTiming;
   /** Shown the infrastructure plan before anything changes. */
   confirm?: (plan: Plan) => Promise<boolean>;
+  /** Puts an earlier release's image back: no snapshot, no release phase (the database is left as it is). */
+  rollbackTo?: Release;
 }
 
 export interface DeployResult {
@@ -89,6 +91,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 2. The image.
   const repositoryUri = String(infra.world.outputs.get('ecr-repository.app')?.uri ?? '');
   const image =
+    o.rollbackTo?.image ??
     o.image ??
     (await step('image', async () => {
       const built = await buildAndPush(aws, {
@@ -100,7 +103,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       });
       return built.digestUri;
     }));
-  if (current && image === current.image && !hasChanges(infra.plan)) {
+  if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
     return {
       status: 'unchanged',
       release: current,
@@ -123,7 +126,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 
   // 3. Optionally, a snapshot of the database before its schema changes.
   const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
-  if (m.release.snapshot && database?.id && current) {
+  if (m.release.snapshot && database?.id && current && !o.rollbackTo) {
     await step('snapshot', () =>
       snapshotDatabase(aws, database.id!, `${loaded.stackName}-release-${number}`, {
         signal: o.signal,
@@ -143,9 +146,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   }
   const task = oneOffTask(releaseDef.world, m.network.nat === 'none');
   const commands: [string, string[]][] = [];
-  if (m.release.migrate && m.database)
+  // A rollback runs the earlier code against today's schema: migrations are not undone.
+  if (!o.rollbackTo && m.release.migrate && m.database)
     commands.push(['migrate', ['python', 'manage.py', 'migrate', '--noinput']]);
-  if (m.release.collectstatic && m.buckets.static) {
+  if (!o.rollbackTo && m.release.collectstatic && m.buckets.static) {
     commands.push(['collectstatic', ['python', 'manage.py', 'collectstatic', '--noinput']]);
   }
   for (const [name, command] of commands) {
@@ -187,6 +191,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     time: new Date().toISOString(),
     who,
     status: 'live',
+    ...(o.rollbackTo ? { note: `rollback to release ${o.rollbackTo.number}` } : {}),
   };
   await history.promote(release);
   return { status: 'deployed', release };

@@ -7,7 +7,8 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { Role } from './role.js';
 
-const t = useLocalAws();
+// The test attaches an AWS managed policy, which the local AWS loads only when asked.
+const t = useLocalAws({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
 
 const trust = {
   Version: '2012-10-17',

@@ -32,6 +32,11 @@ export async function applyCommand(
       process.stdout.write(`${renderReport(result.report, c, destroy ? 'Destroy' : 'Apply')}\n`);
     }
     const report = result.report;
+    if (destroy && session.app && report && report.failed.length === 0 && !report.interrupted) {
+      // The stack is gone; its release history goes with it. Secrets set by hand stay until unset.
+      const { ReleaseHistory } = await import('../../django/releases.js');
+      await new ReleaseHistory(session.aws, session.app.stackName).forget();
+    }
     if (report?.interrupted) return 130;
     if (report && report.failed.length > 0) return 1;
     if (!destroy && !options.json && result.confirmed && session.stack.outputs.size > 0) {

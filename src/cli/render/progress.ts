@@ -88,6 +88,13 @@ function describe(e: EngineEvent, c: Colors): string | undefined {
       return `${c.red('✗')} ${e.error}${e.hint ? `\n    ${c.dim(e.hint)}` : ''}`;
     case 'op.skipped':
       return `${c.yellow('-')} skipped ${e.address}: it needs ${e.because}, which did not complete`;
+    case 'step':
+      if (e.state === 'start') return c.bold(`==> ${e.step}`);
+      if (e.state === 'done') return c.dim(`    ${e.step} done in ${formatDuration(e.ms ?? 0)}`);
+      if (e.state === 'failed') return c.red(`✗ ${e.step} failed: ${e.message ?? ''}`);
+      return c.dim(`    ${e.step} skipped${e.message ? `: ${e.message}` : ''}`);
+    case 'output':
+      return c.dim(`    ${e.line}`);
     case 'interrupt':
       return c.yellow(
         `stopping: no new work starts; waiting for ${e.inFlight.length} call(s) in flight. Press Ctrl-C again to quit at once.`,

@@ -1,0 +1,59 @@
+import { deploy } from '../../django/deploy.js';
+import { confirm } from '../confirm.js';
+import { renderPlan } from '../render/plan.js';
+import { showValue } from '../render/values.js';
+import { type GlobalOptions, openApp, parseDuration } from '../session.js';
+
+/** Exit 0 when deployed or nothing to do, 1 when a step failed (the previous release still serves). */
+export async function deployCommand(options: GlobalOptions & { image?: string }): Promise<number> {
+  const session = await openApp(options, 'deploy');
+  const { colors: c, app } = session;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  try {
+    await session.lock.acquire({
+      timeoutMs: parseDuration(options.lockTimeout ?? '0s'),
+      signal: session.signal,
+    });
+    let result: Awaited<ReturnType<typeof deploy>>;
+    try {
+      result = await deploy({
+        loaded: app,
+        aws: session.aws,
+        events: session.events,
+        signal: session.signal,
+        image: options.image,
+        concurrency: options.concurrency,
+        confirm: async (plan) => {
+          if (!options.json) out(renderPlan(plan, c));
+          return confirm('Change the infrastructure, then release?', options);
+        },
+      });
+    } finally {
+      await session.lock.release();
+    }
+    session.close();
+    if (options.json) {
+      out(JSON.stringify(result, null, 2));
+    } else if (result.status === 'deployed') {
+      out(c.green(`Release ${result.release!.number} of ${app.stackName} is live: ${result.release!.image}`));
+      const outputs = await session.engine.outputs();
+      for (const [k, v] of Object.entries(outputs)) out(`  ${k} = ${showValue(v, 400)}`);
+    } else if (result.status === 'unchanged') {
+      out(
+        `Nothing to deploy: the image and the infrastructure are unchanged (release ${result.release?.number} serves).`,
+      );
+    } else if (result.status === 'cancelled') {
+      out('Nothing changed.');
+    } else {
+      out(c.red(`Deploy failed at ${result.failedStep}: ${result.message}`));
+      if (result.logs?.length) {
+        out(c.dim('Its last log lines:'));
+        for (const line of result.logs) out(`    ${line}`);
+      }
+      out(c.dim('The previous release still serves. Fix the cause and run touchdown deploy again.'));
+    }
+    return result.status === 'failed' ? 1 : 0;
+  } finally {
+    session.close();
+  }
+}
