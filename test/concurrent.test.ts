@@ -1,15 +1,14 @@
 // Two applies of one stack at once, as two people (or two CI jobs) would start them: they never interleave.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { type CliResult, collect, runCli, startCli } from './support/cli.js';
+import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory } from './support/inventory.js';
-import { repoRoot } from './support/paths.js';
 
 const t = useLocalAws();
-const cwd = join(repoRoot, 'examples', 'walkthrough');
+// A private copy: the stack's lock file lives beside the configuration.
+const cwd = await copyOfExample('walkthrough', ['touchdown.config.ts']);
 
 /** Starts an apply and resolves once it has started changing things, with its eventual result. */
 async function firstApply(): Promise<{ pid: number; result: Promise<CliResult> }> {

@@ -1,16 +1,15 @@
 // kill -9 at many points during an apply of the walkthrough, then apply again: boto3 must find exactly the
 // declared resources, each once. No state file means nothing to repair: tags at creation are enough.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { collect, runCli, startCli } from './support/cli.js';
+import { collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory, untaggedNetwork } from './support/inventory.js';
-import { repoRoot } from './support/paths.js';
 
 const t = useLocalAws();
-const cwd = join(repoRoot, 'examples', 'walkthrough');
+// A private copy: the stack's lock file lives beside the configuration.
+const cwd = await copyOfExample('walkthrough', ['touchdown.config.ts']);
 
 const DECLARED = {
   vpc: 1,

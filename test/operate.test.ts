@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from './support/cli.js';
+import { copyOfExample, runCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { repoRoot } from './support/paths.js';
 
 const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
-const cwd = join(repoRoot, 'examples', 'xkcd');
+// A private copy: the stack's lock file lives beside the configuration (an image is given, so no source is needed).
+const cwd = await copyOfExample('xkcd', ['touchdown.yml']);
 const IMAGE = (tag: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:${tag}`;
 const cli = (...args: string[]) => runCli(args, { cwd, aws: t.aws });
 
@@ -76,5 +77,51 @@ describe('operating the xkcd app from the command line', () => {
     assert.match(destroyed.stdout, /ElastiCache subnet group "cache"/);
     const { DBSnapshots } = await t.boto.call('rds', 'DescribeDBSnapshots');
     assert.equal(DBSnapshots.length, 1, 'a final snapshot of the database');
+  });
+});
+
+describe('secrets never leave Parameter Store', () => {
+  const t2 = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
+  const run = (...args: string[]) => runCli(args, { cwd, aws: t2.aws });
+
+  it('keeps the generated database password and secret key out of plans, JSON, logs, task definitions and files', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const outputs = [
+      await run('plan', '--json'),
+      await run('deploy', '--image', IMAGE('v1'), '--yes'),
+      await run('plan', '--json'),
+      await run('deploy', '--image', IMAGE('v1'), '--yes', '--json'),
+      await run('status', '--json'),
+      await run('outputs', '--json', '--reveal'),
+    ].flatMap((r) => [r.stdout, r.stderr]);
+    const param = async (name: string) =>
+      (await t2.boto.call('ssm', 'GetParameter', { Name: `/xkcd/production/${name}`, WithDecryption: true }))
+        .Parameter.Value as string;
+    const secrets = [await param('DATABASE_PASSWORD'), await param('DJANGO_SECRET_KEY')];
+    assert.ok(
+      secrets.every((s) => s.length >= 32),
+      'both were generated',
+    );
+
+    const { taskDefinitionArns } = await t2.boto.call('ecs', 'ListTaskDefinitions', {});
+    for (const arn of taskDefinitionArns) {
+      outputs.push(
+        JSON.stringify(await t2.boto.call('ecs', 'DescribeTaskDefinition', { taskDefinition: arn })),
+      );
+    }
+    const history = await t2.boto.call('ssm', 'GetParametersByPath', {
+      Path: '/touchdown/xkcd-production/releases/',
+    });
+    outputs.push(JSON.stringify(history));
+    // Everything Touchdown wrote to disk beside the project (locks) and in the demo's state folder.
+    for (const dir of [join(cwd, '.touchdown'), join(repoRoot, '.touchdown')]) {
+      for (const f of await readdir(dir).catch(() => [] as string[])) {
+        outputs.push(await readFile(join(dir, f), 'utf8').catch(() => ''));
+      }
+    }
+    for (const secret of secrets) {
+      const leaks = outputs.filter((o) => o.includes(secret)).length;
+      assert.equal(leaks, 0, 'a generated secret appeared in output, a task definition or a file');
+    }
   });
 });

@@ -43,6 +43,17 @@ export function runCli(
   return collect(startCli(args, options));
 }
 
+/**
+ * A private copy of an example project's configuration: the stack lock lives beside it, so test files
+ * running at once must not share one folder.
+ */
+export async function copyOfExample(example: string, files: string[]): Promise<string> {
+  const { copyFile } = await import('node:fs/promises');
+  const dir = await mkdtemp(join(tmpdir(), `touchdown-${example}-`));
+  for (const f of files) await copyFile(join(repoRoot, 'examples', example, f), join(dir, f));
+  return dir;
+}
+
 /** A project directory holding one touchdown.config.ts. */
 export async function projectWith(config: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'touchdown-'));

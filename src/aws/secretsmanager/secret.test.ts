@@ -193,7 +193,7 @@ describe('Secrets Manager secret', () => {
     const clients = t.aws.clients();
     assertNoChanges((await t.engine(aws, { aws: clients }).plan()).plan);
     const count = (op: string) =>
-      clients.calls.filter((c) => c.service === 'secretsmanager' && c.operation === op).length;
+      clients.calls.filter((c) => c.service === 'secretsManager' && c.operation === op).length;
     assert.equal(count('ListSecrets'), 1);
     // ListSecrets may lag five minutes on AWS: each declared secret is described afresh.
     assert.equal(count('DescribeSecret'), 23);
