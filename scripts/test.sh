@@ -9,4 +9,4 @@ npx biome check .
 printf '\033[1m==> tests\033[0m\n'
 # Node 20's test runner takes no globs: list the files. Each file starts its own local AWS.
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+exec node --import tsx --test --test-concurrency=3 --test-timeout=600000 --test-reporter=spec "${files[@]}"

@@ -15,13 +15,13 @@ import { repoRoot } from './support/paths.js';
 const IMAGE = (tag: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:${tag}`;
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 60_000 };
 
-async function xkcd() {
-  const path = join(repoRoot, 'examples', 'xkcd', 'touchdown.yml');
+async function example(name = 'xkcd') {
+  const path = join(repoRoot, 'examples', name, 'touchdown.yml');
   return parseManifest(await readFile(path, 'utf8'), path);
 }
 
-function deployWith(t: TestAws, image: string, events: EngineEvent[] = []) {
-  return xkcd().then((loaded) =>
+function deployWith(t: TestAws, image: string | undefined, events: EngineEvent[] = [], name = 'xkcd') {
+  return example(name).then((loaded) =>
     deploy({
       loaded,
       aws: t.aws.clients(),
@@ -121,5 +121,65 @@ describe('touchdown deploy', () => {
     const fixed = await deployWith(t, IMAGE('v2'));
     assert.equal(fixed.status, 'deployed');
     assert.equal((await webRevision(t)).image, IMAGE('v2'));
+  });
+});
+
+describe('touchdown deploy of the blog', () => {
+  // The blog runs one web service of two tasks and a worker of one: the emulator reports one running task each.
+  const t = useLocalAws({ env: { MOTO_ECS_SERVICE_RUNNING: '1' } });
+
+  it('deploys the Celery worker with its SQS queue and the scheduled job', async () => {
+    const loaded = await example('blog');
+    loaded.manifest.web.count = 1;
+    const result = await deploy({
+      loaded,
+      aws: t.aws.clients(),
+      events: () => {},
+      signal: new AbortController().signal,
+      image: 'blog:v1',
+      timing,
+    });
+    assert.equal(result.status, 'deployed', result.message);
+    const { services } = await t.boto.call('ecs', 'DescribeServices', {
+      cluster: 'blog-production-main',
+      services: ['blog-production-web', 'blog-production-worker-default'],
+    });
+    assert.equal(services.length, 2);
+    const { taskDefinition } = await t.boto.call('ecs', 'DescribeTaskDefinition', {
+      taskDefinition: services[1].taskDefinition,
+    });
+    const worker = taskDefinition.containerDefinitions[0];
+    assert.deepEqual(worker.command, [
+      'celery',
+      '-A',
+      'blog',
+      'worker',
+      '--loglevel=info',
+      '--concurrency=2',
+    ]);
+    const env = Object.fromEntries(
+      worker.environment.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    assert.equal(env.CELERY_BROKER_URL, 'sqs://');
+    assert.match(env.CELERY_BROKER_TRANSPORT_OPTIONS, /"predefined_queues": \{"celery": \{"url": "http/);
+    const { QueueUrls } = await t.boto.call('sqs', 'ListQueues', { QueueNamePrefix: 'blog-production' });
+    assert.equal(QueueUrls.length, 2, 'the Celery queue and its dead-letter queue');
+    const schedule = await t.boto.call('scheduler', 'GetSchedule', {
+      Name: 'blog-production.publish-scheduled',
+    });
+    assert.equal(schedule.ScheduleExpression, 'cron(0/15 * * * ? *)');
+    assert.deepEqual(JSON.parse(schedule.Target.Input).containerOverrides[0].command, [
+      'python',
+      'manage.py',
+      'publish_scheduled',
+    ]);
+  });
+
+  it('says clearly when no image builder is here, after the infrastructure, with nothing released', async () => {
+    await assert.rejects(
+      deployWith(t, undefined, [], 'blog'),
+      /no container builder on this machine \(looked for docker, podman and buildah\)\. Install one of them, or build the image elsewhere \(in CI, say\) and pass --image <uri>/,
+    );
+    assert.deepEqual(await new ReleaseHistory(t.aws.clients(), 'blog-production').list(), []);
   });
 });
