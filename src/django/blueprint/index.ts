@@ -23,6 +23,10 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
       `web.compute: "${m.web.compute}" is not deployable by this version of touchdown yet; use "fargate"`,
     );
   }
+  if (m.web.traffic === 'switch') {
+    // Never a silent rolling deploy when a switch was asked for.
+    throw new ConfigError('web.traffic: "switch" is not available in this version yet; use "rolling" (the default)');
+  }
   const n: Names = {
     app: m.app,
     stage: loaded.stage,
