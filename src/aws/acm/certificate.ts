@@ -2,13 +2,13 @@
 // validation records are written for you and the create waits until ACM has issued the certificate.
 import { randomBytes } from 'node:crypto';
 import type { ACM, CertificateDetail, DomainValidation } from '@aws-sdk/client-acm';
-import type { ResourceGroupsTaggingAPI } from '@aws-sdk/client-resource-groups-tagging-api';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { AwsClients } from '../clients.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import {
   deleteRecordSets,
   domainName,
@@ -17,6 +17,7 @@ import {
   ZONE_TAG,
   zoneIdOf,
 } from '../route53/record.js';
+import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 const fields = {
@@ -217,20 +218,8 @@ interface Listed {
 }
 
 async function stackCertificates(ctx: FindContext, region: string): Promise<Listed[]> {
-  const tagging: ResourceGroupsTaggingAPI = await clientsIn(ctx, region).tagging();
-  const out: Listed[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['acm:certificate'],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? [])
-      out.push({ arn: r.ResourceARN!, region, tags: tagMap(r.Tags) });
-    token = page.PaginationToken || undefined;
-  } while (token);
-  return out;
+  const resources = await stackResources(ctx, ['acm:certificate'], { clients: clientsIn(ctx, region) });
+  return resources.map((r) => ({ ...r, region }));
 }
 
 /** Declared certificates the tagging API has not indexed yet, found by domain and then by their own tags. */
@@ -258,14 +247,10 @@ async function unindexed(
 
 /** Every certificate in a region, of every key type (ListCertificates shows only RSA 2048 unless asked). */
 async function listCertificates(acm: ACM) {
-  const out = [];
-  let token: string | undefined;
-  do {
-    const page = await acm.listCertificates({ Includes: { keyTypes: KEY_TYPES as never }, NextToken: token });
-    out.push(...(page.CertificateSummaryList ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
+  return allPages(
+    (NextToken) => acm.listCertificates({ Includes: { keyTypes: KEY_TYPES as never }, NextToken }),
+    (p) => p.CertificateSummaryList,
+  );
 }
 
 async function readOne(

@@ -6,6 +6,7 @@ import { isPlainObject } from '../../core/ref.js';
 import { defineResourceType, type FindContext, type Found } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages } from '../pages.js';
 import { RESOURCE_TAG, STACK_TAG, tagDelta, userTags } from '../tags.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'] as const;
@@ -122,14 +123,10 @@ export const HttpApi = defineResourceType({
 
 /** Every API in the region (GetApis has no filter), a hundred a page. */
 export async function allApis(api: ApiGatewayV2): Promise<Api[]> {
-  const out: Api[] = [];
-  let token: string | undefined;
-  do {
-    const page = await api.getApis({ MaxResults: '100', NextToken: token });
-    out.push(...(page.Items ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
+  return allPages(
+    (NextToken) => api.getApis({ MaxResults: '100', NextToken }),
+    (p) => p.Items,
+  );
 }
 
 /**

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { STACK_TAG } from '../tags.js';
+import { allPages } from '../pages.js';
+import { stackResources } from '../tagging.js';
 
 export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
 
@@ -124,21 +125,11 @@ function request(args: Args) {
 
 /** `service/<cluster>/<service>` of every ECS service tagged as the stack's. */
 async function stackServiceIds(ctx: FindContext): Promise<string[]> {
-  const tagging = await ctx.aws.tagging();
   const ids: string[] = [];
-  let PaginationToken: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      ResourceTypeFilters: ['ecs:service'],
-      PaginationToken,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const id = serviceResourceId(r.ResourceARN);
-      if (typeof id === 'string' && id.startsWith('service/')) ids.push(id);
-    }
-    PaginationToken = page.PaginationToken || undefined;
-  } while (PaginationToken);
+  for (const r of await stackResources(ctx, ['ecs:service'])) {
+    const id = serviceResourceId(r.arn);
+    if (typeof id === 'string' && id.startsWith('service/')) ids.push(id);
+  }
   return ids;
 }
 
@@ -147,21 +138,18 @@ async function describeTargets(aas: ApplicationAutoScaling, ids: string[]): Prom
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += 50) batches.push(ids.slice(i, i + 50));
   const pages = await Promise.all(
-    batches.map(async (ResourceIds) => {
-      const out: AwsScalableTarget[] = [];
-      let NextToken: string | undefined;
-      do {
-        const page = await aas.describeScalableTargets({
-          ServiceNamespace: 'ecs',
-          ResourceIds,
-          ScalableDimension: ECS_DESIRED_COUNT,
-          NextToken,
-        });
-        out.push(...(page.ScalableTargets ?? []));
-        NextToken = page.NextToken || undefined;
-      } while (NextToken);
-      return out;
-    }),
+    batches.map((ResourceIds) =>
+      allPages(
+        (NextToken) =>
+          aas.describeScalableTargets({
+            ServiceNamespace: 'ecs',
+            ResourceIds,
+            ScalableDimension: ECS_DESIRED_COUNT,
+            NextToken,
+          }),
+        (p) => p.ScalableTargets,
+      ),
+    ),
   );
   return pages.flat();
 }

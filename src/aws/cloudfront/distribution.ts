@@ -17,7 +17,8 @@ import { defineResourceType, type FindContext, type Found, type OpContext } from
 import { DEFAULT_WAIT_TIMING, formatDuration, type WaitTiming, waitFor } from '../../core/wait.js';
 import { AwsClients } from '../clients.js';
 import { ignoreNotFound } from '../errors.js';
-import { STACK_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import { stackResources } from '../tagging.js';
+import { tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 /** The Route53 hosted zone of every CloudFront domain: an alias record's `HostedZoneId`. */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';
@@ -406,21 +407,7 @@ async function stackDistributions(
   // CloudFront is global: the tagging API lists distributions only in us-east-1.
   const clients =
     ctx.region === 'us-east-1' ? ctx.aws : new AwsClients({ ...ctx.aws.options, region: 'us-east-1' });
-  const tagging = await clients.tagging();
-  const out: { arn: string; tags: Record<string, string> }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['cloudfront:distribution'],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      if (r.ResourceARN) out.push({ arn: r.ResourceARN, tags: tagMap(r.Tags) });
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
-  return out;
+  return stackResources(ctx, ['cloudfront:distribution'], { clients });
 }
 
 /** Waits until the distribution is Deployed; undefined when it is gone. */

@@ -5,6 +5,7 @@ import { type ArgsOf, field } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages } from '../pages.js';
 
 const fields = {
   /**
@@ -122,14 +123,11 @@ function toFound(o: OriginAccessControlSummary, key: string): OacFound {
 
 /** Every origin access control in the account: the API lists them all, up to 100 a page. */
 async function listOriginAccessControls(cf: CloudFront): Promise<OriginAccessControlSummary[]> {
-  const out: OriginAccessControlSummary[] = [];
-  let Marker: string | undefined;
-  do {
-    const { OriginAccessControlList: page } = await cf.listOriginAccessControls({ Marker, MaxItems: 100 });
-    out.push(...(page?.Items ?? []));
-    Marker = page?.IsTruncated ? page.NextMarker : undefined;
-  } while (Marker);
-  return out;
+  return allPages(
+    async (Marker) => (await cf.listOriginAccessControls({ Marker, MaxItems: 100 })).OriginAccessControlList,
+    (page) => page?.Items,
+    (page) => (page?.IsTruncated ? page.NextMarker : undefined),
+  );
 }
 
 /** Deletes with the current ETag, waiting while a distribution still uses it (its own update is still deploying). */

@@ -8,6 +8,7 @@ import { Interrupted } from '../../core/errors.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages } from '../pages.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 const fields = {
@@ -57,13 +58,11 @@ export const EcrRepository = defineResourceType({
     const ecr = await ctx.aws.ecr();
     // The tagging API does not list ECR repositories everywhere: list them (1000 a call) and read the
     // tags of those whose name says they may be ours.
-    const repos: AwsRepository[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await ecr.describeRepositories({ maxResults: 1000, nextToken });
-      repos.push(...(page.repositories ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const repos = await allPages(
+      (nextToken) => ecr.describeRepositories({ maxResults: 1000, nextToken }),
+      (p) => p.repositories,
+      (p) => p.nextToken,
+    );
     const candidates = repos.filter((r) => r.repositoryName?.startsWith(`${ctx.stack}-`));
     const declared = new Set(wanted.map((w) => w.address));
     const limit = pLimit(8);

@@ -1,12 +1,20 @@
 // ECS cluster: where the stack's Fargate services and one-off tasks run. Capacity comes from Fargate,
-// so a cluster holds nothing of its own. Also what the ECS resource files share: tags and lookups.
+// so a cluster holds nothing of its own.
 import type { Cluster as AwsCluster, CapacityProviderStrategyItem, ECS } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { type ArgsOf, field, tags } from '../../core/args.js';
-import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
+import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, isNotFound } from '../errors.js';
-import { physicalName } from '../names.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
+import { RESOURCE_TAG, STACK_TAG } from '../tags.js';
+import {
+  chunks,
+  ecsName,
+  ecsTagList,
+  ecsTagMap,
+  ecsUserTags,
+  stackEcsResources,
+  updateEcsTags,
+} from './common.js';
 
 const fields = {
   /** The cluster's name in this stack; in AWS it is called `<stack>-<name>`. */
@@ -170,71 +178,4 @@ function read(c: AwsCluster): ClusterFound {
     },
     outputs: { name, arn: c.clusterArn! },
   };
-}
-
-// ---- what the ECS resource files share ----
-
-/**
- * A name for what ECS makes us name (clusters, services, task definition families):
- * `<stack>-<path>`, letters, digits, hyphens and underscores, up to 255.
- */
-export function ecsName(ctx: { stack: string; path: string }): string {
-  return physicalName(ctx.stack, ctx.path, { max: 255, allowed: /[A-Za-z0-9_-]/ });
-}
-
-/** ECS spells tags `key` and `value`, in lower case. */
-export function ecsTagList(tags: TagMap): { key: string; value: string }[] {
-  return Object.entries(tags).map(([key, value]) => ({ key, value }));
-}
-
-export function ecsTagMap(list: readonly { key?: string; value?: string }[] | undefined): TagMap {
-  const out: TagMap = {};
-  for (const t of list ?? []) if (t.key !== undefined) out[t.key] = t.value ?? '';
-  return out;
-}
-
-/** The user's own tags; ECS has no Name tag of Touchdown's, so a user's Name stays. */
-export function ecsUserTags(tags: TagMap): TagMap {
-  return userTags(tags, { keepName: true });
-}
-
-/** Brings an ECS resource's own tags to the desired set; ownership tags are in neither and stay. */
-export async function updateEcsTags(ecs: ECS, arn: string, current: TagMap, desired: TagMap): Promise<void> {
-  const { set, remove } = tagDelta(current, desired);
-  if (Object.keys(set).length > 0) await ecs.tagResource({ resourceArn: arn, tags: ecsTagList(set) });
-  if (remove.length > 0) await ecs.untagResource({ resourceArn: arn, tagKeys: remove });
-}
-
-/**
- * The stack's ECS resources of one type with their tags, from the tagging API: one call a page for
- * all of them (ECS's List calls cannot filter by tag). The index lags behind deletes: callers
- * describe what it lists and keep only what is live.
- */
-export async function stackEcsResources(
-  ctx: FindContext,
-  type: 'cluster' | 'service' | 'task-definition',
-): Promise<{ arn: string; tags: TagMap }[]> {
-  const tagging = await ctx.aws.tagging();
-  const out: { arn: string; tags: TagMap }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: [`ecs:${type}`],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const t: TagMap = {};
-      for (const x of r.Tags ?? []) if (x.Key !== undefined) t[x.Key] = x.Value ?? '';
-      if (r.ResourceARN) out.push({ arn: r.ResourceARN, tags: t });
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
-  return out;
-}
-
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }

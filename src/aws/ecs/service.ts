@@ -15,7 +15,7 @@ import {
   ecsUserTags,
   stackEcsResources,
   updateEcsTags,
-} from './cluster.js';
+} from './common.js';
 
 const fields = {
   /** The service's name in this stack; in AWS it is called `<stack>-<name>`. */

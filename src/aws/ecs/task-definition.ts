@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import { RESOURCE_TAG, type TagMap } from '../tags.js';
 import {
   chunks,
@@ -21,7 +22,7 @@ import {
   ecsUserTags,
   stackEcsResources,
   updateEcsTags,
-} from './cluster.js';
+} from './common.js';
 
 /** Where a container's logs go in its log group: `<prefix>/<container>/<task id>`. */
 const DEFAULT_LOG_PREFIX = 'ecs';
@@ -350,14 +351,11 @@ async function latestActive(ecs: ECS, family: string): Promise<string | undefine
 }
 
 async function listRevisions(ecs: ECS, family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.listTaskDefinitions({ familyPrefix: family, status, nextToken });
-    arns.push(...(page.taskDefinitionArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return arns;
+  return allPages(
+    (nextToken) => ecs.listTaskDefinitions({ familyPrefix: family, status, nextToken }),
+    (p) => p.taskDefinitionArns,
+    (p) => p.nextToken,
+  );
 }
 
 async function readArn(

@@ -4,10 +4,20 @@ import type { CacheCluster, ElastiCache, ModifyCacheClusterCommandInput } from '
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import { errorCode, isNotFound } from '../errors.js';
+import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages, byMarker } from '../pages.js';
 import { RESOURCE_TAG, type TagMap, tagList, userTags } from '../tags.js';
-import { allMarkerPages, known, readTags, stackElastiCache, updateElastiCacheTags } from './subnet-group.js';
+import {
+  type CacheInAws,
+  createOverDeleting,
+  deleteCache,
+  known,
+  readTags,
+  stackElastiCache,
+  untilAvailable,
+  updateElastiCacheTags,
+} from './common.js';
 
 const fields = {
   /** Its id in AWS is derived from the path, as `<stack>-<path>` in lower case, at most 50 characters. */
@@ -60,9 +70,10 @@ export const MemcachedCluster = defineResourceType({
     const owned = await stackElastiCache(ctx, 'cluster');
     if (owned.size === 0) return [];
     const ec = await ctx.aws.elasticache();
-    const clusters = await allMarkerPages(
+    const clusters = await allPages(
       (Marker) => ec.describeCacheClusters({ Marker, MaxRecords: 100 }),
       (p) => p.CacheClusters,
+      byMarker,
     );
     // Replication groups' member clusters carry their group's tags: only standalone Memcached clusters are ours.
     return clusters
@@ -91,21 +102,10 @@ export const MemcachedCluster = defineResourceType({
       SecurityGroupIds: args.securityGroupIds,
       Tags: tagList(ctx.tags(args.tags)),
     };
-    // A cluster of the same id deleted a moment ago (by a replacement, or by hand) blocks the id until it is gone.
-    await ctx.wait({
-      what: `the earlier Memcached cluster "${id}" to finish deleting`,
+    await createOverDeleting(ctx, inAws(ec, id), () => ec.createCacheCluster(request), {
+      existsCode: 'CacheClusterAlreadyExists',
       timeoutMs: DELETE_TIMEOUT_MS,
       hint: `ElastiCache is still deleting a cluster named "${id}"; run the same command again in a few minutes`,
-      check: async () => {
-        try {
-          await ec.createCacheCluster(request);
-          return { done: true, value: undefined };
-        } catch (err) {
-          if (errorCode(err) !== 'CacheClusterAlreadyExists') throw err;
-          if ((await describe(ec, id))?.CacheClusterStatus !== 'deleting') throw err;
-          return { done: false, state: 'deleting' };
-        }
-      },
     });
     await settled(ctx, ec, id, 'to become available', CREATE_TIMEOUT_MS);
     return readOne(ec, id);
@@ -142,31 +142,11 @@ export const MemcachedCluster = defineResourceType({
   async delete(ctx, found) {
     const ec = await ctx.aws.elasticache();
     const id = found.id;
-    await ctx.wait({
-      what: `Memcached cluster "${ctx.path}" to accept its deletion`,
-      timeoutMs: MODIFY_TIMEOUT_MS,
-      check: async () => {
-        try {
-          await ec.deleteCacheCluster({ CacheClusterId: id });
-          return { done: true, value: undefined };
-        } catch (err) {
-          if (isNotFound(err)) return { done: true, value: undefined };
-          if (errorCode(err) !== 'InvalidCacheClusterState') throw err;
-          return { done: false, state: (await describe(ec, id))?.CacheClusterStatus ?? 'busy' };
-        }
-      },
-    });
-    // Its subnet group, security groups and id stay taken until it is gone.
-    await ctx.wait({
-      what: `Memcached cluster "${ctx.path}" to be deleted`,
+    await deleteCache(ctx, inAws(ec, id), () => ec.deleteCacheCluster({ CacheClusterId: id }), {
+      busyCode: 'InvalidCacheClusterState',
+      acceptTimeoutMs: MODIFY_TIMEOUT_MS,
       timeoutMs: DELETE_TIMEOUT_MS,
       hint: 'ElastiCache usually deletes a cluster within 10 minutes; run the same command again to keep waiting',
-      check: async () => {
-        const c = await describe(ec, id);
-        return c
-          ? { done: false, state: c.CacheClusterStatus ?? 'deleting' }
-          : { done: true, value: undefined };
-      },
     });
   },
 });
@@ -177,20 +157,19 @@ function clusterId(ctx: OpContext): string {
 }
 
 async function describe(ec: ElastiCache, id: string): Promise<CacheCluster | undefined> {
-  try {
-    const { CacheClusters } = await ec.describeCacheClusters({ CacheClusterId: id, ShowCacheNodeInfo: true });
-    return CacheClusters?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  const answer = await ignoreNotFound(
+    ec.describeCacheClusters({ CacheClusterId: id, ShowCacheNodeInfo: true }),
+  );
+  return answer?.CacheClusters?.[0];
 }
 
-/** True while a change is still under way though the status already reads "available". */
-function pending(cluster: CacheCluster): boolean {
-  return Object.values(cluster.PendingModifiedValues ?? {}).some(
-    (v) => v !== undefined && !(Array.isArray(v) && v.length === 0),
-  );
+function inAws(ec: ElastiCache, id: string): CacheInAws<CacheCluster> {
+  return {
+    noun: 'Memcached cluster',
+    id,
+    describe: () => describe(ec, id),
+    status: (c) => c.CacheClusterStatus,
+  };
 }
 
 /** Waits until the cluster is available with no change pending; fails when AWS cannot build it. */
@@ -201,26 +180,14 @@ function settled(
   goal: string,
   timeoutMs: number,
 ): Promise<CacheCluster> {
-  return ctx.wait({
-    what: `Memcached cluster "${ctx.path}" ${goal}`,
+  return untilAvailable(ctx, inAws(ec, id), {
+    goal,
     timeoutMs,
     hint: 'ElastiCache often takes 10 minutes or more to create or resize a cluster; run the same command again to keep waiting',
-    check: async () => {
-      const c = await describe(ec, id);
-      if (!c) throw new Error(`the Memcached cluster "${id}" disappeared`);
-      if (c.CacheClusterStatus === 'incompatible-network' || c.CacheClusterStatus === 'create-failed') {
-        throw new Error(
-          `ElastiCache could not build it (${c.CacheClusterStatus}): check its subnet group and security groups, then delete it and run again`,
-        );
-      }
-      return c.CacheClusterStatus === 'available' && !pending(c)
-        ? { done: true, value: c }
-        : {
-            done: false,
-            state:
-              c.CacheClusterStatus === 'available' ? 'applying changes' : (c.CacheClusterStatus ?? 'unknown'),
-          };
-    },
+    failure: (status) =>
+      status === 'incompatible-network' || status === 'create-failed'
+        ? `ElastiCache could not build it (${status}): check its subnet group and security groups, then delete it and run again`
+        : undefined,
   });
 }
 

@@ -10,10 +10,20 @@ import type {
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import { errorCode, isNotFound } from '../errors.js';
+import { ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages, byMarker } from '../pages.js';
 import { RESOURCE_TAG, type TagMap, tagList, userTags } from '../tags.js';
-import { allMarkerPages, known, readTags, stackElastiCache, updateElastiCacheTags } from './subnet-group.js';
+import {
+  type CacheInAws,
+  createOverDeleting,
+  deleteCache,
+  known,
+  readTags,
+  stackElastiCache,
+  untilAvailable,
+  updateElastiCacheTags,
+} from './common.js';
 
 /** Engine versions compare by major.minor: AWS reports the patch level it runs (7.2.4). */
 const majorMinor = (v: unknown) => (typeof v === 'string' ? v.split('.').slice(0, 2).join('.') : v);
@@ -100,13 +110,15 @@ export const CacheReplicationGroup = defineResourceType({
     // Two paged listings for every group of the stack: the groups, and their member clusters, which
     // alone report engine version, subnet group and security groups.
     const [groups, clusters] = await Promise.all([
-      allMarkerPages(
+      allPages(
         (Marker) => ec.describeReplicationGroups({ Marker, MaxRecords: 100 }),
         (p) => p.ReplicationGroups,
+        byMarker,
       ),
-      allMarkerPages(
+      allPages(
         (Marker) => ec.describeCacheClusters({ Marker, MaxRecords: 100 }),
         (p) => p.CacheClusters,
+        byMarker,
       ),
     ]);
     // A group being deleted is gone as far as plans go; create waits for it to finish.
@@ -136,22 +148,10 @@ export const CacheReplicationGroup = defineResourceType({
       SnapshotRetentionLimit: args.snapshotRetentionDays,
       Tags: tagList(ctx.tags(args.tags)),
     };
-    // A group of the same id deleted a moment ago (by a replacement, or by hand) blocks the id until it is gone.
-    await ctx.wait({
-      what: `the earlier replication group "${id}" to finish deleting`,
+    await createOverDeleting(ctx, inAws(ec, id), () => ec.createReplicationGroup(request), {
+      existsCode: 'ReplicationGroupAlreadyExists',
       timeoutMs: DELETE_TIMEOUT_MS,
       hint: `ElastiCache is still deleting a group named "${id}"; run the same command again in a few minutes`,
-      check: async () => {
-        try {
-          await ec.createReplicationGroup(request);
-          return { done: true, value: undefined };
-        } catch (err) {
-          if (errorCode(err) !== 'ReplicationGroupAlreadyExists') throw err;
-          const existing = await describe(ec, id);
-          if (existing?.Status !== 'deleting') throw err;
-          return { done: false, state: 'deleting' };
-        }
-      },
     });
     await settled(ctx, ec, id, 'to become available', CREATE_TIMEOUT_MS);
     return readOne(ec, id);
@@ -212,29 +212,11 @@ export const CacheReplicationGroup = defineResourceType({
       // Whoever kept daily snapshots wants the last state kept too.
       FinalSnapshotIdentifier: keep ? `${id}-final-${timestamp()}` : undefined,
     };
-    await ctx.wait({
-      what: `replication group "${ctx.path}" to accept its deletion`,
-      timeoutMs: MODIFY_TIMEOUT_MS,
-      check: async () => {
-        try {
-          await ec.deleteReplicationGroup(request);
-          return { done: true, value: undefined };
-        } catch (err) {
-          if (isNotFound(err)) return { done: true, value: undefined };
-          if (errorCode(err) !== 'InvalidReplicationGroupState') throw err;
-          return { done: false, state: (await describe(ec, id))?.Status ?? 'busy' };
-        }
-      },
-    });
-    // Its subnet group, security groups and id stay taken until it is gone.
-    await ctx.wait({
-      what: `replication group "${ctx.path}" to be deleted`,
+    await deleteCache(ctx, inAws(ec, id), () => ec.deleteReplicationGroup(request), {
+      busyCode: 'InvalidReplicationGroupState',
+      acceptTimeoutMs: MODIFY_TIMEOUT_MS,
       timeoutMs: DELETE_TIMEOUT_MS,
       hint: 'ElastiCache usually deletes a replication group within 10 minutes; run the same command again to keep waiting',
-      check: async () => {
-        const g = await describe(ec, id);
-        return g ? { done: false, state: g.Status ?? 'deleting' } : { done: true, value: undefined };
-      },
     });
   },
 });
@@ -255,19 +237,12 @@ function replicaCount(group: ReplicationGroup): number {
 }
 
 async function describe(ec: ElastiCache, id: string): Promise<ReplicationGroup | undefined> {
-  try {
-    return (await ec.describeReplicationGroups({ ReplicationGroupId: id })).ReplicationGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+  return (await ignoreNotFound(ec.describeReplicationGroups({ ReplicationGroupId: id })))
+    ?.ReplicationGroups?.[0];
 }
 
-/** True while a change is still under way though the status already reads "available". */
-function pending(group: ReplicationGroup): boolean {
-  return Object.values(group.PendingModifiedValues ?? {}).some(
-    (v) => v !== undefined && !(Array.isArray(v) && v.length === 0),
-  );
+function inAws(ec: ElastiCache, id: string): CacheInAws<ReplicationGroup> {
+  return { noun: 'replication group', id, describe: () => describe(ec, id), status: (g) => g.Status };
 }
 
 /** Waits until the group is available with no change pending; fails when AWS gives up on creating it. */
@@ -278,22 +253,14 @@ function settled(
   goal: string,
   timeoutMs: number,
 ): Promise<ReplicationGroup> {
-  return ctx.wait({
-    what: `replication group "${ctx.path}" ${goal}`,
+  return untilAvailable(ctx, inAws(ec, id), {
+    goal,
     timeoutMs,
     hint: 'ElastiCache often takes 10 to 20 minutes to create or resize a replication group; run the same command again to keep waiting',
-    check: async () => {
-      const g = await describe(ec, id);
-      if (!g) throw new Error(`the replication group "${id}" disappeared`);
-      if (g.Status === 'create-failed') {
-        throw new Error(
-          `ElastiCache could not create it (create-failed): check the node type is offered in the subnet group's availability zones, then delete it and run again`,
-        );
-      }
-      return g.Status === 'available' && !pending(g)
-        ? { done: true, value: g }
-        : { done: false, state: g.Status === 'available' ? 'applying changes' : (g.Status ?? 'unknown') };
-    },
+    failure: (status) =>
+      status === 'create-failed'
+        ? `ElastiCache could not create it (create-failed): check the node type is offered in the subnet group's availability zones, then delete it and run again`
+        : undefined,
   });
 }
 

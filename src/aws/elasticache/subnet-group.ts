@@ -1,13 +1,14 @@
 // ElastiCache subnet group: the subnets (of one VPC) a cache's nodes are placed in.
-// Also home to what the ElastiCache files share: the stack's resources from the tagging API, paging, tags.
 import type { CacheSubnetGroup as AwsSubnetGroup, ElastiCache } from '@aws-sdk/client-elasticache';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
-import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
+import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { deleteWhenFree } from '../ec2/common.js';
 import { errorCode } from '../errors.js';
 import { physicalName } from '../names.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import { allPages, byMarker } from '../pages.js';
+import { RESOURCE_TAG, type TagMap, tagList, userTags } from '../tags.js';
+import { readTags, stackElastiCache, updateElastiCacheTags } from './common.js';
 
 const fields = {
   /** The group's name in AWS is derived from the path, as `<stack>-<path>` in lower case. */
@@ -42,9 +43,10 @@ export const CacheSubnetGroup = defineResourceType({
     if (owned.size === 0) return [];
     const ec = await ctx.aws.elasticache();
     // Describe has no tag filter: one paged listing of the region's groups, then ours by name.
-    const groups = await allMarkerPages(
+    const groups = await allPages(
       (Marker) => ec.describeCacheSubnetGroups({ Marker, MaxRecords: 100 }),
       (p) => p.CacheSubnetGroups,
+      byMarker,
     );
     return groups
       .filter((g) => owned.has(g.CacheSubnetGroupName!))
@@ -123,69 +125,4 @@ function read(group: AwsSubnetGroup, t: TagMap): SubnetGroupFound {
     },
     outputs: { name, arn: group.ARN!, vpcId: group.VpcId ?? '' },
   };
-}
-
-// ---- shared by the ElastiCache resource files ----
-
-/** The last two parts of an ElastiCache ARN: `…:replicationgroup:<id>`. */
-export type ElastiCacheKind = 'subnetgroup' | 'replicationgroup' | 'cluster';
-
-/** The stack's ElastiCache resources of one kind, by name, with their tags: one paged tagging call. */
-export async function stackElastiCache(
-  ctx: FindContext,
-  kind: ElastiCacheKind,
-): Promise<Map<string, TagMap>> {
-  const tagging = await ctx.aws.tagging();
-  const owned = new Map<string, TagMap>();
-  let token: string | undefined;
-  do {
-    // Filtered by service, the kind read from the ARN: the same call serves every ElastiCache type.
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['elasticache'],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const parts = r.ResourceARN?.split(':') ?? [];
-      if (parts[5] === kind && parts[6]) owned.set(parts[6], tagMap(r.Tags));
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
-  return owned;
-}
-
-/** Reads every page of an ElastiCache Describe call (paged with Marker). */
-export async function allMarkerPages<T, R extends { Marker?: string }>(
-  call: (marker: string | undefined) => Promise<R>,
-  items: (page: R) => T[] | undefined,
-): Promise<T[]> {
-  const out: T[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await call(marker);
-    out.push(...(items(page) ?? []));
-    marker = page.Marker || undefined;
-  } while (marker);
-  return out;
-}
-
-export async function readTags(ec: ElastiCache, arn: string): Promise<TagMap> {
-  return tagMap((await ec.listTagsForResource({ ResourceName: arn })).TagList);
-}
-
-/** Brings an ElastiCache resource's own tags to the desired set, leaving ownership tags alone. */
-export async function updateElastiCacheTags(
-  ec: ElastiCache,
-  arn: string,
-  current: TagMap,
-  desired: TagMap,
-): Promise<void> {
-  const { set, remove } = tagDelta(current, desired);
-  if (Object.keys(set).length > 0) await ec.addTagsToResource({ ResourceName: arn, Tags: tagList(set) });
-  if (remove.length > 0) await ec.removeTagsFromResource({ ResourceName: arn, TagKeys: remove });
-}
-
-/** An object without its undefined members: arguments AWS did not report are left out of Found.args. */
-export function known<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -8,6 +8,8 @@ import type {
 import pLimit from 'p-limit';
 import type { FindContext } from '../../core/resource.js';
 import { ignoreNotFound, isNotFound } from '../errors.js';
+import { allPages, byNextMarker } from '../pages.js';
+import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap } from '../tags.js';
 
 export type ElbV2 = ElasticLoadBalancingV2;
@@ -26,19 +28,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * cannot filter by tag. One call per 100 resources.
  */
 export async function stackArns(ctx: FindContext, type: 'loadbalancer' | 'targetgroup'): Promise<string[]> {
-  const tagging = await ctx.aws.tagging();
-  const arns: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: [`elasticloadbalancing:${type}`],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.push(r.ResourceARN);
-    token = page.PaginationToken || undefined;
-  } while (token);
-  return arns;
+  return (await stackResources(ctx, [`elasticloadbalancing:${type}`])).map((r) => r.arn);
 }
 
 /**
@@ -85,21 +75,6 @@ export async function updateTags(elbv2: ElbV2, arn: string, current: TagMap, des
   if (remove.length > 0) await elbv2.removeTags({ ResourceArns: [arn], TagKeys: remove });
 }
 
-/** Reads every page of an ELBv2 call that pages with Marker and NextMarker. */
-export async function allMarkers<T, R extends { NextMarker?: string }>(
-  call: (marker: string | undefined) => Promise<R>,
-  items: (page: R) => T[] | undefined,
-): Promise<T[]> {
-  const out: T[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await call(marker);
-    out.push(...(items(page) ?? []));
-    marker = page.NextMarker || undefined;
-  } while (marker);
-  return out;
-}
-
 /** Every listener of these load balancers: one DescribeListeners call each, the only way the API lists them. */
 export async function listenersOf(elbv2: ElbV2, loadBalancerArns: readonly string[]): Promise<AwsListener[]> {
   const limit = pLimit(5);
@@ -107,9 +82,10 @@ export async function listenersOf(elbv2: ElbV2, loadBalancerArns: readonly strin
     [...new Set(loadBalancerArns)].map((LoadBalancerArn) =>
       limit(() =>
         ignoreNotFound(
-          allMarkers(
+          allPages(
             (Marker) => elbv2.describeListeners({ LoadBalancerArn, Marker }),
             (p) => p.Listeners,
+            byNextMarker,
           ),
         ),
       ),

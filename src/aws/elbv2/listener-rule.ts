@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { allPages, byNextMarker } from '../pages.js';
 import { type TagMap, tagList, userTags } from '../tags.js';
 import {
-  allMarkers,
   describeTags,
   type ElbV2,
   forwardTarget,
@@ -87,9 +87,10 @@ export const ListenerRule = defineResourceType({
       [...new Set([...listeners, ...named])].map((ListenerArn) =>
         limit(() =>
           ignoreNotFound(
-            allMarkers(
+            allPages(
               (Marker) => elbv2.describeRules({ ListenerArn, Marker }),
               (p) => p.Rules,
+              byNextMarker,
             ),
           ),
         ),

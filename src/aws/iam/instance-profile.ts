@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { allPages, byTruncatedMarker } from '../pages.js';
 import { STACK_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
-import { allIamPages, IAM_NAME, iamPath } from './role.js';
+import { IAM_NAME, iamPath } from './common.js';
 
 const fields = {
   /** The instance profile's name in IAM, 1 to 128 letters, digits and `+=,.@_-`. Changing it means a new one. */
@@ -46,9 +47,10 @@ export const InstanceProfile = defineResourceType({
     const iam = await ctx.aws.iam();
     // As for roles: the list carries no tags reliably and IAM is absent from the tagging API,
     // so list once, then GetInstanceProfile (tags and roles) per instance profile.
-    const listed = await allIamPages(
+    const listed = await allPages(
       (Marker) => iam.listInstanceProfiles({ Marker, MaxItems: 1000 }),
       (p) => p.InstanceProfiles,
+      byTruncatedMarker,
     );
     const limit = pLimit(8);
     const profiles = await Promise.all(

@@ -5,18 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { allPages, byTruncatedMarker } from '../pages.js';
 import { STACK_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
-
-/** IAM's own naming rule for roles, instance profiles and inline policies. */
-export const IAM_NAME = /^[\w+=,.@-]+$/;
-
-/** An IAM path: `/` or `/a/b/`, printable ASCII between slashes. */
-export const iamPath = () =>
-  z
-    .string()
-    .max(512)
-    .regex(/^\/([\x21-\x7e]*\/)?$/, 'an IAM path starts and ends with "/", like /apps/')
-    .default('/');
+import { IAM_NAME, iamPath } from './common.js';
 
 const fields = {
   /** The role's name in IAM, 1 to 64 letters, digits and `+=,.@_-`. Changing it means a new role. */
@@ -80,9 +71,10 @@ export const Role = defineResourceType({
     const iam = await ctx.aws.iam();
     // ListRoles never returns tags and IAM is absent from the tagging API, so: list once, then GetRole
     // (tags included) per role; a per-stack path would take the path away from the user.
-    const listed = await allIamPages(
+    const listed = await allPages(
       (Marker) => iam.listRoles({ Marker, MaxItems: 1000 }),
       (p) => p.Roles,
+      byTruncatedMarker,
     );
     const limit = pLimit(8);
     const candidates = listed.filter((r) => !AWS_OWNED_PATHS.some((p) => r.Path?.startsWith(p)));
@@ -159,9 +151,10 @@ export const Role = defineResourceType({
       ignoreNotFound(attachedPolicyArns(iam, RoleName)),
       ignoreNotFound(inlinePolicyNames(iam, RoleName)),
       ignoreNotFound(
-        allIamPages(
+        allPages(
           (Marker) => iam.listInstanceProfilesForRole({ RoleName, Marker }),
           (p) => p.InstanceProfiles,
+          byTruncatedMarker,
         ),
       ),
     ]);
@@ -194,32 +187,19 @@ export function parsePolicy(text: string | undefined): Record<string, unknown> |
   }
 }
 
-/** Reads every page of an IAM List call (IAM pages with Marker and IsTruncated). */
-export async function allIamPages<T, R extends { IsTruncated?: boolean; Marker?: string }>(
-  call: (marker: string | undefined) => Promise<R>,
-  items: (page: R) => T[] | undefined,
-): Promise<T[]> {
-  const out: T[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await call(marker);
-    out.push(...(items(page) ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
-  return out;
-}
-
 async function inlinePolicyNames(iam: IAM, RoleName: string): Promise<string[]> {
-  return allIamPages(
+  return allPages(
     (Marker) => iam.listRolePolicies({ RoleName, Marker }),
     (p) => p.PolicyNames,
+    byTruncatedMarker,
   );
 }
 
 async function attachedPolicyArns(iam: IAM, RoleName: string): Promise<string[]> {
-  const attached = await allIamPages(
+  const attached = await allPages(
     (Marker) => iam.listAttachedRolePolicies({ RoleName, Marker }),
     (p) => p.AttachedPolicies,
+    byTruncatedMarker,
   );
   return attached.map((a) => a.PolicyArn!);
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { stackKeys } from './key.js';
+import { allPages } from '../pages.js';
+import { stackResources } from '../tagging.js';
 
 const fields = {
   /** The alias, `alias/` then letters, digits and `/_-`, e.g. `alias/radpress-media`. Changing it means a new alias. */
@@ -37,8 +38,8 @@ export const KmsAlias = defineResourceType({
   identity: { by: 'name', name: (args) => args.name },
 
   async find(ctx, wanted) {
-    const [kms, tagging] = await Promise.all([ctx.aws.kms(), ctx.aws.tagging()]);
-    const [aliases, keys] = await Promise.all([listAliases(kms), stackKeys(tagging, ctx.stack)]);
+    const kms = await ctx.aws.kms();
+    const [aliases, keys] = await Promise.all([listAliases(kms), stackResources(ctx, ['kms:key'])]);
     const names = new Set(wanted.map((w) => w.key));
     const ourKeys = new Set(keys.map((k) => keyIdOf(k.arn)));
     return aliases
@@ -70,14 +71,11 @@ function keyIdOf(value: unknown): unknown {
 }
 
 async function listAliases(kms: KMS, KeyId?: string): Promise<AliasListEntry[]> {
-  const out: AliasListEntry[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await kms.listAliases({ KeyId, Marker, Limit: 100 });
-    out.push(...(page.Aliases ?? []));
-    Marker = page.Truncated ? page.NextMarker : undefined;
-  } while (Marker);
-  return out;
+  return allPages(
+    (Marker) => kms.listAliases({ KeyId, Marker, Limit: 100 }),
+    (p) => p.Aliases,
+    (p) => (p.Truncated ? p.NextMarker : undefined),
+  );
 }
 
 /** The alias as its key lists it (the key's aliases only), once KMS shows the write. */

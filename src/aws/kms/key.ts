@@ -2,12 +2,12 @@
 // A key is a data store in spirit: what it encrypted is unreadable once it is gone, so deleting
 // one only schedules its deletion; CancelKeyDeletion brings it back within the window.
 import type { KeyMetadata, KMS } from '@aws-sdk/client-kms';
-import type { ResourceGroupsTaggingAPI } from '@aws-sdk/client-resource-groups-tagging-api';
 import { z } from 'zod';
 import { type ArgsOf, field, normalizePolicy, policyDocument, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
-import { kmsTagList, RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
+import { stackResources } from '../tagging.js';
+import { kmsTagList, RESOURCE_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
 
 /** Where the deletion window travels with the key, so that a delete (which sees only the key) knows it. */
 const WINDOW_TAG = 'touchdown:deletion-window-days';
@@ -79,8 +79,7 @@ export const KmsKey = defineResourceType({
   },
 
   async find(ctx, wanted) {
-    const [tagging, kms] = await Promise.all([ctx.aws.tagging(), ctx.aws.kms()]);
-    const mapped = await stackKeys(tagging, ctx.stack);
+    const [kms, mapped] = await Promise.all([ctx.aws.kms(), stackResources(ctx, ['kms:key'])]);
     // The key policy is read only where one is declared: otherwise it is not compared.
     const withPolicy = new Set(wanted.filter((w) => w.args.policy !== undefined).map((w) => w.address));
     const found = await Promise.all(
@@ -159,29 +158,6 @@ function usagesFor(spec: (typeof KEY_SPECS)[number]): readonly (typeof KEY_USAGE
   if (spec.startsWith('RSA_')) return ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'];
   if (spec === 'ECC_SECG_P256K1') return ['SIGN_VERIFY'];
   return ['SIGN_VERIFY', 'KEY_AGREEMENT'];
-}
-
-/** The stack's keys and their tags, from the tagging API: one call a page for all of them. */
-export async function stackKeys(
-  tagging: ResourceGroupsTaggingAPI,
-  stack: string,
-): Promise<{ arn: string; tags: TagMap }[]> {
-  const out: { arn: string; tags: TagMap }[] = [];
-  let PaginationToken: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['kms:key'],
-      TagFilters: [{ Key: STACK_TAG, Values: [stack] }],
-      PaginationToken,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const tags: TagMap = {};
-      for (const t of r.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-      out.push({ arn: r.ResourceARN!, tags });
-    }
-    PaginationToken = page.PaginationToken || undefined;
-  } while (PaginationToken);
-  return out;
 }
 
 async function readAfterWrite(ctx: OpContext, kms: KMS, KeyId: string, args: Args) {

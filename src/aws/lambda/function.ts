@@ -18,6 +18,8 @@ import { isPlainObject } from '../../core/ref.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages } from '../pages.js';
+import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
 
 /** Python runtimes AWS Lambda supports for new functions (python3.11 and older were deprecated by 30 June 2026). */
@@ -247,18 +249,8 @@ export const LambdaFunction = defineResourceType({
   },
 
   async find(ctx) {
-    const [tagging, lambda, logs] = await Promise.all([ctx.aws.tagging(), ctx.aws.lambda(), ctx.aws.logs()]);
-    const arns: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await tagging.getResources({
-        ResourceTypeFilters: ['lambda:function'],
-        TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-        PaginationToken: token,
-      });
-      for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.push(r.ResourceARN);
-      token = page.PaginationToken || undefined;
-    } while (token);
+    const [lambda, logs] = await Promise.all([ctx.aws.lambda(), ctx.aws.logs()]);
+    const arns = (await stackResources(ctx, ['lambda:function'])).map((r) => r.arn);
     if (arns.length === 0) return [];
     // ListFunctions carries neither tags nor reserved concurrency: one GetFunction per function of the stack.
     const limit = pLimit(8);
@@ -586,13 +578,13 @@ async function retentionByLogGroup(
   logs: CloudWatchLogs,
   prefix: string,
 ): Promise<Map<string, number | undefined>> {
+  const groups = await allPages(
+    (nextToken) => logs.describeLogGroups({ logGroupNamePrefix: prefix, nextToken }),
+    (p) => p.logGroups,
+    (p) => p.nextToken,
+  );
   const out = new Map<string, number | undefined>();
-  let nextToken: string | undefined;
-  do {
-    const page = await logs.describeLogGroups({ logGroupNamePrefix: prefix, nextToken });
-    for (const g of page.logGroups ?? []) if (g.logGroupName) out.set(g.logGroupName, g.retentionInDays);
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for (const g of groups) if (g.logGroupName) out.set(g.logGroupName, g.retentionInDays);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
-import { STACK_TAG } from '../tags.js';
+import { stackResources } from '../tagging.js';
 
 const KIND = 'lambda-permission';
 
@@ -57,20 +57,10 @@ export const LambdaPermission = defineResourceType({
   identity: { by: 'address' },
 
   async find(ctx, wanted) {
-    const [tagging, lambda] = await Promise.all([ctx.aws.tagging(), ctx.aws.lambda()]);
+    const lambda = await ctx.aws.lambda();
     // The stack's functions (one tagging call), and functions outside it named literally.
     const functions = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await tagging.getResources({
-        ResourceTypeFilters: ['lambda:function'],
-        TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-        PaginationToken: token,
-      });
-      for (const r of page.ResourceTagMappingList ?? [])
-        if (r.ResourceARN) functions.add(nameOf(r.ResourceARN));
-      token = page.PaginationToken || undefined;
-    } while (token);
+    for (const r of await stackResources(ctx, ['lambda:function'])) functions.add(nameOf(r.arn));
     for (const w of wanted)
       if (typeof w.args.functionName === 'string') functions.add(nameOf(w.args.functionName));
     const addresses = new Map(

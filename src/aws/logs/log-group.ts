@@ -6,7 +6,9 @@ import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagMap, userTags } from '../tags.js';
+import { allPages } from '../pages.js';
+import { stackResources } from '../tagging.js';
+import { RESOURCE_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 export const RETENTION_DAYS = [
@@ -154,21 +156,11 @@ function formatBytes(n: number): string {
 
 /** The stack's log groups, by name, with their tags: one paged tagging call. */
 async function stackLogGroups(ctx: FindContext): Promise<Map<string, TagMap>> {
-  const tagging = await ctx.aws.tagging();
   const owned = new Map<string, TagMap>();
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['logs'],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const name = r.ResourceARN?.split(':log-group:')[1]?.replace(/:\*$/, '');
-      if (name) owned.set(name, tagMap(r.Tags));
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
+  for (const r of await stackResources(ctx, ['logs'])) {
+    const name = r.arn.split(':log-group:')[1]?.replace(/:\*$/, '');
+    if (name) owned.set(name, r.tags);
+  }
   return owned;
 }
 
@@ -176,14 +168,11 @@ async function describeAll(
   logs: CloudWatchLogs,
   filter: { logGroupIdentifiers?: string[]; logGroupNamePrefix?: string },
 ): Promise<AwsLogGroup[]> {
-  const out: AwsLogGroup[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await logs.describeLogGroups({ ...filter, nextToken });
-    out.push(...(page.logGroups ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return out;
+  return allPages(
+    (nextToken) => logs.describeLogGroups({ ...filter, nextToken }),
+    (p) => p.logGroups,
+    (p) => p.nextToken,
+  );
 }
 
 /** The group right after a write: CloudWatch Logs may list a new group a moment late. */

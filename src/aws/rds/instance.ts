@@ -11,8 +11,9 @@ import { DEFAULT_WAIT_TIMING, type WaitTiming, waitFor } from '../../core/wait.j
 import type { AwsClients } from '../clients.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
+import { allPages, byMarker } from '../pages.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagList, tagMap, userTags } from '../tags.js';
-import { markerPages, updateRdsTags } from './subnet-group.js';
+import { updateRdsTags } from './common.js';
 
 /** Kept on the instance, so that a delete (which sees only what AWS has) honours the declaration. */
 const FINAL_SNAPSHOT_TAG = 'touchdown:final-snapshot';
@@ -168,9 +169,10 @@ export const DbInstance = defineResourceType({
     const rds = await ctx.aws.rds();
     // DescribeDBInstances returns every instance with its TagList, 100 a page: one call for a stack's
     // databases (the tagging API would need a second call to describe what it lists).
-    const all = await markerPages(
+    const all = await allPages(
       (Marker) => rds.describeDBInstances({ Marker, MaxRecords: 100 }),
       (p) => p.DBInstances,
+      byMarker,
     );
     const declared = new Map(wanted.map((w) => [w.address, w.args]));
     return all
@@ -681,9 +683,10 @@ export interface DatabaseSnapshot {
 /** A database's snapshots, manual and automated, newest first. */
 export async function listSnapshots(aws: AwsClients, instanceId: string): Promise<DatabaseSnapshot[]> {
   const rds = await aws.rds();
-  const snapshots = await markerPages(
+  const snapshots = await allPages(
     (Marker) => rds.describeDBSnapshots({ DBInstanceIdentifier: instanceId, Marker, MaxRecords: 100 }),
     (p) => p.DBSnapshots,
+    byMarker,
   );
   return snapshots
     .map((s) => ({

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { type ArgsOf, field, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { type NameRules, physicalName } from '../names.js';
+import { allPages, byMarker } from '../pages.js';
 import { RESOURCE_TAG, type TagMap, tagList, tagMap, userTags } from '../tags.js';
-import { claimGroups, deleteWhileInUse, markerPages, stackGroups, updateRdsTags } from './subnet-group.js';
+import { claimGroups, deleteWhileInUse, stackGroups, updateRdsTags } from './common.js';
 
 /** Letters, digits and hyphens, a letter first, up to 255: AWS's rules for parameter group names. */
 const NAME_RULES: NameRules = { max: 255, lowerCase: true, letterFirst: true };
@@ -49,9 +50,10 @@ export const DbParameterGroup = defineResourceType({
     const rds = await ctx.aws.rds();
     // No tags and no filters on DescribeDBParameterGroups: every group (100 a page) against one tagging call.
     const [groups, owned] = await Promise.all([
-      markerPages(
+      allPages(
         (Marker) => rds.describeDBParameterGroups({ Marker, MaxRecords: 100 }),
         (p) => p.DBParameterGroups,
+        byMarker,
       ),
       stackGroups(ctx, 'rds:pg'),
     ]);
@@ -137,15 +139,16 @@ function batches<T>(items: T[]): T[][] {
 
 /** Whether each of the family's parameters is static or dynamic, as the group lists them (engine defaults included). */
 async function applyTypes(rds: RDS, name: string): Promise<Map<string, string>> {
-  const all = await markerPages(
+  const all = await allPages(
     (Marker) => rds.describeDBParameters({ DBParameterGroupName: name, Marker, MaxRecords: 100 }),
     (p) => p.Parameters,
+    byMarker,
   );
   return new Map(all.map((p) => [p.ParameterName!, p.ApplyType ?? 'dynamic']));
 }
 
 async function userParameters(rds: RDS, group: AwsParameterGroup): Promise<Parameter[]> {
-  return markerPages(
+  return allPages(
     (Marker) =>
       rds.describeDBParameters({
         DBParameterGroupName: group.DBParameterGroupName!,
@@ -154,6 +157,7 @@ async function userParameters(rds: RDS, group: AwsParameterGroup): Promise<Param
         MaxRecords: 100,
       }),
     (p) => p.Parameters,
+    byMarker,
   );
 }
 

@@ -1,12 +1,12 @@
 // DB subnet group: the subnets (in two or more availability zones) an RDS database may live in.
-// Also what the RDS files share: paging by Marker, the stack's groups from the tagging API, tag updates.
 import type { DBSubnetGroup as AwsSubnetGroup, RDS } from '@aws-sdk/client-rds';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
-import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
-import { errorCode, ignoreNotFound } from '../errors.js';
+import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { type NameRules, physicalName } from '../names.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import { allPages, byMarker } from '../pages.js';
+import { RESOURCE_TAG, type TagMap, tagList, tagMap, userTags } from '../tags.js';
+import { claimGroups, deleteWhileInUse, stackGroups, updateRdsTags } from './common.js';
 
 /** AWS's rules for subnet group names (letters, digits, hyphens kept; up to 255), lower-cased as RDS stores them. */
 const NAME_RULES: NameRules = { max: 255, lowerCase: true, letterFirst: true };
@@ -57,9 +57,10 @@ export const DbSubnetGroup = defineResourceType({
     // DescribeDBSubnetGroups carries no tags and takes no filters: every group of the account (100 a page),
     // matched with the stack's ARNs from one tagging call.
     const [groups, owned] = await Promise.all([
-      markerPages(
+      allPages(
         (Marker) => rds.describeDBSubnetGroups({ Marker, MaxRecords: 100 }),
         (p) => p.DBSubnetGroups,
+        byMarker,
       ),
       stackGroups(ctx, 'rds:subgrp'),
     ]);
@@ -128,92 +129,4 @@ function read(group: AwsSubnetGroup, t: TagMap): SubnetGroupFound {
     },
     outputs: { name, arn: group.DBSubnetGroupArn! },
   };
-}
-
-// ---- shared by the RDS resource files ----
-
-/** Every page of an RDS Describe call, which pages by Marker. */
-export async function markerPages<T, R extends { Marker?: string }>(
-  call: (marker: string | undefined) => Promise<R>,
-  items: (page: R) => T[] | undefined,
-): Promise<T[]> {
-  const out: T[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await call(marker);
-    out.push(...(items(page) ?? []));
-    marker = page.Marker || undefined;
-  } while (marker);
-  return out;
-}
-
-/** The stack's RDS resources of one type with their tags, by ARN: one tagging call a page. */
-export async function stackGroups(ctx: FindContext, resourceType: string): Promise<Map<string, TagMap>> {
-  const tagging = await ctx.aws.tagging();
-  const out = new Map<string, TagMap>();
-  let PaginationToken: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: [resourceType],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) out.set(r.ResourceARN!, tagMap(r.Tags));
-    PaginationToken = page.PaginationToken || undefined;
-  } while (PaginationToken);
-  return out;
-}
-
-/**
- * The groups that belong to the stack: those the tagging API lists, and those it does not list yet (it
- * lags behind creation) whose derived name starts with `<stack>-`, confirmed by their own tags.
- */
-export async function claimGroups<G>(
-  ctx: FindContext,
-  rds: RDS,
-  owned: Map<string, TagMap>,
-  groups: G[],
-  how: { arn(g: G): string; name(g: G): string },
-): Promise<{ group: G; tags: TagMap }[]> {
-  const unlisted = groups.filter((g) => !owned.has(how.arn(g)) && how.name(g).startsWith(`${ctx.stack}-`));
-  const confirmed = await Promise.all(
-    unlisted.map(async (g) => {
-      const { TagList } = await rds.listTagsForResource({ ResourceName: how.arn(g) });
-      return { group: g, tags: tagMap(TagList) };
-    }),
-  );
-  return [
-    ...groups.filter((g) => owned.has(how.arn(g))).map((g) => ({ group: g, tags: owned.get(how.arn(g))! })),
-    ...confirmed.filter((c) => c.tags[STACK_TAG] === ctx.stack),
-  ];
-}
-
-/** Brings an RDS resource's own tags to the desired set, leaving ownership tags alone. */
-export async function updateRdsTags(rds: RDS, arn: string, current: TagMap, desired: TagMap): Promise<void> {
-  const { set, remove } = tagDelta(current, desired);
-  if (Object.keys(set).length > 0) await rds.addTagsToResource({ ResourceName: arn, Tags: tagList(set) });
-  if (remove.length > 0) await rds.removeTagsFromResource({ ResourceName: arn, TagKeys: remove });
-}
-
-/** Deletes, retrying while a database still uses it (a deleted instance holds its groups for a while). */
-export async function deleteWhileInUse(
-  ctx: OpContext,
-  what: string,
-  inUseCode: string,
-  call: () => Promise<unknown>,
-): Promise<void> {
-  await ctx.wait({
-    what: `${what} to be free of databases`,
-    timeoutMs: 15 * 60_000,
-    hint: 'a database outside this stack may still use it: delete that database or move it to another group, then run the same command again',
-    check: async () => {
-      try {
-        await ignoreNotFound(call());
-        return { done: true, value: undefined };
-      } catch (err) {
-        if (errorCode(err).startsWith(inUseCode)) return { done: false, state: 'in use' };
-        throw err;
-      }
-    },
-  });
 }

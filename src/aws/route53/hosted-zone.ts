@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, userTags } from '../tags.js';
 import {
   accountZones,
@@ -201,14 +202,11 @@ function referencePrefix(stack: string): string {
 }
 
 async function listAllZones(route53: Route53) {
-  const zones = [];
-  let marker: string | undefined;
-  do {
-    const page = await route53.listHostedZones({ Marker: marker, MaxItems: 100 });
-    zones.push(...(page.HostedZones ?? []));
-    marker = page.IsTruncated ? page.NextMarker : undefined;
-  } while (marker);
-  return zones;
+  return allPages(
+    (Marker) => route53.listHostedZones({ Marker, MaxItems: 100 }),
+    (p) => p.HostedZones,
+    (p) => (p.IsTruncated ? p.NextMarker : undefined),
+  );
 }
 
 /** The one public zone for the domain that no stack owns, tagged as adopted; undefined when there is none. */

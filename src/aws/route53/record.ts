@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import { STACK_TAG, type TagMap, tagMap } from '../tags.js';
 
 /** Tag on certificates and SES domains: the zone their DNS records were written to, so delete can remove them. */
@@ -221,22 +222,19 @@ export function accountZones(ctx: FindContext): Promise<ZoneSummary[]> {
 
 async function listZones(ctx: FindContext): Promise<ZoneSummary[]> {
   const route53 = await ctx.aws.route53();
-  const zones: ZoneSummary[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await route53.listHostedZones({ Marker: marker, MaxItems: 100 });
-    for (const z of page.HostedZones ?? []) {
-      zones.push({
-        id: zoneIdOf(z.Id) as string,
-        domain: canonicalName(z.Name ?? ''),
-        private: z.Config?.PrivateZone ?? false,
-        callerReference: z.CallerReference ?? '',
-        comment: z.Config?.Comment,
-        tags: {},
-      });
-    }
-    marker = page.IsTruncated ? page.NextMarker : undefined;
-  } while (marker);
+  const listed = await allPages(
+    (Marker) => route53.listHostedZones({ Marker, MaxItems: 100 }),
+    (p) => p.HostedZones,
+    (p) => (p.IsTruncated ? p.NextMarker : undefined),
+  );
+  const zones: ZoneSummary[] = listed.map((z) => ({
+    id: zoneIdOf(z.Id) as string,
+    domain: canonicalName(z.Name ?? ''),
+    private: z.Config?.PrivateZone ?? false,
+    callerReference: z.CallerReference ?? '',
+    comment: z.Config?.Comment,
+    tags: {},
+  }));
   const tags = await zoneTags(
     route53,
     zones.map((z) => z.id),

@@ -35,7 +35,7 @@ export const BucketPolicy = defineResourceType({
   async find(ctx, wanted) {
     const s3 = await ctx.aws.s3();
     // The stack's buckets (one tagging call) and any bucket a declaration names outright.
-    const names = new Set(await stackBucketNames(await ctx.aws.tagging(), ctx.stack));
+    const names = new Set(await stackBucketNames(ctx));
     for (const w of wanted) if (typeof w.args.bucket === 'string') names.add(w.args.bucket);
     const found = await Promise.all(
       [...names].map(async (bucket): Promise<Found<Args, BucketPolicyOutputs> | undefined> => {

@@ -1,6 +1,5 @@
 // S3 bucket: object storage, found by its globally unique name, configured one sub-resource per API call.
 
-import type { ResourceGroupsTaggingAPI } from '@aws-sdk/client-resource-groups-tagging-api';
 import type {
   LifecycleRule as AwsLifecycleRule,
   BucketLocationConstraint,
@@ -13,6 +12,7 @@ import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from
 import { Interrupted } from '../../core/errors.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, httpStatus, ignoreNotFound } from '../errors.js';
+import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, tagList, tagMap, userTags } from '../tags.js';
 
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
@@ -184,8 +184,8 @@ export const Bucket = defineResourceType({
   },
 
   async find(ctx, wanted) {
-    const [s3, tagging] = await Promise.all([ctx.aws.s3(), ctx.aws.tagging()]);
-    const owned = new Set(await stackBucketNames(tagging, ctx.stack));
+    const s3 = await ctx.aws.s3();
+    const owned = new Set(await stackBucketNames(ctx));
     // A run killed between CreateBucket and PutBucketTagging leaves an untagged bucket: look for declared names too.
     const declared = new Set(wanted.map((w) => w.key).filter((k): k is string => k !== undefined));
     const unlisted = [...declared].filter((name) => !owned.has(name));
@@ -288,21 +288,12 @@ function count(n: number, noun: string): string | undefined {
 }
 
 /** The stack's buckets by their ownership tag: one paged call for all of them. */
-export async function stackBucketNames(tagging: ResourceGroupsTaggingAPI, stack: string): Promise<string[]> {
+export async function stackBucketNames(ctx: FindContext): Promise<string[]> {
   const names: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['s3'],
-      TagFilters: [{ Key: STACK_TAG, Values: [stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const name = r.ResourceARN?.split(':').at(-1);
-      if (name) names.push(name);
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
+  for (const r of await stackResources(ctx, ['s3'])) {
+    const name = r.arn.split(':').at(-1);
+    if (name) names.push(name);
+  }
   return names;
 }
 

@@ -17,6 +17,7 @@ import {
   ZONE_TAG,
   zoneIdOf,
 } from '../route53/record.js';
+import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 const fields = {
@@ -74,27 +75,13 @@ export const EmailDomain = defineResourceType({
    * declared domain the tagging API does not list yet (it lags behind creation) costs one GetEmailIdentity.
    */
   async find(ctx, wanted) {
-    const [tagging, sesv2] = await Promise.all([ctx.aws.tagging(), ctx.aws.sesv2()]);
+    const sesv2 = await ctx.aws.sesv2();
     const listed: Listed[] = [];
-    let token: string | undefined;
-    do {
-      const page = await tagging.getResources({
-        ResourceTypeFilters: ['ses'],
-        TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-        PaginationToken: token,
-      });
-      for (const r of page.ResourceTagMappingList ?? []) {
-        const t = tagMap(r.Tags);
-        // Configuration sets and other SES resources of the stack are other types' business.
-        if (!t[RESOURCE_TAG]?.startsWith('email-domain.')) continue;
-        listed.push({
-          domain: r.ResourceARN!.slice(r.ResourceARN!.indexOf('/') + 1),
-          arn: r.ResourceARN!,
-          tags: t,
-        });
-      }
-      token = page.PaginationToken || undefined;
-    } while (token);
+    for (const { arn, tags: t } of await stackResources(ctx, ['ses'])) {
+      // Configuration sets and other SES resources of the stack are other types' business.
+      if (!t[RESOURCE_TAG]?.startsWith('email-domain.')) continue;
+      listed.push({ domain: arn.slice(arn.indexOf('/') + 1), arn, tags: t });
+    }
     for (const w of wanted) {
       if (typeof w.args.domain !== 'string' || listed.some((l) => l.tags[RESOURCE_TAG] === w.address))
         continue;

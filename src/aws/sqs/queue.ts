@@ -6,7 +6,9 @@ import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagMap, userTags } from '../tags.js';
+import { allPages } from '../pages.js';
+import { stackResources } from '../tagging.js';
+import { RESOURCE_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
 
 const deadLetter = z.strictObject({
   /** The dead-letter queue's ARN (another Queue's `arn`); a FIFO queue needs a FIFO dead-letter queue. */
@@ -206,34 +208,21 @@ async function ignoreGone<T>(call: Promise<T>): Promise<T | undefined> {
 
 /** The stack's queues, by name, with their tags: one paged tagging call. */
 async function stackQueues(ctx: FindContext): Promise<Map<string, TagMap>> {
-  const tagging = await ctx.aws.tagging();
   const owned = new Map<string, TagMap>();
-  let token: string | undefined;
-  do {
-    const page = await tagging.getResources({
-      ResourceTypeFilters: ['sqs'],
-      TagFilters: [{ Key: STACK_TAG, Values: [ctx.stack] }],
-      PaginationToken: token,
-    });
-    for (const r of page.ResourceTagMappingList ?? []) {
-      const name = r.ResourceARN?.split(':').at(-1);
-      if (name) owned.set(name, tagMap(r.Tags));
-    }
-    token = page.PaginationToken || undefined;
-  } while (token);
+  for (const r of await stackResources(ctx, ['sqs'])) {
+    const name = r.arn.split(':').at(-1);
+    if (name) owned.set(name, r.tags);
+  }
   return owned;
 }
 
 /** URLs of the queues whose names start with the stack's prefix, by name: one call per 1000 queues. */
 async function queueUrls(sqs: SQS, prefix: string): Promise<Map<string, string>> {
-  const urls = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await sqs.listQueues({ QueueNamePrefix: prefix, MaxResults: 1000, NextToken: token });
-    for (const url of page.QueueUrls ?? []) urls.set(url.split('/').at(-1)!, url);
-    token = page.NextToken;
-  } while (token);
-  return urls;
+  const urls = await allPages(
+    (NextToken) => sqs.listQueues({ QueueNamePrefix: prefix, MaxResults: 1000, NextToken }),
+    (p) => p.QueueUrls,
+  );
+  return new Map(urls.map((url) => [url.split('/').at(-1)!, url]));
 }
 
 /** ListQueues lags behind a new queue by up to a minute: ask for one URL directly. */
