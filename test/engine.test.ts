@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AwsStack } from '../src/aws/stack.js';
 import type { EngineEvent } from '../src/core/events.js';
+import type { Plan } from '../src/core/plan.js';
 import { actions, assertNoChanges, useLocalAws } from './support/harness.js';
 
 const t = useLocalAws();
@@ -23,6 +24,12 @@ function timeline(events: EngineEvent[]) {
     }
   }
   return { order, peak, before: (a: string, b: string) => order.indexOf(a) < order.indexOf(b) };
+}
+
+/** True when another resource in the plan depends on `address` (so its delete waits for theirs). */
+function dependedOn(plan: Plan, address: string): boolean {
+  const ops = plan.resources.filter((r) => r.dependsOn.includes(address));
+  return ops.length > 0;
 }
 
 function network(subnetCidrs: Record<string, string>) {
@@ -120,5 +127,25 @@ describe('engine on the local AWS', () => {
       Filters: [{ Name: 'tag:touchdown:stack', Values: ['engine-test'] }],
     });
     assert.equal(Vpcs.length, 0);
+  });
+
+  it('matches found resources to their declarations in a destroy plan, even when their names come from references', async () => {
+    const stack = () => {
+      const aws = new AwsStack('engine-test');
+      // A record is known by its zone's id, which is another resource's output.
+      const zone = aws.addHostedZone({ name: 'zone', domain: 'engine-test.example' });
+      zone.addRecord({ recordName: 'www.engine-test.example', type: 'A', values: ['192.0.2.1'] });
+      return aws;
+    };
+    await t.apply(stack());
+    const { plan } = await t.engine(stack()).planDestroy();
+    const declared = stack()
+      .resources.map((r) => r.address)
+      .sort();
+    assert.deepEqual(plan.resources.map((r) => r.address).sort(), declared);
+    assert.ok(dependedOn(plan, 'hosted-zone.zone'), 'the record goes before its zone');
+    await t.destroy(stack());
+    const { HostedZones } = await t.boto.call('route53', 'ListHostedZones');
+    assert.equal(HostedZones.length, 0);
   });
 });

@@ -12,6 +12,7 @@ import {
   type Plan,
   type ResourceChange,
   referencedBy,
+  topological,
   uniqueTypes,
   type World,
 } from './plan.js';
@@ -105,16 +106,22 @@ export class Engine {
     const types = uniqueTypes(this.options.registry, this.stack);
     const byType = await findAll(types, this.stack, this.ctx, this.concurrency);
     const world: World = { found: new Map(), outputs: new Map() };
+    // Match found resources to declarations in dependency order, resolving references with what was
+    // found, so names built from other resources' outputs (a record in a zone) match their declaration.
+    const declaredAs = new Map<Found, string>();
+    const read = (s: { address: string }) => world.outputs.get(s.address);
+    for (const r of topological(this.stack)) {
+      const key = keyOf(r, resolveDeep(r.args, read) as Record<string, unknown>);
+      const found = byType.get(r.type as AnyResourceType)?.find((f) => f.key === key && !declaredAs.has(f));
+      if (!found) continue;
+      declaredAs.set(found, r.address);
+      world.outputs.set(r.address, found.outputs);
+    }
     const all: { address: string; type: AnyResourceType; found: Found }[] = [];
     for (const [type, list] of byType) {
       for (const found of list) {
-        const declared = this.stack.resources.find(
-          (r) =>
-            r.type === type &&
-            keyOf(r, resolveDeep(r.args, () => undefined) as Record<string, unknown>) === found.key,
-        );
         let address =
-          declared?.address ??
+          declaredAs.get(found) ??
           (found.key.startsWith(`${type.kind}.`) ? found.key : `${type.kind}.${found.key}`);
         if (world.found.has(address)) address = `${address}#${found.id}`;
         world.found.set(address, { type, found });
