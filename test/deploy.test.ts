@@ -182,4 +182,28 @@ describe('touchdown deploy of the blog', () => {
     );
     assert.deepEqual(await new ReleaseHistory(t.aws.clients(), 'blog-production').list(), []);
   });
+
+  it('refuses to start while a declared secret is not set, before changing anything', async () => {
+    const loaded = await example('blog');
+    loaded.manifest.secrets = ['STRIPE_KEY'];
+    const aws = t.aws.clients();
+    const result = await deploy({
+      loaded,
+      aws,
+      events: () => {},
+      signal: new AbortController().signal,
+      image: 'blog:v1',
+      timing,
+    });
+    assert.equal(result.status, 'failed');
+    assert.equal(result.failedStep, 'secrets');
+    assert.equal(
+      result.message,
+      'not set yet: STRIPE_KEY. Nothing was changed; run touchdown secrets set STRIPE_KEY, then deploy',
+    );
+    const { Vpcs } = await t.boto.call('ec2', 'DescribeVpcs', {
+      Filters: [{ Name: 'tag:touchdown:stack', Values: ['blog-production'] }],
+    });
+    assert.equal(Vpcs.length, 0, 'nothing was created');
+  });
 });

@@ -1,5 +1,6 @@
 // `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
+import { dirname, join } from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import { runTask } from '../aws/ecs/run-task.js';
 import { snapshotDatabase } from '../aws/rds/instance.js';
@@ -14,6 +15,7 @@ import { WEB_CONTAINER } from './blueprint/fargate.js';
 import { awsBlueprint } from './blueprint/index.js';
 import { buildAndPush, releaseTag } from './image.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
+import { Secrets } from './secrets.js';
 import { lastLogLines } from './task-logs.js';
 
 export interface DeployOptions {
@@ -81,6 +83,19 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     ...extra,
   });
 
+  // 0. Declared secrets must be set: tasks that cannot read them never start.
+  const missing = await new Secrets(aws, loaded).missing();
+  if (missing.length > 0) {
+    const how = missing.map(
+      (name) =>
+        `touchdown secrets set ${name}${loaded.stage === 'production' ? '' : ` --stage ${loaded.stage}`}`,
+    );
+    return failed(
+      'secrets',
+      `not set yet: ${missing.join(', ')}. Nothing was changed; run ${how.join(' and ')}, then deploy`,
+    );
+  }
+
   // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet).
   const infra = await step('infrastructure', () => engineFor(current?.image).apply({ confirm: o.confirm }));
   if (!infra.confirmed) return { status: 'cancelled' };
@@ -95,10 +110,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     o.image ??
     (await step('image', async () => {
       const built = await buildAndPush(aws, {
-        context: loaded.path.replace(/[^/]*$/, '') + m.django.project,
+        context: join(dirname(loaded.path), m.django.project),
         dockerfile: m.django.dockerfile,
         repositoryUri,
-        tag: await releaseTag(loaded.path.replace(/[^/]*$/, '')),
+        tag: await releaseTag(dirname(loaded.path)),
         log: (line) => events({ type: 'output', step: 'image', line }),
       });
       return built.digestUri;

@@ -2,8 +2,9 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../../core/errors.js';
 import { deploy } from '../../django/deploy.js';
-import { manage, parseScale, Secrets, scale, services } from '../../django/operations.js';
+import { manage, parseScale, scale, services } from '../../django/operations.js';
 import { ReleaseHistory } from '../../django/releases.js';
+import { Secrets } from '../../django/secrets.js';
 import { readLogs } from '../../django/task-logs.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';

@@ -25,7 +25,9 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   }
   if (m.web.traffic === 'switch') {
     // Never a silent rolling deploy when a switch was asked for.
-    throw new ConfigError('web.traffic: "switch" is not available in this version yet; use "rolling" (the default)');
+    throw new ConfigError(
+      'web.traffic: "switch" is not available in this version yet; use "rolling" (the default)',
+    );
   }
   const n: Names = {
     app: m.app,
