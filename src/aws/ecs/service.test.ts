@@ -221,6 +221,11 @@ describe('ECS service that never becomes stable', () => {
   // Without MOTO_ECS_SERVICE_RUNNING, moto's services report no running task, as a crashing container would.
   const t = useLocalAws();
 
+  it('refuses a blue/green strategy without the target group, rule and role ECS switches with', () => {
+    const aws = stack({ deployment: { strategy: 'BLUE_GREEN' } });
+    assert.throws(() => aws.check(), /deployment\.strategy: BLUE_GREEN needs a load balancer with blueGreen/);
+  });
+
   it('fails the apply at the timeout, naming the service and where to look', async () => {
     const engine = t.engine(stack(), {
       timing: { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000, timeoutFactor: 0.001 },

@@ -1,7 +1,12 @@
 // ECS service: keeps N copies of a task definition running on Fargate, behind load balancers if given.
 // Updates send only what changed: scaling never moves the service to another revision (seed 001, issue 1).
 import { randomUUID } from 'node:crypto';
-import type { Service as AwsService, ECS, UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import type {
+  Service as AwsService,
+  ECS,
+  LoadBalancer,
+  UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
@@ -53,11 +58,19 @@ const fields = {
           /** The container (in the task definition) traffic goes to. */
           containerName: z.string().min(1),
           containerPort: z.number().int().min(1).max(65535),
+          /** For a blue/green deployment: where the new tasks wait, the rule ECS switches, the role it does it with. */
+          blueGreen: z
+            .strictObject({
+              alternateTargetGroupArn: input(z.string().startsWith('arn:')),
+              productionListenerRuleArn: input(z.string().startsWith('arn:')),
+              roleArn: input(z.string().startsWith('arn:')),
+            })
+            .optional(),
         }),
       )
       .max(5)
       .default([]),
-    { unordered: true },
+    { unordered: true, normalize: servingEitherGroup },
   ),
   /** Seconds after a task starts during which failed load balancer health checks are ignored. @default AWS's (0) */
   healthCheckGracePeriodSeconds: field(z.number().int().min(0).max(2_147_483_647).optional()),
@@ -65,6 +78,13 @@ const fields = {
   deployment: field(
     z
       .strictObject({
+        /**
+         * ROLLING replaces tasks in batches (old and new serve together for a while); BLUE_GREEN starts the new
+         * tasks beside the old and moves all traffic at once when they are healthy. @default 'ROLLING'
+         */
+        strategy: z.enum(['ROLLING', 'BLUE_GREEN']).default('ROLLING'),
+        /** BLUE_GREEN: minutes the old tasks stay up after the switch, ready to take traffic back. @default 0 */
+        bakeTimeInMinutes: z.number().int().min(0).max(1440).default(0),
         /** Share of desiredCount kept running during a deployment. @default 100 */
         minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
         /** Share of desiredCount that may run during a deployment. @default 200 */
@@ -115,6 +135,12 @@ export const EcsService = defineResourceType({
       );
     }
     const d = args.deployment;
+    if (d?.strategy === 'BLUE_GREEN' && !(args.loadBalancers ?? []).some((lb) => lb.blueGreen)) {
+      problems.push(
+        'deployment.strategy: BLUE_GREEN needs a load balancer with blueGreen (alternate target group, ' +
+          'production listener rule and role); add it or use ROLLING',
+      );
+    }
     if (d && d.maximumPercent <= d.minimumHealthyPercent) {
       problems.push(
         `deployment: maximumPercent (${d.maximumPercent}) must be above minimumHealthyPercent ` +
@@ -155,7 +181,7 @@ export const EcsService = defineResourceType({
       desiredCount: args.desiredCount,
       launchType: args.launchType,
       networkConfiguration: networkConfiguration(args.network),
-      loadBalancers: args.loadBalancers,
+      loadBalancers: loadBalancers(args.loadBalancers),
       healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds,
       deploymentConfiguration: deploymentConfiguration(args.deployment),
       deploymentController: { type: 'ECS' },
@@ -177,7 +203,7 @@ export const EcsService = defineResourceType({
     if (changed.includes('desiredCount')) request.desiredCount = args.desiredCount;
     if (changed.includes('taskDefinition')) request.taskDefinition = args.taskDefinition;
     if (changed.includes('network')) request.networkConfiguration = networkConfiguration(args.network);
-    if (changed.includes('loadBalancers')) request.loadBalancers = args.loadBalancers;
+    if (changed.includes('loadBalancers')) request.loadBalancers = loadBalancers(args.loadBalancers);
     if (changed.includes('healthCheckGracePeriodSeconds')) {
       request.healthCheckGracePeriodSeconds = args.healthCheckGracePeriodSeconds;
     }
@@ -234,6 +260,20 @@ function lastPart(value: unknown): unknown {
   return typeof value === 'string' ? value.split('/').at(-1) : value;
 }
 
+/** Each blue/green deployment swaps which of the two target groups serves: either order is the same setup. */
+function servingEitherGroup(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return (value as Args['loadBalancers']).map((lb) => {
+    const bg = lb.blueGreen;
+    if (!bg || lb.targetGroupArn <= bg.alternateTargetGroupArn) return lb;
+    return {
+      ...lb,
+      targetGroupArn: bg.alternateTargetGroupArn,
+      blueGreen: { ...bg, alternateTargetGroupArn: lb.targetGroupArn },
+    };
+  });
+}
+
 function sortedNetwork(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const n = value as Args['network'];
@@ -253,10 +293,27 @@ function networkConfiguration(n: Args['network']) {
 
 function deploymentConfiguration(d: Args['deployment']) {
   return {
+    strategy: d.strategy,
+    ...(d.strategy === 'BLUE_GREEN' ? { bakeTimeInMinutes: d.bakeTimeInMinutes } : {}),
     minimumHealthyPercent: d.minimumHealthyPercent,
     maximumPercent: d.maximumPercent,
     deploymentCircuitBreaker: { enable: d.circuitBreaker.enable, rollback: d.circuitBreaker.rollback },
   };
+}
+
+function loadBalancers(list: Args['loadBalancers']): LoadBalancer[] {
+  return list.map(({ blueGreen, ...lb }) => ({
+    ...lb,
+    ...(blueGreen
+      ? {
+          advancedConfiguration: {
+            alternateTargetGroupArn: blueGreen.alternateTargetGroupArn,
+            productionListenerRule: blueGreen.productionListenerRuleArn,
+            roleArn: blueGreen.roleArn,
+          },
+        }
+      : {}),
+  }));
 }
 
 async function describeServices(ecs: ECS, cluster: string, services: string[]): Promise<AwsService[]> {
@@ -342,17 +399,31 @@ function read(s: AwsService): ServiceFound {
       securityGroupIds: net?.securityGroups ?? [],
       assignPublicIp: net?.assignPublicIp === 'ENABLED',
     },
-    loadBalancers: (s.loadBalancers ?? []).map((lb) => ({
-      targetGroupArn: lb.targetGroupArn!,
-      containerName: lb.containerName!,
-      containerPort: lb.containerPort!,
-    })),
+    loadBalancers: (s.loadBalancers ?? []).map((lb) => {
+      const bg = lb.advancedConfiguration;
+      return {
+        targetGroupArn: lb.targetGroupArn!,
+        containerName: lb.containerName!,
+        containerPort: lb.containerPort!,
+        ...(bg
+          ? {
+              blueGreen: {
+                alternateTargetGroupArn: bg.alternateTargetGroupArn!,
+                productionListenerRuleArn: bg.productionListenerRule!,
+                roleArn: bg.roleArn!,
+              },
+            }
+          : {}),
+      };
+    }),
     propagateTags: (s.propagateTags ?? 'NONE') as Args['propagateTags'],
     tags: ecsUserTags(t),
   };
   // Compared only when AWS reports them.
   if (d) {
     args.deployment = {
+      strategy: (d.strategy ?? 'ROLLING') as 'ROLLING' | 'BLUE_GREEN',
+      bakeTimeInMinutes: d.bakeTimeInMinutes ?? 0,
       minimumHealthyPercent: d.minimumHealthyPercent ?? 100,
       maximumPercent: d.maximumPercent ?? 200,
       circuitBreaker: {

@@ -67,7 +67,11 @@ interface BotoRule {
     PathPatternConfig?: { Values: string[] };
     HostHeaderConfig?: { Values: string[] };
   }[];
-  Actions: { Type: string; TargetGroupArn: string }[];
+  Actions: {
+    Type: string;
+    TargetGroupArn: string;
+    ForwardConfig?: { TargetGroups: { TargetGroupArn: string; Weight: number }[] };
+  }[];
 }
 
 async function listenerArn(port: number): Promise<string> {
@@ -149,6 +153,38 @@ describe('listener rule', () => {
         ),
       ),
     );
+  });
+
+  it('forwards to a standby target group with weight 0, and reads either weighting back as declared', async () => {
+    const withStandby = () => {
+      const s = base();
+      s.aws.add(ListenerRule, {
+        name: 'api',
+        listenerArn: s.main.arn,
+        priority: 10,
+        conditions: { pathPatterns: ['/*'] },
+        targetGroupArn: s.api.arn,
+        standbyTargetGroupArn: s.other.arn,
+      });
+      return s.aws;
+    };
+    await t.apply(withStandby());
+    const [r] = await allRules();
+    const weights = r!.Actions[0]!.ForwardConfig!.TargetGroups.map((g) => [g.TargetGroupArn, g.Weight]);
+    assert.deepEqual(weights, [
+      [await groupArn('api'), 100],
+      [await groupArn('other'), 0],
+    ]);
+    assertNoChanges(await t.plan(withStandby()));
+    // Dropping the standby goes back to a plain forward, in place.
+    assert.equal(
+      actions(await t.plan(stack({ conditions: { pathPatterns: ['/*'] } })))['listener-rule.api'],
+      'update',
+    );
+    await t.apply(stack({ conditions: { pathPatterns: ['/*'] } }));
+    const [plain] = await allRules();
+    assert.equal(plain!.RuleArn, r!.RuleArn);
+    assert.equal(plain!.Actions[0]!.TargetGroupArn, await groupArn('api'));
   });
 
   it('is replaced when it moves to another listener, and the plan says why', async () => {

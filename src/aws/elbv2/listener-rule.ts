@@ -1,5 +1,5 @@
 // Listener rule: sends requests matching a path or host to a target group, ahead of the listener's default.
-import type { Rule as AwsRule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Rule as AwsRule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
@@ -59,6 +59,11 @@ const fields = {
   conditions: field(conditions, { normalize: sortedConditions }),
   /** Where matching requests go (a TargetGroup's arn). */
   targetGroupArn: field(input(z.string().min(1))),
+  /**
+   * A second target group forwarded to with weight 0: ECS blue/green deployments register the new tasks
+   * there and move the weight over when they are healthy. @default null (a plain forward)
+   */
+  standbyTargetGroupArn: field(input(z.string().min(1)).nullable().default(null)),
   tags: field(tags()),
 };
 
@@ -113,7 +118,7 @@ export const ListenerRule = defineResourceType({
       ListenerArn: args.listenerArn,
       Priority: args.priority,
       Conditions: toConditions(args.conditions),
-      Actions: [{ Type: 'forward', TargetGroupArn: args.targetGroupArn }],
+      Actions: [forward(args)],
       Tags: tagList(ctx.tags(args.tags)),
     });
     return readOne(elbv2, Rules![0]!.RuleArn!);
@@ -125,11 +130,12 @@ export const ListenerRule = defineResourceType({
     if (changed.includes('priority')) {
       await elbv2.setRulePriorities({ RulePriorities: [{ RuleArn: arn, Priority: args.priority }] });
     }
-    if (changed.includes('conditions') || changed.includes('targetGroupArn')) {
+    const forwardChanged = changed.includes('targetGroupArn') || changed.includes('standbyTargetGroupArn');
+    if (changed.includes('conditions') || forwardChanged) {
       await elbv2.modifyRule({
         RuleArn: arn,
         Conditions: toConditions(args.conditions),
-        Actions: [{ Type: 'forward', TargetGroupArn: args.targetGroupArn }],
+        Actions: [forward(args)],
       });
     }
     if (changed.includes('tags')) await updateTags(elbv2, arn, found.args.tags ?? {}, args.tags);
@@ -141,6 +147,28 @@ export const ListenerRule = defineResourceType({
     await ignoreNotFound(elbv2.deleteRule({ RuleArn: found.id }));
   },
 });
+
+function forward(args: Args): Action {
+  if (!args.standbyTargetGroupArn) return { Type: 'forward', TargetGroupArn: args.targetGroupArn };
+  return {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: args.targetGroupArn, Weight: 100 },
+        { TargetGroupArn: args.standbyTargetGroupArn, Weight: 0 },
+      ],
+    },
+  };
+}
+
+/** The serving and the standby target group of a weighted forward; a plain forward has no standby. */
+function readForward(actions: Action[]): Partial<Pick<Args, 'targetGroupArn' | 'standbyTargetGroupArn'>> {
+  if (actions.length !== 1) return {};
+  const groups = actions[0]!.ForwardConfig?.TargetGroups ?? [];
+  if (groups.length !== 2) return { targetGroupArn: forwardTarget(actions[0]), standbyTargetGroupArn: null };
+  const [serving, standby] = groups.toSorted((a, b) => (b.Weight ?? 1) - (a.Weight ?? 1));
+  return { targetGroupArn: serving!.TargetGroupArn, standbyTargetGroupArn: standby!.TargetGroupArn };
+}
 
 function toConditions(c: Conditions): RuleCondition[] {
   const out: RuleCondition[] = [];
@@ -181,7 +209,7 @@ function read(r: AwsRule, tags: TagMap): RuleFound {
       listenerArn: arn.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, ''),
       priority: Number(r.Priority),
       conditions: fromConditions(r.Conditions),
-      targetGroupArn: actions.length === 1 ? forwardTarget(actions[0]) : undefined,
+      ...readForward(actions),
       tags: userTags(tags),
     },
     outputs: { arn },

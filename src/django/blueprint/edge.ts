@@ -9,6 +9,8 @@ import type { Network } from './network.js';
 
 export interface Edge {
   targetGroup: ReturnType<AwsStack['addTargetGroup']>;
+  /** web.traffic switch: what ECS needs to start new tasks beside the old ones and move traffic at once. */
+  blueGreen?: BlueGreen;
   loadBalancer: ReturnType<AwsStack['addLoadBalancer']>;
   cdn?: ReturnType<AwsStack['addDistribution']>;
   /** Where people reach the app. */
@@ -24,14 +26,18 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
     subnetIds: net.subnets.lb.map((s) => s.id),
     securityGroupIds: [net.groups.lb.id],
   });
-  const targetGroup = aws.addTargetGroup({
-    name: 'web',
-    vpcId: net.vpc.id,
-    port: 8000,
-    healthCheck: { path: m.web.healthCheck },
-    deregistrationDelaySeconds: 30,
-  });
+  const webTargetGroup = (name: string) =>
+    aws.addTargetGroup({
+      name,
+      vpcId: net.vpc.id,
+      port: 8000,
+      healthCheck: { path: m.web.healthCheck },
+      deregistrationDelaySeconds: 30,
+    });
+  const targetGroup = webTargetGroup('web');
+  const standby = m.web.traffic === 'switch' ? webTargetGroup('web-standby') : undefined;
 
+  let serving: ReturnType<AwsStack['addListener']>;
   if (m.domain && zone) {
     const certificate = aws.addCertificate({ name: 'web', domainName: m.domain.name, zoneId: zone.id });
     aws.addListener({
@@ -41,7 +47,7 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
       protocol: 'HTTP',
       defaultAction: { redirectToHttps: true },
     });
-    aws.addListener({
+    serving = aws.addListener({
       name: 'https',
       loadBalancerArn: loadBalancer.arn,
       port: 443,
@@ -51,7 +57,7 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
     });
   } else {
     // No domain, no certificate: plain HTTP on the load balancer's own name (the CDN, if any, adds HTTPS).
-    aws.addListener({
+    serving = aws.addListener({
       name: 'http',
       loadBalancerArn: loadBalancer.arn,
       port: 80,
@@ -59,6 +65,8 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
       defaultAction: { forward: targetGroup.arn },
     });
   }
+
+  const blueGreen = standby ? switchTraffic(aws, n, serving, targetGroup, standby) : undefined;
 
   const hosts: Input<string>[] = [loadBalancer.dnsName];
   let url: Input<string> = interpolate`http://${loadBalancer.dnsName}`;
@@ -131,7 +139,68 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
 
   env.ALLOWED_HOSTS = joined(hosts);
   env.CSRF_TRUSTED_ORIGINS = joined(hosts.map((h) => interpolate`https://${h}`));
-  return { targetGroup, loadBalancer, cdn, url };
+  return { targetGroup, blueGreen, loadBalancer, cdn, url };
+}
+
+export interface BlueGreen {
+  alternateTargetGroupArn: Input<string>;
+  productionListenerRuleArn: Input<string>;
+  roleArn: Input<string>;
+}
+
+/**
+ * ECS blue/green: every request goes through one rule forwarding to both target groups (100/0); ECS registers
+ * the new tasks in the idle group and flips the weights once they pass health checks, so no request meets a
+ * mix of versions.
+ */
+function switchTraffic(
+  aws: AwsStack,
+  n: Names,
+  listener: ReturnType<AwsStack['addListener']>,
+  primary: ReturnType<AwsStack['addTargetGroup']>,
+  standby: ReturnType<AwsStack['addTargetGroup']>,
+): BlueGreen {
+  const rule = aws.addListenerRule({
+    name: 'web',
+    listenerArn: listener.arn,
+    priority: 1,
+    conditions: { pathPatterns: ['/*'] },
+    targetGroupArn: primary.arn,
+    standbyTargetGroupArn: standby.arn,
+  });
+  // ECS moves the weights (and so which group serves) at every deployment.
+  rule.ignoreChanges('targetGroupArn', 'standbyTargetGroupArn');
+  const role = aws.addRole({
+    name: `${n.stack}-ecs-traffic`,
+    assumeRolePolicy: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    },
+    policies: {
+      switch: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [
+              'elasticloadbalancing:DescribeListeners',
+              'elasticloadbalancing:DescribeRules',
+              'elasticloadbalancing:DescribeTargetGroups',
+              'elasticloadbalancing:DescribeTargetHealth',
+            ],
+            Resource: '*',
+          },
+          { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyRule', Resource: rule.arn },
+          {
+            Effect: 'Allow',
+            Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+            Resource: [primary.arn, standby.arn],
+          },
+        ],
+      },
+    },
+  });
+  return { alternateTargetGroupArn: standby.arn, productionListenerRuleArn: rule.arn, roleArn: role.arn };
 }
 
 function joined(values: Input<string>[]): Input<string> {

@@ -4,6 +4,7 @@ import type { AwsStack } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
 import { type Input, interpolate } from '../../core/ref.js';
 import type { Contract, Data, Names } from './data.js';
+import type { BlueGreen } from './edge.js';
 import type { Network } from './network.js';
 
 export const WEB_CONTAINER = 'django';
@@ -34,7 +35,7 @@ export function fargate(
   net: Network,
   d: Data,
   contract: Contract,
-  traffic: { targetGroupArn?: Input<string> },
+  traffic: { targetGroupArn?: Input<string>; blueGreen?: BlueGreen },
   image: string | undefined,
 ): Fargate {
   const repository = aws.addEcrRepository({ name: 'app', keepLastImages: 30 });
@@ -163,9 +164,17 @@ export function fargate(
     desiredCount: m.web.count,
     network,
     loadBalancers: traffic.targetGroupArn
-      ? [{ targetGroupArn: traffic.targetGroupArn, containerName: WEB_CONTAINER, containerPort: 8000 }]
+      ? [
+          {
+            targetGroupArn: traffic.targetGroupArn,
+            containerName: WEB_CONTAINER,
+            containerPort: 8000,
+            ...(traffic.blueGreen ? { blueGreen: traffic.blueGreen } : {}),
+          },
+        ]
       : [],
     healthCheckGracePeriodSeconds: 60,
+    ...(traffic.blueGreen ? { deployment: { strategy: 'BLUE_GREEN' as const } } : {}),
   });
   out.web = web;
   if (m.web.autoscaling) {

@@ -23,12 +23,6 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
       `web.compute: "${m.web.compute}" is not deployable by this version of touchdown yet; use "fargate"`,
     );
   }
-  if (m.web.traffic === 'switch') {
-    // Never a silent rolling deploy when a switch was asked for.
-    throw new ConfigError(
-      'web.traffic: "switch" is not available in this version yet; use "rolling" (the default)',
-    );
-  }
   const n: Names = {
     app: m.app,
     stage: loaded.stage,
@@ -51,7 +45,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   const net = network(aws, m, options.region);
   const d = data(aws, m, n, net, contract);
   const e = edge(aws, m, n, net, d, contract);
-  const f = fargate(aws, m, n, net, d, contract, { targetGroupArn: e.targetGroup.arn }, options.image);
+  const f = fargate(aws, m, n, net, d, contract, { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen }, options.image);
 
   aws.output('url', e.url);
   aws.output('loadBalancer', e.loadBalancer.dnsName);
