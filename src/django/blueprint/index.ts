@@ -45,7 +45,16 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   const net = network(aws, m, options.region);
   const d = data(aws, m, n, net, contract);
   const e = edge(aws, m, n, net, d, contract);
-  const f = fargate(aws, m, n, net, d, contract, { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen }, options.image);
+  const f = fargate(
+    aws,
+    m,
+    n,
+    net,
+    d,
+    contract,
+    { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen },
+    options.image,
+  );
 
   aws.output('url', e.url);
   aws.output('loadBalancer', e.loadBalancer.dnsName);
