@@ -17,7 +17,7 @@ case "${1:-start}" in
       : > .touchdown/local-aws.log
       # The emulator issues certificates at once and reports the example's two web tasks as running
       # (it runs no containers); tests set their own values.
-      MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-0} MOTO_ECS_SERVICE_RUNNING=${MOTO_ECS_SERVICE_RUNNING:-2} \
+      MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-0} LOCAL_AWS_ECS_SERVICES_START=${LOCAL_AWS_ECS_SERVICES_START:-true} \
       nohup .venv/bin/python scripts/local_aws.py --port "${TOUCHDOWN_LOCAL_AWS_PORT:-0}" --detach \
         > "$state.tmp" 2>> .touchdown/local-aws.log < /dev/null &
       for _ in $(seq 1 100); do [ -s "$state.tmp" ] && break; sleep 0.1; done

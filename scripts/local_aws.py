@@ -59,13 +59,48 @@ def fix_emulator_gaps() -> None:
     ElastiCacheBackend.describe_replication_groups = replication_groups
     ElastiCacheBackend.describe_cache_clusters = cache_clusters
 
+    # moto 5.2.5 answers a custom domain of an HTTP API without the name and hosted zone AWS gives it, which
+    # a Route53 alias record points at.
+    import hashlib
+
+    from moto.apigatewayv2 import models as apigatewayv2
+
+    # API Gateway's regional endpoints' hosted zones, as AWS publishes them.
+    zones = {
+        "us-east-1": "Z1UJRXOUMOOFQ8",
+        "us-east-2": "ZOJJZC49E0EPZ",
+        "us-west-2": "Z2OJLYMUO9EFXC",
+        "eu-west-1": "ZLY8HYME6SFDD",
+    }
+    original_domain = apigatewayv2.DomainName.__init__
+
+    def domain(self, **kwargs):
+        original_domain(self, **kwargs)
+        region = kwargs["backend"].region_name
+        suffix = hashlib.sha256(f"{self.domain_name}/{region}".encode()).hexdigest()[:10]
+        for configuration in self.domain_name_configurations:
+            configuration.setdefault("apiGatewayDomainName", f"d-{suffix}.execute-api.{region}.amazonaws.com")
+            configuration.setdefault("hostedZoneId", zones.get(region, "Z1UJRXOUMOOFQ8"))
+            configuration.setdefault("domainNameStatus", "AVAILABLE")
+
+    apigatewayv2.DomainName.__init__ = domain
+
 
 def stage_from_environment() -> None:
     """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
 
     LOCAL_AWS_TASK_EXIT_CODES: JSON {"word": exit code}; a one-off ECS task whose command override or
     image contains the word stops with that exit code (moto runs no containers: every task exits 0).
+    LOCAL_AWS_ECS_SERVICES_START=true: every new service reports its own desired count running, as
+    moto already does after an update (MOTO_ECS_SERVICE_RUNNING is one number for all services).
+    LOCAL_AWS_ECS_AGENT=true: an instance whose user data names an ECS cluster (ECS_CLUSTER=...) joins it
+    as a container instance when it starts and leaves when terminated, as the ECS-optimized image's agent
+    does (moto runs no agent, so RunTask on a cluster's own instances would find none).
     """
+    if os.environ.get("LOCAL_AWS_ECS_SERVICES_START") == "true":
+        start_services()
+    if os.environ.get("LOCAL_AWS_ECS_AGENT") == "true":
+        run_ecs_agents()
     codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES", "{}"))
     if not codes:
         return
@@ -83,6 +118,61 @@ def stage_from_environment() -> None:
                         container.exitCode = code
 
     Task.__init__ = task
+
+
+def start_services() -> None:
+    from moto.ecs.models import Service
+
+    original = Service.__init__
+
+    def service(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.running_count, self.pending_count = self.desired_count, 0
+        for deployment in self.deployments:
+            deployment.update(runningCount=self.desired_count, pendingCount=0, rolloutState="COMPLETED")
+
+    Service.__init__ = service
+
+
+def run_ecs_agents() -> None:
+    import base64
+    import re
+
+    from moto.ec2.models.instances import InstanceBackend
+    from moto.ecs.models import ecs_backends
+
+    def cluster_of(user_data) -> str | None:
+        # Launch templates hand moto's instances a Base64EncodedString, RunInstances base64 text.
+        data = user_data[0] if isinstance(user_data, list) and user_data else user_data or ""
+        text = data if isinstance(data, str) else str(getattr(data, "_encoded_string", data))
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8", "replace")
+        except ValueError:
+            pass
+        found = re.search(r"\bECS_CLUSTER=([A-Za-z0-9_-]+)", text)
+        return found.group(1) if found else None
+
+    run, terminate = InstanceBackend.run_instances, InstanceBackend.terminate_instances
+
+    def run_instances(self, *args, **kwargs):
+        reservation = run(self, *args, **kwargs)
+        ecs = ecs_backends[self.account_id][self.region_name]
+        for instance in reservation.instances:
+            cluster = cluster_of(instance.user_data)
+            if cluster in ecs.clusters:
+                ecs.register_container_instance(cluster, instance.id)
+        return reservation
+
+    def terminate_instances(self, instance_ids):
+        ecs = ecs_backends[self.account_id][self.region_name]
+        for cluster, members in list(ecs.container_instances.items()):
+            for arn_id, member in list(members.items()):
+                if member.ec2_instance_id in instance_ids and cluster in ecs.clusters:
+                    ecs.deregister_container_instance(cluster, arn_id, force=True)
+        return terminate(self, instance_ids)
+
+    InstanceBackend.run_instances = run_instances
+    InstanceBackend.terminate_instances = terminate_instances
 
 
 def main() -> None:

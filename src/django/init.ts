@@ -1,6 +1,7 @@
 // The files `touchdown init` proposes for a detected Django project: a manifest, a production Dockerfile,
 // the settings snippet, and the requirements the settings contract needs.
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DjangoProject } from './detect.js';
 
@@ -15,10 +16,10 @@ export interface InitPlan {
 }
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
+const GENERIC_FOLDERS = new Set(['src', 'app', 'backend', 'server', 'web', 'django', 'project', 'code']);
 
 export async function planInit(project: DjangoProject): Promise<InitPlan> {
-  const pkg = project.settingsModule.split('.').slice(0, -1).join('.');
-  const app = appName(pkg);
+  const app = appName(project);
   const python = PYTHONS.includes(project.python) ? project.python : '3.12';
   const files = [
     {
@@ -57,9 +58,14 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
   };
 }
 
-/** The manifest's `app`: the project package's name, as AWS names allow. */
-export function appName(pkg: string): string {
-  const name = pkg
+/**
+ * The manifest's `app`, as AWS names allow: the project's folder (usually the repository's name), or its
+ * settings package when the folder has a generic name like src or backend.
+ */
+export function appName(project: Pick<DjangoProject, 'root' | 'settingsModule'>): string {
+  const folder = basename(project.root);
+  const pkg = project.settingsModule.split('.').slice(0, -1).join('.');
+  const name = (GENERIC_FOLDERS.has(folder.toLowerCase()) ? pkg : folder)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^[^a-z]+|-+$/g, '')

@@ -1,0 +1,76 @@
+// What `touchdown init` writes deploys without edits: both examples (their manifests removed) and a fresh
+// `django-admin startproject`, each deployed to the local AWS as a new user would, then checked with boto3.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseManifest } from '../src/config/load-manifest.js';
+import { runCli } from './support/cli.js';
+import { useLocalAws } from './support/harness.js';
+import { repoRoot } from './support/paths.js';
+
+const run = promisify(execFile);
+// Each service reports its own desired count running (the web service runs two tasks, the blog's worker one).
+const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', LOCAL_AWS_ECS_SERVICES_START: 'true' } });
+
+/** A copy of an example without its touchdown.yml, as a project that has never seen Touchdown. */
+async function exampleWithoutManifest(name: string): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), `td-init-${name}-`)), name);
+  await cp(join(repoRoot, 'examples', name), dir, {
+    recursive: true,
+    filter: (src) => !/(__pycache__|\.touchdown|media)$/.test(src),
+  });
+  await rm(join(dir, 'touchdown.yml'));
+  return dir;
+}
+
+async function startproject(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'td-init-'));
+  await run(join(repoRoot, '.venv', 'bin', 'django-admin'), ['startproject', 'mysite'], { cwd: dir });
+  return join(dir, 'mysite');
+}
+
+/** init, then deploy the image its stack's repository would hold; the release must go live. */
+async function initAndDeploy(cwd: string): Promise<{ app: string; stack: string }> {
+  const init = await runCli(['init', '--yes'], { cwd, aws: t.aws });
+  assert.equal(init.code, 0, init.stderr);
+  const loaded = parseManifest(await readFile(join(cwd, 'touchdown.yml'), 'utf8'), 'touchdown.yml');
+  const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/${loaded.stackName}-app:v1`;
+  const deployed = await runCli(['deploy', '--image', image, '--yes'], { cwd, aws: t.aws });
+  assert.equal(deployed.code, 0, `${deployed.stdout}\n${deployed.stderr}`);
+  assert.match(deployed.stdout, new RegExp(`Release 1 of ${loaded.stackName} is live`));
+  return { app: loaded.manifest.app, stack: loaded.stackName };
+}
+
+async function serviceNames(cluster: string): Promise<string[]> {
+  const { serviceArns } = await t.boto.call('ecs', 'ListServices', { cluster });
+  return (serviceArns as string[]).map((a) => a.split('/').at(-1)!).sort();
+}
+
+describe('touchdown init, then deploy without edits', () => {
+  it('the xkcd example: web service, database and cache', async () => {
+    const { stack } = await initAndDeploy(await exampleWithoutManifest('xkcd'));
+    assert.equal(stack, 'xkcd-production');
+    assert.deepEqual(await serviceNames(`${stack}-main`), [`${stack}-web`]);
+    const { DBInstances } = await t.boto.call('rds', 'DescribeDBInstances');
+    assert.equal(DBInstances.length, 1);
+    const { ReplicationGroups } = await t.boto.call('elasticache', 'DescribeReplicationGroups');
+    assert.equal(ReplicationGroups.length, 1, 'django-redis was found: a cache is part of the stack');
+  });
+
+  it('the blog example: its Celery worker found and deployed with an SQS queue', async () => {
+    const { stack } = await initAndDeploy(await exampleWithoutManifest('blog'));
+    assert.deepEqual(await serviceNames(`${stack}-main`), [`${stack}-web`, `${stack}-worker-default`]);
+    const { QueueUrls } = await t.boto.call('sqs', 'ListQueues');
+    assert.equal(QueueUrls.length, 2, 'the Celery queue and its dead-letter queue');
+  });
+
+  it('a fresh startproject', async () => {
+    const { stack } = await initAndDeploy(await startproject());
+    assert.equal(stack, 'mysite-production');
+    assert.deepEqual(await serviceNames(`${stack}-main`), [`${stack}-web`]);
+  });
+});
