@@ -71,6 +71,8 @@ def _s3_storage(bucket: str, location: str = "") -> dict:
     }
     if _env.get("AWS_S3_CUSTOM_DOMAIN"):
         options["custom_domain"] = _env["AWS_S3_CUSTOM_DOMAIN"]
+        # `touchdown up` serves the buckets from its entry point over plain HTTP, as CloudFront does over HTTPS.
+        options["url_protocol"] = _env.get("AWS_S3_URL_PROTOCOL", "https:")
     if _env.get("AWS_S3_ENDPOINT_URL"):
         # A local AWS: path-style URLs on its own host.
         options["endpoint_url"] = _env["AWS_S3_ENDPOINT_URL"]
@@ -119,6 +121,9 @@ if _env.get("EMAIL_BACKEND") == "ses":
     # Amazon SES through its API with the task's own role: no SMTP password to keep.
     EMAIL_BACKEND = "django_ses.SESBackend"
     AWS_SES_REGION_NAME = _env.get("AWS_SES_REGION_NAME") or _env.get("AWS_REGION")
+    # A local AWS (touchdown up, tests): django-ses builds its own endpoint and ignores AWS_ENDPOINT_URL.
+    if _env.get("AWS_ENDPOINT_URL_SES") or _env.get("AWS_ENDPOINT_URL"):
+        AWS_SES_REGION_ENDPOINT_URL = _env.get("AWS_ENDPOINT_URL_SES") or _env["AWS_ENDPOINT_URL"]
 if "DEFAULT_FROM_EMAIL" in _env:
     DEFAULT_FROM_EMAIL = SERVER_EMAIL = _env["DEFAULT_FROM_EMAIL"]
 
