@@ -59,6 +59,25 @@ def fix_emulator_gaps() -> None:
     ElastiCacheBackend.describe_replication_groups = replication_groups
     ElastiCacheBackend.describe_cache_clusters = cache_clusters
 
+    # moto 5.2.5 refuses every create whose CallerReference it has seen. AWS answers the same request sent
+    # again (a retry whose first answer was lost) with the distribution it made, and refuses only a different one.
+    from moto.cloudfront.models import CloudFrontBackend
+
+    create_distribution = CloudFrontBackend.create_distribution_with_tags
+
+    def distribution_once(self, distribution_config, tags):
+        requests = self.__dict__.setdefault("_requests_by_caller_reference", {})
+        reference = distribution_config.get("CallerReference")
+        request = json.dumps([distribution_config, tags], sort_keys=True, default=str)
+        earlier = self._distribution_with_caller_reference(reference)
+        if earlier is not None and requests.get(reference) == request:
+            return earlier, earlier.location, earlier.etag
+        made = create_distribution(self, distribution_config, tags)
+        requests[reference] = request
+        return made
+
+    CloudFrontBackend.create_distribution_with_tags = distribution_once
+
     # moto 5.2.5 answers a custom domain of an HTTP API without the name and hosted zone AWS gives it, which
     # a Route53 alias record points at.
     import hashlib

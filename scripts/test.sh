@@ -3,6 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The browser tests drive Debian's Chromium (playwright-core downloads no browser of its own).
+if ! command -v chromium >/dev/null; then
+  printf '\033[1m==> Chromium for the browser tests\033[0m\n'
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "install Chromium (Debian/Ubuntu: sudo apt-get install chromium), then run this again" >&2
+    exit 1
+  fi
+fi
 printf '\033[1m==> typecheck and lint\033[0m\n'
 npx tsc -p tsconfig.json --noEmit
 npx biome check .

@@ -12,6 +12,7 @@ import { TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
 import { Distribution } from './cloudfront/distribution.js';
 import { OriginAccessControl } from './cloudfront/origin-access-control.js';
 import { ElasticIp } from './ec2/elastic-ip.js';
+import { Instance } from './ec2/instance.js';
 import { InternetGateway } from './ec2/internet-gateway.js';
 import { LaunchTemplate } from './ec2/launch-template.js';
 import { NatGateway } from './ec2/nat-gateway.js';
@@ -21,6 +22,7 @@ import { Subnet } from './ec2/subnet.js';
 import { Vpc } from './ec2/vpc.js';
 import { GatewayEndpoint } from './ec2/vpc-endpoint.js';
 import { EcrRepository } from './ecr/repository.js';
+import { EcsCapacityProvider } from './ecs/capacity-provider.js';
 import { EcsCluster } from './ecs/cluster.js';
 import { EcsService } from './ecs/service.js';
 import { TaskDefinition } from './ecs/task-definition.js';
@@ -35,6 +37,7 @@ import { InstanceProfile } from './iam/instance-profile.js';
 import { Role } from './iam/role.js';
 import { KmsAlias } from './kms/alias.js';
 import { KmsKey } from './kms/key.js';
+import { LambdaAlias } from './lambda/alias.js';
 import { LambdaFunction } from './lambda/function.js';
 import { LambdaPermission } from './lambda/permission.js';
 import { LogGroup } from './logs/log-group.js';
@@ -88,6 +91,8 @@ export const resourceTypes: readonly AnyResourceType[] = [
   Distribution,
   LaunchTemplate,
   AutoScalingGroup,
+  EcsCapacityProvider,
+  Instance,
   ScalableTarget,
   TargetTrackingPolicy,
   Schedule,
@@ -96,6 +101,7 @@ export const resourceTypes: readonly AnyResourceType[] = [
   Certificate,
   EmailDomain,
   LambdaFunction,
+  LambdaAlias,
   LambdaPermission,
   HttpApi,
   LambdaProxyRoute,

@@ -1,7 +1,8 @@
 // The TypeScript API platform engineers write stacks with, in the spirit of seed 000:
 // aws.addVpc(...), vpc.addSubnet(...), aws.addBucket(...), aws.addRole(...).
 import type { ArgsInput, Fields } from '../core/args.js';
-import type { Handle, Outputs, ResourceType } from '../core/resource.js';
+import { collectSources } from '../core/ref.js';
+import { type Handle, type Outputs, Resource, type ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
 import { Certificate, type CertificateOutputs } from './acm/certificate.js';
 import { HttpApiDomain, type HttpApiDomainOutputs } from './apigateway/domain.js';
@@ -14,6 +15,7 @@ import { type ScalingPolicyOutputs, TargetTrackingPolicy } from './autoscaling/s
 import { Distribution, type DistributionOutputs } from './cloudfront/distribution.js';
 import { OriginAccessControl, type OriginAccessControlOutputs } from './cloudfront/origin-access-control.js';
 import { ElasticIp, type ElasticIpOutputs } from './ec2/elastic-ip.js';
+import { Instance, type InstanceOutputs } from './ec2/instance.js';
 import { InternetGateway, type InternetGatewayOutputs } from './ec2/internet-gateway.js';
 import { LaunchTemplate, type LaunchTemplateOutputs } from './ec2/launch-template.js';
 import { NatGateway, type NatGatewayOutputs } from './ec2/nat-gateway.js';
@@ -23,6 +25,7 @@ import { Subnet, type SubnetOutputs } from './ec2/subnet.js';
 import { Vpc, type VpcOutputs } from './ec2/vpc.js';
 import { GatewayEndpoint, type GatewayEndpointOutputs } from './ec2/vpc-endpoint.js';
 import { EcrRepository, type EcrRepositoryOutputs } from './ecr/repository.js';
+import { EcsCapacityProvider, type EcsCapacityProviderOutputs } from './ecs/capacity-provider.js';
 import { EcsCluster, type EcsClusterOutputs } from './ecs/cluster.js';
 import { EcsService, type EcsServiceOutputs } from './ecs/service.js';
 import { TaskDefinition, type TaskDefinitionOutputs } from './ecs/task-definition.js';
@@ -37,6 +40,7 @@ import { InstanceProfile, type InstanceProfileOutputs } from './iam/instance-pro
 import { Role, type RoleOutputs } from './iam/role.js';
 import { KmsAlias, type KmsAliasOutputs } from './kms/alias.js';
 import { KmsKey, type KmsKeyOutputs } from './kms/key.js';
+import { LambdaAlias, type LambdaAliasOutputs } from './lambda/alias.js';
 import { LambdaFunction, type LambdaFunctionOutputs } from './lambda/function.js';
 import { LambdaPermission, type LambdaPermissionOutputs } from './lambda/permission.js';
 import { LogGroup, type LogGroupOutputs } from './logs/log-group.js';
@@ -167,6 +171,15 @@ export class AwsStack extends Stack {
     this.add(LaunchTemplate, args);
   addAutoScalingGroup = (args: Args<typeof AutoScalingGroup>): Handle<AutoScalingGroupOutputs> =>
     this.add(AutoScalingGroup, args);
+  /** An auto scaling group as a cluster's capacity; the cluster's own list of providers is then left to them. */
+  addEcsCapacityProvider = (args: Args<typeof EcsCapacityProvider>): Handle<EcsCapacityProviderOutputs> => {
+    for (const source of collectSources(args.cluster)) {
+      if (source instanceof Resource && source.type === EcsCluster) source.ignoreChanges('capacityProviders');
+    }
+    return this.add(EcsCapacityProvider, args);
+  };
+  /** One instance of its own (a NAT instance); an auto scaling group keeps a number of them instead. */
+  addInstance = (args: Args<typeof Instance>): Handle<InstanceOutputs> => this.add(Instance, args);
 
   // Names and certificates
   addHostedZone(args: Args<typeof HostedZone>): HostedZoneHandle {
@@ -190,6 +203,9 @@ export class AwsStack extends Stack {
     this.add(LambdaFunction, args);
   addLambdaPermission = (args: Args<typeof LambdaPermission>): Handle<LambdaPermissionOutputs> =>
     this.add(LambdaPermission, args);
+  /** A stable name for one published version of a function (`live`), which releases move. */
+  addLambdaAlias = (args: Args<typeof LambdaAlias>): Handle<LambdaAliasOutputs> =>
+    this.add(LambdaAlias, args);
   addHttpApi = (args: Args<typeof HttpApi>): Handle<HttpApiOutputs> => this.add(HttpApi, args);
   addLambdaProxyRoute = (args: Args<typeof LambdaProxyRoute>): Handle<LambdaProxyRouteOutputs> =>
     this.add(LambdaProxyRoute, args);

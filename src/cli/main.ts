@@ -131,9 +131,44 @@ program
   .option('--since <duration>', 'how far back to start', '10m')
   .option('--filter <pattern>', 'a CloudWatch filter pattern, e.g. ERROR')
   .option('--process <name>', 'only web, worker-<name> or release')
+  .option('--local', 'the stack touchdown up runs on this machine, instead of AWS')
   .action(async (opts, cmd: Command) => {
+    if (opts.local) {
+      const { localLogsCommand } = await import('./commands/up.js');
+      return finish(localLogsCommand({ ...global(cmd), ...opts }));
+    }
     const { logsCommand } = await import('./commands/operate.js');
     return finish(logsCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('up')
+  .description('run the stack on this machine: PostgreSQL, Redis, a local AWS, gunicorn, Celery, schedules')
+  .option('-d, --detach', 'run in the background; touchdown down stops it')
+  .option('--port <n>', 'where the app is served (default: local.port, 8000)', positiveInt)
+  .option('--python <path>', 'the Python to run the app with (default: $VIRTUAL_ENV, .venv, python3)')
+  .option('--database-url <url>', 'PostgreSQL, as a user who may create databases (default: DATABASE_URL)')
+  .option('--redis-url <url>', 'the Redis server (default: REDIS_URL, then redis://localhost:6379)')
+  .option('--rabbitmq-url <url>', 'the RabbitMQ broker (default: RABBITMQ_URL, then guest@localhost:5672)')
+  .option('--memcached <host:port>', 'the memcached server (default: localhost:11211)')
+  .option('--local-aws <url>', 'a running local AWS (default: TOUCHDOWN_LOCAL_AWS, else moto_server)')
+  .addOption(new Option('--supervise').hideHelp())
+  .action(async (opts, cmd: Command) => {
+    const { upCommand } = await import('./commands/up.js');
+    return finish(upCommand({ ...global(cmd), ...opts }));
+  });
+
+program
+  .command('down')
+  .description('stop the stack touchdown up runs on this machine; its data is kept unless --volumes')
+  .option('--volumes', 'also remove its data: database, Redis database, queue, buckets and parameters')
+  .option('--database-url <url>', 'the PostgreSQL user to drop the database with (default: the one up used)')
+  .option('--redis-url <url>', 'the Redis server (default: the one up used)')
+  .option('--rabbitmq-url <url>', 'the RabbitMQ broker (default: RABBITMQ_URL, then the local one)')
+  .option('--local-aws <url>', 'the local AWS to empty, when it was not started by up')
+  .action(async (opts, cmd: Command) => {
+    const { downCommand } = await import('./commands/up.js');
+    return finish(downCommand({ ...global(cmd), ...opts }));
   });
 
 program

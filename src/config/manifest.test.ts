@@ -111,6 +111,16 @@ stages:
       /secrets\.0: use upper-case letters, digits and underscores/,
     ],
     [
+      'EC2 instances without a NAT',
+      `${BASE}web: { compute: ec2 }\n`,
+      /network\.nat: tasks on EC2 instances get no public address.*set network\.nat to "instance"/,
+    ],
+    [
+      'an instance type that is not one',
+      `${BASE}web: { compute: ec2, instanceType: small }\nnetwork: { nat: instance }\n`,
+      /web\.instanceType: an EC2 instance type like t4g\.small/,
+    ],
+    [
       'a choice not offered',
       `${BASE}network: { nat: always }\n`,
       /network\.nat: use one of "none", "instance", "gateway"/,

@@ -105,7 +105,8 @@ export const manifestSchema = z
         azs: z.union([z.literal(2), z.literal(3)]).default(2),
         /**
          * How app subnets reach the internet: none (app subnets are public, tasks get public IPs, no NAT cost),
-         * instance (one small NAT instance, ~$3/month), gateway (managed NAT gateways, ~$32 per AZ per month).
+         * instance (one t4g.nano NAT instance in the first zone, ~$7/month with its public address; if that zone
+         * fails, the others lose their way out too), gateway (managed NAT gateways, ~$32 per AZ per month).
          */
         nat: z.enum(['none', 'instance', 'gateway']).default('none'),
         cidr: z
@@ -170,10 +171,13 @@ export const manifestSchema = z
       .optional(),
     web: z
       .strictObject({
-        /** fargate (default), ec2 (an auto scaling group, seed 000), or lambda (API Gateway, seed 002). */
+        /**
+         * fargate (default); ec2 (the same containers on an auto scaling group of web.instanceType instances that
+         * ECS sizes to the tasks, seed 000; needs network.nat); or lambda (API Gateway, seed 002).
+         */
         compute: z.enum(['fargate', 'ec2', 'lambda']).default('fargate'),
         ...fargateSize,
-        /** Tasks (fargate) or instances (ec2) to run. */
+        /** Web tasks to run; on ec2 also the fewest instances kept (autoscaling.min when set). */
         count: z.number().int().min(1).max(100).default(2),
         autoscaling: autoscaling.optional(),
         /** Overrides the container's command (default: gunicorn on port 8000 with the settings contract). */
@@ -185,8 +189,14 @@ export const manifestSchema = z
          * switch: new tasks start beside the old, and traffic moves at once when they are healthy.
          */
         traffic: z.enum(['rolling', 'switch']).default('rolling'),
-        /** EC2 instance type (compute: ec2). */
-        instanceType: z.string().default('t4g.small'),
+        /**
+         * EC2 instance type (compute: ec2). Graviton types (t4g, m7g, c7g…) run arm64 images: build the image for
+         * linux/arm64, or pick an x86_64 type such as t3.small.
+         */
+        instanceType: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type like t4g.small')
+          .default('t4g.small'),
         /** Seconds a request may take (compute: lambda; API Gateway stops at 29). */
         timeout: z.number().int().min(1).max(29).default(29),
       })
@@ -263,9 +273,17 @@ export const manifestSchema = z
         'Lambda runs no Celery workers: use web.compute fargate (or ec2), or remove workers',
       );
     }
+    if (m.web.compute === 'ec2' && m.network.nat === 'none') {
+      problem(
+        ['network', 'nat'],
+        'tasks on EC2 instances get no public address, so without a NAT they cannot reach the internet: set ' +
+          'network.nat to "instance" (about $7 a month) or "gateway"',
+      );
+    }
     if (m.web.compute === 'lambda' && m.web.autoscaling) {
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
     }
+    if (m.web.compute === 'lambda') lambdaProblems(m, problem);
     const sized: [string[], { cpu?: number; memory?: number }][] = [
       [['web'], m.web],
       ...Object.entries(m.workers).map(([k, w]): [string[], typeof w] => [['workers', k], w]),
@@ -305,6 +323,48 @@ export const manifestSchema = z
         problem(['environment', s], `${s} is declared as a secret: remove it from environment`);
     }
   });
+
+/** What web.compute: lambda cannot run, each with its fix. */
+function lambdaProblems(
+  m: {
+    django: { python: string };
+    web: { cpu?: number; memory?: number; command?: string };
+    network: { nat: string };
+    database?: unknown;
+    cache?: unknown;
+  },
+  problem: (path: (string | number)[], message: string) => void,
+): void {
+  if (Number(m.django.python.split('.')[1]) < 12) {
+    problem(
+      ['django', 'python'],
+      `Lambda runs Python 3.12 or newer, not ${m.django.python}: set django.python to "3.12" or "3.13"`,
+    );
+  }
+  if (m.web.cpu !== undefined) {
+    problem(
+      ['web', 'cpu'],
+      'Lambda gives CPU in proportion to memory: remove web.cpu and size web.memory instead',
+    );
+  }
+  if (m.web.memory !== undefined && (m.web.memory < 128 || m.web.memory > 10240)) {
+    problem(
+      ['web', 'memory'],
+      `Lambda takes 128 to 10240 MB, not ${m.web.memory}: 1024 (the default) suits most Django apps`,
+    );
+  }
+  if (m.web.command !== undefined) {
+    problem(['web', 'command'], "on Lambda Touchdown's handler serves django.wsgi: remove web.command");
+  }
+  if ((m.database || m.cache) && m.network.nat === 'none') {
+    problem(
+      ['network', 'nat'],
+      'a Lambda function in the VPC (to reach the database and cache) gets no public address, so without a NAT ' +
+        'it cannot reach Parameter Store or S3: set network.nat to "instance" (one small NAT instance, about ' +
+        '$3 a month) or "gateway" (about $32 a month per zone)',
+    );
+  }
+}
 
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;

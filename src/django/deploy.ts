@@ -1,22 +1,18 @@
 // `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
-import { dirname, join } from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
-import { runTask } from '../aws/ecs/run-task.js';
 import { snapshotDatabase } from '../aws/rds/instance.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';
 import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
-import { hasChanges, type Plan, type World } from '../core/plan.js';
+import { hasChanges, type Plan } from '../core/plan.js';
 import type { WaitTiming } from '../core/wait.js';
-import { WEB_CONTAINER } from './blueprint/fargate.js';
 import { awsBlueprint } from './blueprint/index.js';
-import { buildAndPush, releaseTag } from './image.js';
+import { releaseCompute } from './compute.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
-import { lastLogLines } from './task-logs.js';
 
 export interface DeployOptions {
   loaded: LoadedManifest;
@@ -48,9 +44,9 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const m = loaded.manifest;
   const history = new ReleaseHistory(aws, loaded.stackName);
   const [account, current] = await Promise.all([aws.account(), history.current()]);
-  const engineFor = (image: string | undefined) =>
+  const engineFor = (image: string | undefined, version?: string) =>
     new Engine({
-      stack: awsBlueprint(loaded, { region: aws.region, account, image }),
+      stack: awsBlueprint(loaded, { region: aws.region, account, image, version }),
       registry: resourceTypes,
       aws,
       events,
@@ -96,28 +92,30 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     );
   }
 
-  // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet).
-  const infra = await step('infrastructure', () => engineFor(current?.image).apply({ confirm: o.confirm }));
+  // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet). Before the
+  // first release is recorded nothing is deleted here: services a killed first deploy made are the traffic
+  // step's to take over, not orphans (on AWS a deleted service drains for minutes and blocks its name).
+  const infra = await step('infrastructure', () =>
+    engineFor(current?.image, current?.functionVersion).apply({
+      confirm: o.confirm,
+      ...(current ? {} : { only: () => true }),
+    }),
+  );
   if (!infra.confirmed) return { status: 'cancelled' };
   if (infra.report && (infra.report.failed.length > 0 || infra.report.interrupted)) {
     return failed('infrastructure', infra.report.failed[0]?.error ?? 'interrupted', { report: infra.report });
   }
 
-  // 2. The image.
-  const repositoryUri = String(infra.world.outputs.get('ecr-repository.app')?.uri ?? '');
+  // 2. The image (a zip package on Lambda).
+  const compute = releaseCompute({
+    aws,
+    loaded,
+    account,
+    events,
+    options: { signal: o.signal, timing: o.timing },
+  });
   const image =
-    o.rollbackTo?.image ??
-    o.image ??
-    (await step('image', async () => {
-      const built = await buildAndPush(aws, {
-        context: join(dirname(loaded.path), m.django.project),
-        dockerfile: m.django.dockerfile,
-        repositoryUri,
-        tag: await releaseTag(dirname(loaded.path)),
-        log: (line) => events({ type: 'output', step: 'image', line }),
-      });
-      return built.digestUri;
-    }));
+    o.rollbackTo?.image ?? o.image ?? (await step(compute.build.step, () => compute.build.run(infra.world)));
   if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
     return {
       status: 'unchanged',
@@ -128,11 +126,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 
   const number = await history.next();
   const who = await deployer(aws);
-  const record = (status: Release['status'], taskDefinitions: Record<string, string>, failedStep?: string) =>
+  const record = (status: Release['status'], recorded: Partial<Release>, failedStep?: string) =>
     history.record({
       number,
       image,
-      taskDefinitions,
+      taskDefinitions: {},
+      ...recorded,
       time: new Date().toISOString(),
       who,
       status,
@@ -150,44 +149,42 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     );
   }
 
-  // 4. The release phase: the new image's one-off task definition, then migrate and collectstatic.
-  const next = engineFor(image);
-  const releaseDef = await step('release task', () =>
-    next.apply({ only: (a) => a === 'task-definition.release' }),
-  );
+  // 4. The release phase: what one-off commands run with (the release task definition, or the function's
+  // new version), then migrate and collectstatic.
+  const definition = compute.definition;
+  const releaseDef = await step(definition.step, () => engineFor(image).apply({ only: definition.only }));
   if (releaseDef.report && releaseDef.report.failed.length > 0) {
-    await record('failed', {}, 'release task');
-    return failed('release task', releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
+    await record('failed', {}, definition.step);
+    return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
-  const task = oneOffTask(releaseDef.world, m.network.nat === 'none');
+  const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
   const commands: [string, string[]][] = [];
   // A rollback runs the earlier code against today's schema: migrations are not undone.
-  if (!o.rollbackTo && m.release.migrate && m.database)
-    commands.push(['migrate', ['python', 'manage.py', 'migrate', '--noinput']]);
+  if (!o.rollbackTo && m.release.migrate && m.database) commands.push(['migrate', ['migrate', '--noinput']]);
   if (!o.rollbackTo && m.release.collectstatic && m.buckets.static) {
-    commands.push(['collectstatic', ['python', 'manage.py', 'collectstatic', '--noinput']]);
+    commands.push(['collectstatic', ['collectstatic', '--noinput']]);
   }
-  for (const [name, command] of commands) {
-    const result = await step(name, () =>
-      runTask(aws, { ...task, command }, { signal: o.signal, timing: o.timing }),
-    );
+  for (const [name, args] of commands) {
+    const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
+      if (!o.signal.aborted) throw err;
+      await record('cancelled', prepared.recorded, name);
+      return err;
+    });
+    if (result instanceof Error) return { status: 'cancelled', failedStep: name, message: result.message };
     if (result.exitCode !== 0) {
-      const logs = result.logStream
-        ? await lastLogLines(aws, result.logStream.group, result.logStream.stream, 20)
-        : [];
-      await record('failed', { release: task.taskDefinition }, name);
+      const logs = await result.lastLines(20);
+      await record('failed', prepared.recorded, name);
       const why =
         result.exitCode === undefined
-          ? `stopped without an exit code (${result.stoppedReason ?? 'no reason given'})`
+          ? `stopped without an exit code (${result.reason ?? 'no reason given'})`
           : `exited with code ${result.exitCode}`;
-      return failed(name, `${command.slice(2).join(' ')} ${why}; the previous release still serves`, {
-        logs,
-      });
+      return failed(name, `${args.join(' ')} ${why}; the previous release still serves`, { logs });
     }
   }
 
-  // 5. Traffic: the services move to the new task definitions and must become stable.
-  const traffic = await step('traffic', () => next.apply());
+  // 5. Traffic: the services move to the new task definitions (the `live` alias to the new version) and
+  // must become stable.
+  const traffic = await step('traffic', () => engineFor(image, prepared.version).apply());
   if (traffic.report && (traffic.report.failed.length > 0 || traffic.report.interrupted)) {
     await record('failed', {}, 'traffic');
     return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', { report: traffic.report });
@@ -203,6 +200,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     number,
     image,
     taskDefinitions,
+    ...(prepared.version ? { functionVersion: prepared.version } : {}),
     time: new Date().toISOString(),
     who,
     status: 'live',
@@ -210,21 +208,4 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   };
   await history.promote(release);
   return { status: 'deployed', release };
-}
-
-/** Where and how one-off commands run: the release task definition in the app's network. */
-export function oneOffTask(world: World, publicApp: boolean) {
-  const out = (address: string) => world.outputs.get(address) ?? {};
-  const appSubnets = [...world.outputs]
-    .filter(([a]) => a.startsWith('subnet.main/app-'))
-    .map(([, o]) => String(o.id));
-  return {
-    cluster: String(out('ecs-cluster.main').arn),
-    taskDefinition: String(out('task-definition.release').arn),
-    containerName: WEB_CONTAINER,
-    subnetIds: appSubnets,
-    securityGroupIds: [String(out('security-group.main/app').id)],
-    // Without a NAT the app subnets are public: a task needs its own address to reach ECR.
-    assignPublicIp: publicApp,
-  };
 }

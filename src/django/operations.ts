@@ -6,7 +6,7 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import type { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
-import { oneOffTask } from './deploy.js';
+import { oneOffTask } from './one-off.js';
 
 /** The ECS names of the app's cluster and services, from what exists. */
 export function services(world: World): { cluster: string; services: Record<string, string> } {

@@ -9,10 +9,13 @@ export interface Release {
   image: string;
   /** Task definition ARN of each service (web, workers) in this release. */
   taskDefinitions: Record<string, string>;
+  /** web.compute lambda: the published function version the release serves (what rollback goes back to). */
+  functionVersion?: string;
   time: string;
   /** The AWS identity that deployed, and the local user. */
   who: string;
-  status: 'live' | 'failed' | 'superseded';
+  /** `cancelled`: the deploy was interrupted (Ctrl-C) before traffic moved. */
+  status: 'live' | 'failed' | 'superseded' | 'cancelled';
   /** Which step failed, for failed releases. */
   failedStep?: string;
   note?: string;
@@ -63,13 +66,18 @@ export class ReleaseHistory {
     }
   }
 
-  /** Marks every other live release superseded, so exactly one is live. */
+  /**
+   * Marks every other live release superseded, so exactly one is live. The new one is written first: a run
+   * killed in between leaves two live (the newest serves, as current() reads it), never none, which would
+   * make the next deploy plan the app without its services.
+   */
   async promote(release: Release): Promise<void> {
-    for (const r of await this.list()) {
+    const others = await this.list();
+    await this.record({ ...release, status: 'live' });
+    for (const r of others) {
       if (r.status === 'live' && r.number !== release.number)
         await this.record({ ...r, status: 'superseded' });
     }
-    await this.record({ ...release, status: 'live' });
   }
 
   /** Deletes the history (with the stack itself). */

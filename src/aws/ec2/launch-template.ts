@@ -14,42 +14,29 @@ import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 import { STACK_TAG, stackFilter, type TagMap, tagList, tagMap, userTags } from '../tags.js';
-import { ec2Tags, nameTag, updateEc2Tags } from './common.js';
+import {
+  ec2Tags,
+  imageId,
+  metadataOptions,
+  metadataRequest,
+  nameTag,
+  readMetadataOptions,
+  rootDeviceMapping,
+  rootVolume,
+  updateEc2Tags,
+} from './common.js';
 
 /** AWS takes at most 16 KB of user data once base64 encoded. */
 const MAX_USER_DATA_BASE64 = 16 * 1024;
 
-const metadataOptions = z
-  .strictObject({
-    /** Always 'required' (IMDSv2): instance credentials cannot be read through a forged request. */
-    httpTokens: z
-      .literal('required', {
-        error: 'Touchdown always requires IMDSv2 tokens ("required"): IMDSv1 lets SSRF bugs read credentials',
-      })
-      .default('required'),
-    /** @default 2: one hop more than the instance, so containers on it reach the metadata service. */
-    httpPutResponseHopLimit: z.number().int().min(1).max(64).default(2),
-  })
-  .prefault({});
-
-const rootVolume = z
-  .strictObject({
-    /** Size in GiB. @default the image's own size */
-    sizeGiB: z.number().int().min(1).max(16384).optional(),
-    /** @default 'gp3' */
-    type: z.enum(['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard']).default('gp3'),
-    /** @default true: encrypted at rest with the account's default EBS key. */
-    encrypted: z.boolean().default(true),
-  })
-  .prefault({});
-
 const fields = {
   /** The template's name in AWS is derived from the stack and path, as `<stack>-<path>`. */
   name: field(z.string().min(1).max(200)),
-  /** The AMI instances start from, e.g. `ami-0abcdef1234567890`. */
-  imageId: field(
-    input(z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'an AMI id looks like ami-0abcdef1234567890')),
-  ),
+  /**
+   * The AMI instances start from, e.g. `ami-0abcdef1234567890`, or `resolve:ssm:<parameter>` for the image
+   * a parameter names at each launch (AWS's public parameters name the newest images).
+   */
+  imageId: field(input(imageId())),
   /** @default 't4g.small' (2 Graviton vCPUs, 2 GiB). */
   instanceType: field(
     z
@@ -62,11 +49,14 @@ const fields = {
   /** @default []: security groups of the instances' network interface. */
   securityGroupIds: field(z.array(input(z.string())).default([]), { unordered: true }),
   /** The script the instance runs at first boot, as plain text (Touchdown encodes it). @default none */
-  userData: field(z.string().min(1).optional()),
-  /** Instance metadata service: IMDSv2 is always required; only the hop limit can be set. */
-  metadataOptions: field(metadataOptions),
+  userData: field(input(z.string().min(1)).optional()),
+  /**
+   * Instance metadata service: IMDSv2 is always required; only the hop limit can be set.
+   * @default hop limit 2: one hop more than the instance, so containers on it reach the metadata service.
+   */
+  metadataOptions: field(metadataOptions(2)),
   /** The root EBS volume. @default gp3, encrypted, the image's size */
-  rootVolume: field(rootVolume),
+  rootVolume: field(rootVolume()),
   /** Tags on the template, and on the instances and volumes it launches. */
   tags: field(tags()),
 };
@@ -92,7 +82,7 @@ export const LaunchTemplate = defineResourceType({
   identity: { by: 'address' },
 
   check(args) {
-    if (args.userData !== undefined && base64Length(args.userData) > MAX_USER_DATA_BASE64) {
+    if (typeof args.userData === 'string' && base64Length(args.userData) > MAX_USER_DATA_BASE64) {
       return ['userData: longer than the 16 KB AWS takes once encoded; fetch a script from S3 instead'];
     }
     return [];
@@ -162,22 +152,8 @@ async function templateData(ctx: OpContext, ec2: EC2, args: Args): Promise<Reque
     IamInstanceProfile: args.instanceProfileArn ? { Arn: args.instanceProfileArn } : undefined,
     SecurityGroupIds: args.securityGroupIds.length > 0 ? args.securityGroupIds : undefined,
     UserData: args.userData === undefined ? undefined : Buffer.from(args.userData).toString('base64'),
-    MetadataOptions: {
-      HttpEndpoint: 'enabled',
-      HttpTokens: 'required',
-      HttpPutResponseHopLimit: args.metadataOptions.httpPutResponseHopLimit,
-    },
-    BlockDeviceMappings: [
-      {
-        DeviceName: await rootDeviceName(ec2, args.imageId),
-        Ebs: {
-          VolumeSize: args.rootVolume.sizeGiB,
-          VolumeType: args.rootVolume.type,
-          Encrypted: args.rootVolume.encrypted,
-          DeleteOnTermination: true,
-        },
-      },
-    ],
+    MetadataOptions: metadataRequest(args.metadataOptions),
+    BlockDeviceMappings: [await rootDeviceMapping(ctx, ec2, args.imageId, args.rootVolume)],
     // The instances and volumes carry the stack's tags; the auto scaling group adds its own over them.
     TagSpecifications: ['instance', 'volume'].map((ResourceType) => ({
       ResourceType: ResourceType as 'instance',
@@ -189,17 +165,6 @@ async function templateData(ctx: OpContext, ec2: EC2, args: Args): Promise<Reque
 /** What instances launched from the template carry: the stack, its Name, the user's tags (not the template's address). */
 function launchedTags(ctx: OpContext, user: TagMap): TagMap {
   return { ...user, Name: nameTag(ctx.path), [STACK_TAG]: ctx.stack };
-}
-
-/** The root volume is named by the image (`/dev/xvda` on Amazon Linux, `/dev/sda1` on Ubuntu). */
-async function rootDeviceName(ec2: EC2, imageId: string): Promise<string> {
-  const image = (await ignoreNotFound(ec2.describeImages({ ImageIds: [imageId] })))?.Images?.[0];
-  if (!image?.RootDeviceName) {
-    throw new Error(
-      `image ${imageId} is not available in this region: check imageId (AMI ids differ by region)`,
-    );
-  }
-  return image.RootDeviceName;
 }
 
 function base64Length(text: string): number {
@@ -242,11 +207,7 @@ function read(template: AwsLaunchTemplate, version: LaunchTemplateVersion): Laun
       instanceProfileArn: data.IamInstanceProfile?.Arn,
       securityGroupIds: data.SecurityGroupIds ?? [],
       userData: data.UserData ? Buffer.from(data.UserData, 'base64').toString() : undefined,
-      metadataOptions: {
-        // AWS's default where none is set is IMDSv1 allowed: that reads as a change to put right.
-        httpTokens: (data.MetadataOptions?.HttpTokens ?? 'optional') as 'required',
-        httpPutResponseHopLimit: data.MetadataOptions?.HttpPutResponseHopLimit ?? 1,
-      },
+      metadataOptions: readMetadataOptions(data.MetadataOptions),
       rootVolume: {
         sizeGiB: root?.VolumeSize,
         type: root?.VolumeType as Args['rootVolume']['type'],

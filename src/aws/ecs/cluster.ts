@@ -1,5 +1,5 @@
-// ECS cluster: where the stack's Fargate services and one-off tasks run. Capacity comes from Fargate,
-// so a cluster holds nothing of its own.
+// ECS cluster: where the stack's services and one-off tasks run. Capacity comes from Fargate, or from
+// the instances of a capacity provider that attaches itself (capacity-provider.ts).
 import type { Cluster as AwsCluster, CapacityProviderStrategyItem, ECS } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { type ArgsOf, field, tags } from '../../core/args.js';
@@ -126,7 +126,7 @@ function insightsSetting(on: boolean) {
 }
 
 /** Fargate first when listed: Spot capacity is there for those who opt in per service. */
-function defaultStrategy(providers: readonly string[]): CapacityProviderStrategyItem[] {
+export function defaultStrategy(providers: readonly string[]): CapacityProviderStrategyItem[] {
   const first = providers.includes('FARGATE') ? 'FARGATE' : providers[0];
   return first ? [{ capacityProvider: first, weight: 1 }] : [];
 }
@@ -136,7 +136,7 @@ function isLive(c: AwsCluster): boolean {
   return c.status !== 'INACTIVE' && c.status !== 'DEPROVISIONING';
 }
 
-async function describeClusters(ecs: ECS, names: readonly string[]): Promise<AwsCluster[]> {
+export async function describeClusters(ecs: ECS, names: readonly string[]): Promise<AwsCluster[]> {
   const pages = await Promise.all(
     chunks(names, 100).map((clusters) => ecs.describeClusters({ clusters, include: ['TAGS', 'SETTINGS'] })),
   );

@@ -54,3 +54,8 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/** `arn:…:cluster/xkcd` → `xkcd`; `arn:…:task-definition/web:3` → `web:3`; names stay as they are. */
+export function lastPart(value: unknown): unknown {
+  return typeof value === 'string' ? value.split('/').at(-1) : value;
+}

@@ -1,7 +1,8 @@
-// One-off tasks: `manage.py migrate`, `collectstatic`, `createsuperuser`, run once on Fargate from a
-// service's task definition; the release phase waits for the exit code before it shifts traffic.
+// One-off tasks: `manage.py migrate`, `collectstatic`, `createsuperuser`, run once (on Fargate or a cluster's
+// instances) from a service's task definition; the release phase waits for the exit code before it shifts traffic.
 import { randomUUID } from 'node:crypto';
 import type { Container, ContainerDefinition, ECS, Task } from '@aws-sdk/client-ecs';
+import { Interrupted } from '../../core/errors.js';
 import { DEFAULT_WAIT_TIMING, type WaitTiming, waitFor } from '../../core/wait.js';
 import type { AwsClients } from '../clients.js';
 
@@ -20,6 +21,8 @@ export interface RunTaskRequest {
   securityGroupIds: string[];
   /** Only for public subnets without a NAT: the task needs a route to ECR. @default false */
   assignPublicIp?: boolean;
+  /** Runs on this capacity provider's instances (it scales them out if none has room). @default Fargate */
+  capacityProvider?: string;
 }
 
 export interface RunTaskResult {
@@ -41,23 +44,27 @@ export interface OperationOptions {
 }
 
 /**
- * Runs the command once in a new Fargate task, waits until the task has stopped and returns the
+ * Runs the command once in a new task, waits until the task has stopped and returns the
  * container's exit code (a non-zero code is returned, not thrown: the caller decides). Throws when
  * the task never started (the image could not be pulled, a secret could not be read, no capacity),
  * naming ECS's reason, and when it is still running after `timeoutMs`; it is then left running.
+ * When `signal` aborts (Ctrl-C) the task is stopped and Interrupted is thrown.
  */
 export async function runTask(
   aws: AwsClients,
   request: RunTaskRequest,
   options: OperationOptions = {},
 ): Promise<RunTaskResult> {
+  if (options.signal?.aborted) throw new Interrupted('interrupted before the task started');
   const ecs = await aws.ecs();
   const definition = await containerOf(ecs, request.taskDefinition, request.containerName);
   const environment = Object.entries(request.environment ?? {}).map(([name, value]) => ({ name, value }));
   const { tasks, failures } = await ecs.runTask({
     cluster: request.cluster,
     taskDefinition: request.taskDefinition,
-    launchType: 'FARGATE',
+    ...(request.capacityProvider
+      ? { capacityProviderStrategy: [{ capacityProvider: request.capacityProvider, weight: 1 }] }
+      : { launchType: 'FARGATE' as const }),
     count: 1,
     startedBy: 'touchdown',
     propagateTags: 'TASK_DEFINITION',
@@ -113,7 +120,16 @@ export async function runTask(
       signal: options.signal ?? new AbortController().signal,
       progress: (state) => options.progress?.(`task ${taskId}: ${state}`),
     },
-  );
+  ).catch(async (err: unknown) => {
+    if (!options.signal?.aborted) throw err;
+    // Interrupted (Ctrl-C): a command left running would race the next run's (two migrations at once).
+    await ecs.stopTask({
+      cluster: request.cluster,
+      task: taskArn,
+      reason: 'touchdown was interrupted before the command ended',
+    });
+    throw new Interrupted(`interrupted: stopped task ${taskId} (${what}) before it ended`);
+  });
 
   const container = stopped.containers?.find((c) => c.name === request.containerName);
   if (neverRan(stopped, container)) {

@@ -226,6 +226,15 @@ describe('ECS service that never becomes stable', () => {
     assert.throws(() => aws.check(), /deployment\.strategy: BLUE_GREEN needs a load balancer with blueGreen/);
   });
 
+  it('refuses a capacity provider for Fargate tasks, naming the argument to set', () => {
+    const aws = stack({ capacityProvider: 'service-test-instances' });
+    assert.throws(
+      () => aws.check(),
+      /capacityProvider: a provider's instances run EC2 tasks; set launchType: 'EC2'/,
+    );
+    stack({ capacityProvider: 'service-test-instances', launchType: 'EC2' }).check();
+  });
+
   it('fails the apply at the timeout, naming the service and where to look', async () => {
     const engine = t.engine(stack(), {
       timing: { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000, timeoutFactor: 0.001 },

@@ -1,4 +1,5 @@
-// ECS service: keeps N copies of a task definition running on Fargate, behind load balancers if given.
+// ECS service: keeps N copies of a task definition running on Fargate (or a cluster's own instances through a
+// capacity provider), behind load balancers if given.
 // Updates send only what changed: scaling never moves the service to another revision (seed 001, issue 1).
 import { randomUUID } from 'node:crypto';
 import type {
@@ -18,6 +19,7 @@ import {
   ecsTagList,
   ecsTagMap,
   ecsUserTags,
+  lastPart,
   stackEcsResources,
   updateEcsTags,
 } from './common.js';
@@ -31,8 +33,13 @@ const fields = {
   taskDefinition: field(input(z.string().min(1)), { normalize: lastPart }),
   /** How many tasks to keep running. @default 1 */
   desiredCount: field(z.number().int().min(0).max(5000).default(1)),
-  /** @default 'FARGATE' */
-  launchType: field(z.literal('FARGATE').default('FARGATE'), { replace: true }),
+  /** 'FARGATE', or 'EC2' for the cluster's own instances. Changing it means a new service. @default 'FARGATE' */
+  launchType: field(z.enum(['FARGATE', 'EC2']).default('FARGATE'), { replace: true }),
+  /**
+   * Runs the tasks through this capacity provider of the cluster (an EcsCapacityProvider's name), which scales its
+   * instances to fit them; launchType is then 'EC2'. @default none: the launch type alone
+   */
+  capacityProvider: field(input(z.string().min(1)).optional()),
   /** The subnets and security groups of the tasks' network interfaces. */
   network: field(
     z.strictObject({
@@ -134,6 +141,9 @@ export const EcsService = defineResourceType({
         'healthCheckGracePeriodSeconds: only used with loadBalancers; remove it or add a target group',
       );
     }
+    if (args.capacityProvider !== undefined && args.launchType !== 'EC2') {
+      problems.push(`capacityProvider: a provider's instances run EC2 tasks; set launchType: 'EC2'`);
+    }
     const d = args.deployment;
     if (d?.strategy === 'BLUE_GREEN' && !(args.loadBalancers ?? []).some((lb) => lb.blueGreen)) {
       problems.push(
@@ -179,7 +189,7 @@ export const EcsService = defineResourceType({
       serviceName: name,
       taskDefinition: args.taskDefinition,
       desiredCount: args.desiredCount,
-      launchType: args.launchType,
+      ...placement(args),
       networkConfiguration: networkConfiguration(args.network),
       loadBalancers: loadBalancers(args.loadBalancers),
       healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds,
@@ -203,6 +213,11 @@ export const EcsService = defineResourceType({
     if (changed.includes('desiredCount')) request.desiredCount = args.desiredCount;
     if (changed.includes('taskDefinition')) request.taskDefinition = args.taskDefinition;
     if (changed.includes('network')) request.networkConfiguration = networkConfiguration(args.network);
+    if (changed.includes('capacityProvider') && args.capacityProvider !== undefined) {
+      request.capacityProviderStrategy = placement(args).capacityProviderStrategy;
+      // Running tasks stay where they are until replaced.
+      request.forceNewDeployment = true;
+    }
     if (changed.includes('loadBalancers')) request.loadBalancers = loadBalancers(args.loadBalancers);
     if (changed.includes('healthCheckGracePeriodSeconds')) {
       request.healthCheckGracePeriodSeconds = args.healthCheckGracePeriodSeconds;
@@ -255,11 +270,6 @@ export const EcsService = defineResourceType({
   },
 });
 
-/** `arn:…:cluster/xkcd` → `xkcd`; `arn:…:task-definition/web:3` → `web:3`; names stay as they are. */
-function lastPart(value: unknown): unknown {
-  return typeof value === 'string' ? value.split('/').at(-1) : value;
-}
-
 /** Each blue/green deployment swaps which of the two target groups serves: either order is the same setup. */
 function servingEitherGroup(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
@@ -272,6 +282,13 @@ function servingEitherGroup(value: unknown): unknown {
       blueGreen: { ...bg, alternateTargetGroupArn: lb.targetGroupArn },
     };
   });
+}
+
+/** A capacity provider strategy, or the launch type alone: AWS takes one or the other. */
+function placement(args: Args) {
+  return args.capacityProvider === undefined
+    ? { launchType: args.launchType }
+    : { capacityProviderStrategy: [{ capacityProvider: args.capacityProvider, weight: 1 }] };
 }
 
 function sortedNetwork(value: unknown): unknown {
@@ -379,6 +396,12 @@ async function waitStable(ctx: OpContext, ecs: ECS, cluster: string, name: strin
   });
 }
 
+function launchTypeOf(strategy: AwsService['capacityProviderStrategy']): string | undefined {
+  const provider = strategy?.[0]?.capacityProvider;
+  if (provider === undefined) return undefined;
+  return provider.startsWith('FARGATE') ? 'FARGATE' : 'EC2';
+}
+
 /** The service's last few events (newest first), which say why tasks failed. */
 function recentEvents(s: AwsService): string {
   const messages = (s.events ?? []).slice(0, 3).map((e) => e.message);
@@ -393,7 +416,8 @@ function read(s: AwsService): ServiceFound {
     cluster: s.clusterArn,
     taskDefinition: s.taskDefinition,
     desiredCount: s.desiredCount,
-    launchType: s.launchType as Args['launchType'],
+    // A service placed by a capacity provider strategy reports no launch type.
+    launchType: (s.launchType ?? launchTypeOf(s.capacityProviderStrategy)) as Args['launchType'],
     network: {
       subnetIds: net?.subnets ?? [],
       securityGroupIds: net?.securityGroups ?? [],
@@ -432,6 +456,9 @@ function read(s: AwsService): ServiceFound {
       },
     };
   }
+  // Compared only when AWS reports a strategy.
+  const provider = s.capacityProviderStrategy?.[0]?.capacityProvider;
+  if (provider !== undefined) args.capacityProvider = provider;
   if (s.enableExecuteCommand !== undefined) args.enableExecuteCommand = s.enableExecuteCommand;
   if (s.healthCheckGracePeriodSeconds !== undefined)
     args.healthCheckGracePeriodSeconds = s.healthCheckGracePeriodSeconds;

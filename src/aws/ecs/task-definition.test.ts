@@ -164,6 +164,22 @@ describe('ECS task definition', () => {
     assert.deepEqual(await revisions('INACTIVE'), []);
   });
 
+  it('registers for EC2 instances alone, where Fargate’s sizes do not apply; a second plan shows no changes', async () => {
+    const ec2 = (image = 'example/xkcd:v1') =>
+      stack({ image }, { compatibilities: ['EC2'], cpu: 256, memory: 4096 });
+    await t.apply(ec2());
+    const { taskDefinition } = await describeRevision(1);
+    assert.deepEqual(taskDefinition.requiresCompatibilities, ['EC2']);
+    assert.equal(taskDefinition.networkMode, 'awsvpc');
+    assert.equal(taskDefinition.memory, '4096');
+    assertNoChanges(await t.plan(ec2()));
+    // Back to Fargate is a new revision, and Fargate's sizes count again.
+    assert.throws(
+      () => stack({}, { compatibilities: ['EC2', 'FARGATE'], memory: 4096 }).check(),
+      /Fargate takes/,
+    );
+  });
+
   it('refuses secrets in plain environment values and Fargate sizes AWS does not run', () => {
     const aws = stack(
       { environment: { DATABASE_PASSWORD: 'hunter2', CACHE_KEY_PREFIX: 'xkcd' } },

@@ -1,4 +1,4 @@
-// ECS task definition: what a Fargate task runs (images, commands, environment, secrets by reference,
+// ECS task definition: what a Fargate (or EC2) task runs (images, commands, environment, secrets by reference,
 // logs). AWS never changes one in place: every change registers a new revision of the same family,
 // and the revision it replaces is deregistered.
 import type {
@@ -107,6 +107,17 @@ const fields = {
   executionRoleArn: field(input(z.string().startsWith('arn:'))),
   /** The role the application's own AWS calls use (S3, SES, SQS). @default null: none */
   taskRoleArn: field(input(z.string().startsWith('arn:')).nullable().default(null)),
+  /**
+   * Where its tasks may run: 'FARGATE', 'EC2' (a cluster's own instances) or both; with FARGATE, cpu and memory
+   * must be a size Fargate offers. Tasks always get their own network interface (awsvpc). @default ['FARGATE']
+   */
+  compatibilities: field(
+    z
+      .array(z.enum(['FARGATE', 'EC2']))
+      .min(1)
+      .default(['FARGATE']),
+    { unordered: true },
+  ),
   /** The containers of each task; usually one. */
   containers: field(z.array(container).min(1).max(10), { normalize: (v) => normalizeContainers(v) }),
   tags: field(tags()),
@@ -133,7 +144,8 @@ export const TaskDefinition = defineResourceType({
   identity: { by: 'address' },
 
   check(args) {
-    const problems = fargateSizeProblems(args.cpu ?? 256, args.memory ?? 512);
+    const onFargate = (args.compatibilities ?? ['FARGATE']).includes('FARGATE');
+    const problems = onFargate ? fargateSizeProblems(args.cpu ?? 256, args.memory ?? 512) : [];
     const containers = args.containers ?? [];
     const names = containers.map((c) => c.name);
     for (const n of new Set(names.filter((n, i) => names.indexOf(n) !== i))) {
@@ -293,7 +305,7 @@ function normalizeContainers(value: unknown): unknown {
 async function register(ctx: OpContext, ecs: ECS, family: string, args: Args): Promise<string> {
   const request: RegisterTaskDefinitionCommandInput = {
     family,
-    requiresCompatibilities: ['FARGATE'],
+    requiresCompatibilities: args.compatibilities,
     networkMode: 'awsvpc',
     cpu: String(args.cpu),
     memory: String(args.memory),
@@ -394,6 +406,7 @@ function read(
       memory,
       executionRoleArn: td.executionRoleArn,
       taskRoleArn: td.taskRoleArn ?? null,
+      compatibilities: (td.requiresCompatibilities ?? ['FARGATE']) as Args['compatibilities'],
       containers,
       tags: ecsUserTags(t),
     },

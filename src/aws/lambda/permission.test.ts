@@ -10,6 +10,7 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { LambdaFunction } from './function.js';
 import { LambdaPermission, statementIdFor } from './permission.js';
+import { publishVersion } from './version.js';
 
 const t = useLocalAws();
 const ADDRESS = 'lambda-permission.api';
@@ -28,7 +29,7 @@ execFileSync(venvPython, [
   ZIP,
 ]);
 
-function stack(o: { sourceArn?: string } = {}) {
+function stack(o: { sourceArn?: string; qualifier?: string } = {}) {
   const aws = new AwsStack('perm-test');
   const fn = aws.add(LambdaFunction, {
     name: 'web',
@@ -41,6 +42,7 @@ function stack(o: { sourceArn?: string } = {}) {
     functionName: fn.name,
     principal: 'apigateway.amazonaws.com',
     sourceArn: o.sourceArn ?? API,
+    ...(o.qualifier ? { qualifier: o.qualifier } : {}),
   });
   return aws;
 }
@@ -144,6 +146,32 @@ describe('LambdaPermission', () => {
     await t.apply(stack());
     assert.equal(actions(await t.destroy(stack()))[ADDRESS], 'delete');
     assert.deepEqual(await statements(), []);
+  });
+
+  it('grants on an alias when given a qualifier, and is found in the alias policy after', async () => {
+    await setUp();
+    await publishVersion(t.aws.clients(), FUNCTION, {
+      timing: { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 },
+    });
+    await t.boto.call('lambda', 'CreateAlias', {
+      FunctionName: FUNCTION,
+      Name: 'live',
+      FunctionVersion: '1',
+    });
+    const change = (await t.plan(stack({ qualifier: 'live' }))).resources.find((r) => r.address === ADDRESS)!;
+    assert.equal(change.action, 'replace');
+    assert.deepEqual(change.replaceBecause, ['qualifier']);
+    await t.apply(stack({ qualifier: 'live' }));
+    const policy = await t.boto.call('lambda', 'GetPolicy', { FunctionName: FUNCTION, Qualifier: 'live' });
+    const onAlias = (JSON.parse(policy.Policy).Statement as { Sid: string; Resource: string }[]).filter(
+      (s) => s.Sid === SID,
+    );
+    assert.deepEqual(
+      onAlias.map((s) => s.Resource),
+      [`arn:aws:lambda:us-east-1:123456789012:function:${FUNCTION}:live`],
+    );
+    assertNoChanges(await t.plan(stack({ qualifier: 'live' })));
+    assert.equal(actions(await t.destroy(stack({ qualifier: 'live' })))[ADDRESS], 'delete');
   });
 
   it('names statements by stack and path within 100 characters', () => {

@@ -16,6 +16,17 @@ const fields = {
   name: field(z.string().min(1).max(200)),
   /** The function's name or ARN (`fn.name` or `fn.arn`). Changing it means a new permission. */
   functionName: field(input(z.string().min(1).max(170)), { replace: true, normalize: functionNameOf }),
+  /**
+   * An alias (e.g. `live`) or version the permission is for: invoking an alias needs a permission on the
+   * alias itself. @default none: the unqualified function. Changing it means a new permission.
+   */
+  qualifier: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_$-]{1,128}$/, 'an alias name like live, or a version number')
+      .optional(),
+    { replace: true },
+  ),
   /** Who may invoke: a service such as `apigateway.amazonaws.com`, or an account id. */
   principal: field(z.string().min(1), { replace: true, normalize: principalForm }),
   /**
@@ -66,15 +77,26 @@ export const LambdaPermission = defineResourceType({
     const addresses = new Map(
       wanted.map((w) => [statementIdFor(ctx.stack, w.address.slice(KIND.length + 1)), w.address]),
     );
+    // Each function's own policy, and those of the aliases or versions declared permissions name (an
+    // alias keeps its statements apart from its function's).
+    const qualifiers = new Set<string | undefined>([undefined]);
+    for (const w of wanted) if (typeof w.args.qualifier === 'string') qualifiers.add(w.args.qualifier);
+    const policies = [...functions].flatMap((name) => [...qualifiers].map((q) => [name, q] as const));
     const limit = pLimit(8);
-    const policies = await Promise.all(
-      [...functions].map((name) => limit(async () => [name, await policyOf(lambda, name)] as const)),
+    const read = await Promise.all(
+      policies.map(([name, qualifier]) =>
+        limit(async () => [name, await policyOf(lambda, name, qualifier)] as const),
+      ),
     );
-    return policies.flatMap(([name, statements]) =>
-      statements
-        .filter((s) => s.Sid?.startsWith(`${ctx.stack}_`))
-        .map((s) => toFound(s, name, addresses.get(s.Sid!) ?? `${KIND}.${s.Sid}`)),
-    );
+    // A statement is found once, whichever policy showed it.
+    const found = new Map<string, PermissionFound>();
+    for (const [name, statements] of read) {
+      for (const s of statements) {
+        if (!s.Sid?.startsWith(`${ctx.stack}_`) || found.has(s.Sid)) continue;
+        found.set(s.Sid, toFound(s, name, addresses.get(s.Sid) ?? `${KIND}.${s.Sid}`));
+      }
+    }
+    return [...found.values()];
   },
 
   async create(ctx, args) {
@@ -88,13 +110,14 @@ export const LambdaPermission = defineResourceType({
         Action: args.action,
         Principal: args.principal,
         SourceArn: args.sourceArn,
+        Qualifier: args.qualifier,
       }),
     );
     return ctx.wait({
       what: `permission "${ctx.path}" to show in the function's policy`,
       timeoutMs: 60_000,
       check: async () => {
-        const s = (await policyOf(lambda, functionName)).find((x) => x.Sid === statementId);
+        const s = (await policyOf(lambda, functionName, args.qualifier)).find((x) => x.Sid === statementId);
         return s
           ? { done: true, value: toFound(s, functionName, ctx.address) }
           : { done: false, state: 'absent' };
@@ -106,7 +129,9 @@ export const LambdaPermission = defineResourceType({
     const lambda = await ctx.aws.lambda();
     const FunctionName = found.args.functionName!;
     await whenFree(ctx, () =>
-      ignoreNotFound(lambda.removePermission({ FunctionName, StatementId: found.id })),
+      ignoreNotFound(
+        lambda.removePermission({ FunctionName, StatementId: found.id, Qualifier: found.args.qualifier }),
+      ),
     );
   },
 });
@@ -139,9 +164,9 @@ function principalForm(value: unknown): unknown {
   return /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(value)?.[1] ?? value;
 }
 
-async function policyOf(lambda: Lambda, functionName: string): Promise<Statement[]> {
-  // A function with no statements, or no longer there, answers ResourceNotFoundException.
-  const answer = await ignoreNotFound(lambda.getPolicy({ FunctionName: functionName }));
+async function policyOf(lambda: Lambda, functionName: string, qualifier?: string): Promise<Statement[]> {
+  // A function (or alias) with no statements, or no longer there, answers ResourceNotFoundException.
+  const answer = await ignoreNotFound(lambda.getPolicy({ FunctionName: functionName, Qualifier: qualifier }));
   if (!answer?.Policy) return [];
   return (JSON.parse(answer.Policy) as { Statement?: Statement[] }).Statement ?? [];
 }
@@ -173,6 +198,8 @@ function toFound(s: Statement, functionName: string, key: string): PermissionFou
     id: s.Sid!,
     args: {
       functionName,
+      // The statement's resource is the function's ARN, with `:<alias or version>` when qualified.
+      qualifier: s.Resource?.split(':')[7],
       principal,
       sourceArn: s.Condition?.ArnLike?.['AWS:SourceArn'],
       action: Array.isArray(s.Action) ? s.Action[0] : s.Action,

@@ -154,6 +154,8 @@ const ecsTask = z.strictObject({
   containerName: z.string().min(1),
   /** The command to run instead of the image's, e.g. ['python', 'manage.py', 'clearsessions']. */
   command: z.array(z.string()).min(1),
+  /** Runs on this capacity provider's instances (an EcsCapacityProvider's name). @default Fargate */
+  capacityProvider: input(z.string().min(1)).optional(),
 });
 
 const lambda = z.strictObject({
@@ -344,7 +346,9 @@ function targetRequest(args: Args): Target {
       EcsParameters: {
         TaskDefinitionArn: task.taskDefinitionArn,
         TaskCount: 1,
-        LaunchType: 'FARGATE',
+        ...(task.capacityProvider
+          ? { CapacityProviderStrategy: [{ capacityProvider: task.capacityProvider, weight: 1 }] }
+          : { LaunchType: 'FARGATE' as const }),
         NetworkConfiguration: {
           awsvpcConfiguration: {
             Subnets: task.subnetIds,
@@ -407,6 +411,7 @@ function readTarget(t: Target | undefined): Args['target'] {
       assignPublicIp: net?.AssignPublicIp === 'ENABLED',
       containerName: container?.name as string,
       command: container?.command as string[],
+      capacityProvider: ecs.CapacityProviderStrategy?.[0]?.capacityProvider,
     },
   };
 }

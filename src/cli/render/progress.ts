@@ -78,7 +78,7 @@ export function liveProgress(out: NodeJS.WriteStream, c: Colors): ProgressView {
   };
 }
 
-function describe(e: EngineEvent, c: Colors): string | undefined {
+export function describe(e: EngineEvent, c: Colors): string | undefined {
   switch (e.type) {
     case 'lock.waiting':
       return c.yellow(`waiting for another run to finish: ${e.holder}`);

@@ -40,6 +40,39 @@ export function bucketName(n: Names, purpose: string): string {
   return `${n.stack}-${purpose}-${hash}`.slice(0, 63);
 }
 
+/** IAM statements for what the app's code does with its data: its buckets' objects, its queue, mail. */
+export function dataAccess(m: Manifest, d: Data): Record<string, unknown>[] {
+  const statements: Record<string, unknown>[] = [];
+  const buckets = Object.values(d.buckets).filter((b) => b !== undefined);
+  if (buckets.length > 0) {
+    statements.push(
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: buckets.map((b) => b.arn) },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: buckets.map((b) => interpolate`${b.arn}/*`),
+      },
+    );
+  }
+  if (d.queue) {
+    statements.push({
+      Effect: 'Allow',
+      Action: [
+        'sqs:SendMessage',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+      ],
+      Resource: d.queue.arn,
+    });
+  }
+  if (m.email)
+    statements.push({ Effect: 'Allow', Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: '*' });
+  return statements;
+}
+
 export function data(aws: AwsStack, m: Manifest, n: Names, net: Network, contract: Contract): Data {
   const env = contract.environment;
   const path = secretPath(n);

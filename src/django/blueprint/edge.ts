@@ -72,11 +72,7 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
   let url: Input<string> = interpolate`http://${loadBalancer.dnsName}`;
   let cdn: Edge['cdn'];
   if (m.cdn) {
-    const buckets = Object.entries(d.buckets).filter(([, b]) => b !== undefined) as [
-      string,
-      NonNullable<Data['buckets']['static']>,
-    ][];
-    const oac = buckets.length > 0 ? aws.addOriginAccessControl({ name: 'buckets' }) : undefined;
+    const buckets = bucketOrigins(aws, d);
     const viewerCertificate =
       m.domain && zone
         ? aws.addCertificate({ name: 'cdn', domainName: m.domain.name, zoneId: zone.id, region: 'us-east-1' })
@@ -91,10 +87,7 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
           id: 'app',
           http: { domainName: loadBalancer.dnsName, protocolPolicy: m.domain ? 'https-only' : 'http-only' },
         },
-        ...buckets.map(([purpose, b]) => ({
-          id: purpose,
-          s3: { bucketRegionalDomainName: b.regionalDomainName, originAccessControlId: oac!.id },
-        })),
+        ...buckets.origins,
       ],
       defaultBehavior: {
         originId: 'app',
@@ -103,19 +96,9 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
         // With a domain the Host header goes through (the certificate matches it); without, the load balancer's name.
         originRequestPolicy: m.domain ? 'AllViewer' : 'AllViewerExceptHostHeader',
       },
-      behaviors: buckets.map(([purpose]) => ({
-        pathPattern: `/${purpose}/*`,
-        originId: purpose,
-        cachePolicy: 'CachingOptimized',
-      })),
+      behaviors: buckets.behaviors,
     });
-    for (const [purpose, b] of buckets) {
-      aws.addBucketPolicy({
-        name: purpose,
-        bucket: b.name,
-        policy: bucketPolicyForDistribution(b.arn, cdn.arn),
-      });
-    }
+    buckets.admit(cdn);
     hosts.push(cdn.domainName);
     env.AWS_S3_CUSTOM_DOMAIN = m.domain ? m.domain.name : cdn.domainName;
     url = interpolate`https://${cdn.domainName}`;
@@ -140,6 +123,36 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
   env.ALLOWED_HOSTS = joined(hosts);
   env.CSRF_TRUSTED_ORIGINS = joined(hosts.map((h) => interpolate`https://${h}`));
   return { targetGroup, blueGreen, loadBalancer, cdn, url };
+}
+
+/** The private buckets as CloudFront origins under /static/ and /media/, read through one origin access control. */
+export function bucketOrigins(aws: AwsStack, d: Data) {
+  const buckets = Object.entries(d.buckets).filter(([, b]) => b !== undefined) as [
+    string,
+    NonNullable<Data['buckets']['static']>,
+  ][];
+  const oac = buckets.length > 0 ? aws.addOriginAccessControl({ name: 'buckets' }) : undefined;
+  return {
+    origins: buckets.map(([purpose, b]) => ({
+      id: purpose,
+      s3: { bucketRegionalDomainName: b.regionalDomainName, originAccessControlId: oac!.id },
+    })),
+    behaviors: buckets.map(([purpose]) => ({
+      pathPattern: `/${purpose}/*`,
+      originId: purpose,
+      cachePolicy: 'CachingOptimized' as const,
+    })),
+    /** Lets this distribution, and nothing else, read the buckets. */
+    admit(cdn: ReturnType<AwsStack['addDistribution']>): void {
+      for (const [purpose, b] of buckets) {
+        aws.addBucketPolicy({
+          name: purpose,
+          bucket: b.name,
+          policy: bucketPolicyForDistribution(b.arn, cdn.arn),
+        });
+      }
+    },
+  };
 }
 
 export interface BlueGreen {

@@ -1,9 +1,10 @@
 // The app on ECS Fargate: image repository, cluster, least-privilege roles, logs, the web service behind the
 // load balancer, Celery workers, the release task (migrate, collectstatic, manage) and scheduled commands.
+// With web.compute: ec2 the same tasks run on instances of the stack's own (ec2.ts).
 import type { AwsStack } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
 import { type Input, interpolate } from '../../core/ref.js';
-import type { Contract, Data, Names } from './data.js';
+import { type Contract, type Data, dataAccess, type Names } from './data.js';
 import type { BlueGreen } from './edge.js';
 import type { Network } from './network.js';
 
@@ -18,7 +19,13 @@ export interface Fargate {
   logGroups: Record<string, ReturnType<AwsStack['addLogGroup']>>;
 }
 
-const trust = (service: string) => ({
+/** What the app's instances need to exist before its tasks: the cluster to join, and the logs and image they use. */
+export type AppBase = Pick<Fargate, 'repository' | 'cluster' | 'logGroups'>;
+
+/** Instances of the stack's own as the tasks' capacity (ec2.ts): gives the capacity provider's name. */
+export type InstanceCapacity = (app: AppBase) => Input<string>;
+
+export const trust = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
 });
@@ -37,6 +44,7 @@ export function fargate(
   contract: Contract,
   traffic: { targetGroupArn?: Input<string>; blueGreen?: BlueGreen },
   image: string | undefined,
+  instances?: InstanceCapacity,
 ): Fargate {
   const repository = aws.addEcrRepository({ name: 'app', keepLastImages: 30 });
   const cluster = aws.addEcsCluster({ name: 'main' });
@@ -82,34 +90,8 @@ export function fargate(
       ],
       Resource: '*',
     },
+    ...dataAccess(m, d),
   ];
-  const buckets = Object.values(d.buckets).filter((b) => b !== undefined);
-  if (buckets.length > 0) {
-    appStatements.push(
-      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: buckets.map((b) => b.arn) },
-      {
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        Resource: buckets.map((b) => interpolate`${b.arn}/*`),
-      },
-    );
-  }
-  if (d.queue) {
-    appStatements.push({
-      Effect: 'Allow',
-      Action: [
-        'sqs:SendMessage',
-        'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
-        'sqs:ChangeMessageVisibility',
-        'sqs:GetQueueAttributes',
-        'sqs:GetQueueUrl',
-      ],
-      Resource: d.queue.arn,
-    });
-  }
-  if (m.email)
-    appStatements.push({ Effect: 'Allow', Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: '*' });
   const task = aws.addRole({
     name: `${n.stack}-app`,
     assumeRolePolicy: trust('ecs-tasks.amazonaws.com'),
@@ -117,8 +99,20 @@ export function fargate(
   });
 
   const out: Fargate = { repository, cluster, logGroups };
+  // Instances are infrastructure: the release's one-off tasks need them before any service exists.
+  const capacityProvider = instances?.(out);
   // Before the first image exists there is nothing to run: the release adds what follows.
   if (!image) return out;
+
+  const placement =
+    capacityProvider === undefined
+      ? { launchType: 'FARGATE' as const }
+      : { launchType: 'EC2' as const, capacityProvider };
+  const roles = {
+    executionRoleArn: execution.arn,
+    taskRoleArn: task.arn,
+    compatibilities: [placement.launchType],
+  };
 
   const network = {
     subnetIds: net.subnets.app.map((s) => s.id),
@@ -139,8 +133,7 @@ export function fargate(
   const release = aws.addTaskDefinition({
     name: 'release',
     ...size(m.web),
-    executionRoleArn: execution.arn,
-    taskRoleArn: task.arn,
+    ...roles,
     containers: [container('release')],
   });
   out.release = release;
@@ -148,8 +141,7 @@ export function fargate(
   const webTask = aws.addTaskDefinition({
     name: 'web',
     ...size(m.web),
-    executionRoleArn: execution.arn,
-    taskRoleArn: task.arn,
+    ...roles,
     containers: [
       container('web', {
         portMappings: [{ containerPort: 8000 }],
@@ -162,6 +154,7 @@ export function fargate(
     cluster: cluster.arn,
     taskDefinition: webTask.arn,
     desiredCount: m.web.count,
+    ...placement,
     network,
     loadBalancers: traffic.targetGroupArn
       ? [
@@ -197,8 +190,7 @@ export function fargate(
     const workerTask = aws.addTaskDefinition({
       name: `worker-${name}`,
       ...size(worker),
-      executionRoleArn: execution.arn,
-      taskRoleArn: task.arn,
+      ...roles,
       containers: [container(`worker-${name}`, { command: words(worker.command) })],
     });
     aws.addEcsService({
@@ -206,6 +198,7 @@ export function fargate(
       cluster: cluster.arn,
       taskDefinition: workerTask.arn,
       desiredCount: worker.count,
+      ...placement,
       network,
     });
   }
@@ -238,6 +231,7 @@ export function fargate(
             clusterArn: cluster.arn,
             taskDefinitionArn: release.arn,
             ...network,
+            capacityProvider,
             containerName: WEB_CONTAINER,
             command: ['python', 'manage.py', ...words(s.command)],
           },

@@ -2,10 +2,11 @@
 // (seed 004's architecture: network, PostgreSQL, cache, buckets behind CloudFront, Fargate behind an ALB).
 import { AwsStack } from '../../aws/stack.js';
 import type { LoadedManifest } from '../../config/load-manifest.js';
-import { ConfigError } from '../../core/errors.js';
 import { type Contract, data, type Names } from './data.js';
+import { ec2 } from './ec2.js';
 import { edge } from './edge.js';
 import { fargate } from './fargate.js';
+import { serverless } from './lambda.js';
 import { network } from './network.js';
 
 export interface BlueprintOptions {
@@ -14,15 +15,12 @@ export interface BlueprintOptions {
   account: string;
   /** The image the release runs; without one, only what the first image needs is declared. */
   image?: string;
+  /** web.compute lambda: the published function version the `live` alias serves (the release's). */
+  version?: string;
 }
 
 export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions): AwsStack {
   const m = loaded.manifest;
-  if (m.web.compute !== 'fargate') {
-    throw new ConfigError(
-      `web.compute: "${m.web.compute}" is not deployable by this version of touchdown yet; use "fargate"`,
-    );
-  }
   const n: Names = {
     app: m.app,
     stage: loaded.stage,
@@ -44,6 +42,10 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   };
   const net = network(aws, m, options.region);
   const d = data(aws, m, n, net, contract);
+  if (m.web.compute === 'lambda') {
+    serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
+    return aws;
+  }
   const e = edge(aws, m, n, net, d, contract);
   const f = fargate(
     aws,
@@ -54,6 +56,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     contract,
     { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen },
     options.image,
+    m.web.compute === 'ec2' ? (app) => ec2(aws, m, n, net, app) : undefined,
   );
 
   aws.output('url', e.url);

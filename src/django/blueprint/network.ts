@@ -5,8 +5,8 @@ import type { SecurityGroupOutputs } from '../../aws/ec2/security-group.js';
 import type { AwsStack, SubnetHandle, VpcHandle } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
 import { parseCidr } from '../../core/args.js';
-import { ConfigError } from '../../core/errors.js';
 import type { Handle } from '../../core/resource.js';
+import { natInstance } from './nat-instance.js';
 
 export interface Network {
   vpc: VpcHandle;
@@ -74,8 +74,14 @@ export function network(aws: AwsStack, m: Manifest, region: string): Network {
       );
     }
   } else if (m.network.nat === 'instance') {
-    throw new ConfigError(
-      'network.nat: "instance" is not available yet; use "none" (public app subnets) or "gateway"',
+    // One instance in the first zone: cheap, and the zones share its fate.
+    const nat = natInstance(aws, vpc, subnets.lb[0]!, m.network.cidr);
+    privateTables.push(
+      vpc.addRouteTable({
+        name: 'private',
+        routes: [{ destinationCidrBlock: '0.0.0.0/0', networkInterfaceId: nat }],
+        subnetIds: [...subnets.app, ...subnets.db].map((s) => s.id),
+      }),
     );
   } else {
     privateTables.push(vpc.addRouteTable({ name: 'private', subnetIds: subnets.db.map((s) => s.id) }));

@@ -1,0 +1,214 @@
+// Before anything starts: find every service the manifest needs on this machine (all at once, so one run
+// names everything missing), then make the stack's part in each: emulated resources through the engine, the
+// PostgreSQL role and database, the Redis logical database, and the secrets from Parameter Store.
+import { join } from 'node:path';
+import { AwsClients } from '../aws/clients.js';
+import { Bucket } from '../aws/s3/bucket.js';
+import { EmailDomain } from '../aws/ses/domain-identity.js';
+import { Queue } from '../aws/sqs/queue.js';
+import { SsmParameter } from '../aws/ssm/parameter.js';
+import { Engine } from '../core/engine.js';
+import { ConfigError } from '../core/errors.js';
+import { type LocalResources, type LocalWiring, localResources } from './blueprint.js';
+import type { UpEventSink } from './events.js';
+import { chooseLocalAws, EMULATOR_CREDENTIALS, type LocalAwsChoice } from './local-aws.js';
+import { type AdminConnection, connectAdmin, ensureDatabase } from './postgres.js';
+import { checkPackages, findPython, type Python } from './python.js';
+import { allocateDatabase, RedisConnection, redisServer } from './redis.js';
+import { SavedState } from './saved-state.js';
+import { checkMemcached, checkRabbitMq, DEFAULT_RABBITMQ_URL } from './services.js';
+import { type LocalState, withoutPassword } from './state.js';
+import { databaseName, djangoDir, type LocalTarget } from './target.js';
+
+export const savedDir = (t: LocalTarget) => join(t.dir, 'saved');
+
+/** Where each service is, as the user may say it (flags; the environment otherwise). */
+export interface ServiceOptions {
+  python?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  rabbitmqUrl?: string;
+  memcached?: string;
+  localAws?: string;
+}
+
+export interface FoundServices {
+  python: Python;
+  localAws: LocalAwsChoice;
+  postgres?: AdminConnection;
+  redis?: { conn: RedisConnection; url: string; database?: number };
+  memcached?: string;
+  rabbitmq?: string;
+}
+
+/** Looks for every service at once; all that are missing are named in one error. */
+export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<FoundServices> {
+  const m = t.loaded.manifest;
+  const python = await findPython(t.projectDir, o.python);
+  const needs = ['django', ...(m.web.command ? [] : ['gunicorn'])];
+  if (Object.keys(m.workers).length > 0) needs.push('celery');
+  const cache = m.cache?.engine;
+  const broker = Object.keys(m.workers).length > 0 ? m.local.broker : undefined;
+  const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
+  const redisUrl = o.redisUrl ?? process.env.REDIS_URL;
+  const results = await Promise.allSettled([
+    checkPackages(python, needs, djangoDir(t)),
+    chooseLocalAws(python, o.localAws),
+    m.database
+      ? connectAdmin(databaseUrl, o.databaseUrl ? '--database-url' : 'DATABASE_URL')
+      : Promise.resolve(undefined),
+    cache && cache !== 'memcached'
+      ? (async () => {
+          const server = redisServer(redisUrl);
+          const conn = await RedisConnection.open(server, o.redisUrl ? '--redis-url' : 'REDIS_URL');
+          return { conn, url: server.url, database: server.database };
+        })()
+      : Promise.resolve(undefined),
+    cache === 'memcached' ? checkMemcached(o.memcached ?? process.env.MEMCACHED) : Promise.resolve(undefined),
+    broker === 'rabbitmq'
+      ? checkRabbitMq(o.rabbitmqUrl ?? process.env.RABBITMQ_URL ?? DEFAULT_RABBITMQ_URL)
+      : Promise.resolve(undefined),
+  ] as const);
+  const problems = results.flatMap((r) =>
+    r.status === 'rejected'
+      ? r.reason instanceof ConfigError
+        ? [...r.reason.problems.slice(0, 1)]
+        : [String((r.reason as Error).message)]
+      : [],
+  );
+  const [, localAws, postgres, redis, memcached, rabbitmq] = results.map((r) =>
+    r.status === 'fulfilled' ? r.value : undefined,
+  ) as [unknown, LocalAwsChoice, AdminConnection | undefined, FoundServices['redis'], string, string];
+  if (problems.length > 0) {
+    await closeServices({ postgres, redis } as FoundServices);
+    const only = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    if (problems.length === 1 && only.reason instanceof ConfigError) throw only.reason;
+    throw new ConfigError(
+      problems.length === 1 ? problems[0]! : `${problems.length} things ${t.stack} needs are missing`,
+      problems,
+    );
+  }
+  return {
+    python,
+    localAws,
+    ...(postgres ? { postgres } : {}),
+    ...(redis ? { redis } : {}),
+    ...(memcached ? { memcached } : {}),
+    ...(rabbitmq ? { rabbitmq } : {}),
+  };
+}
+
+/** Closes the connections to PostgreSQL and Redis (done with them once the stack's part is made). */
+export async function closeServices(found: FoundServices): Promise<void> {
+  await found.postgres?.close().catch(() => {});
+  found.redis?.conn.close();
+}
+
+/** Clients for the local AWS, with the emulator's credentials: never the user's own. */
+export function emulatorClients(region: string, endpoint: string): AwsClients {
+  // The SDK skips credentials in the environment when a profile is named.
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  Object.assign(process.env, EMULATOR_CREDENTIALS);
+  return new AwsClients({ region, endpoint, maxAttempts: 3 });
+}
+
+/** The types the local blueprint declares: plans look for these alone. */
+export const LOCAL_TYPES = [Bucket, SsmParameter, Queue, EmailDomain];
+
+export interface Provisioned {
+  resources: LocalResources;
+  wiring: Omit<LocalWiring, 'port'>;
+  /** Values from the local Parameter Store, by variable: the processes' secrets. */
+  secrets: Record<string, string>;
+  services: LocalState['services'];
+}
+
+/** Makes the stack's part in each service; returns what the processes are given. */
+export async function provision(
+  t: LocalTarget,
+  found: FoundServices,
+  aws: AwsClients,
+  events: UpEventSink,
+  signal: AbortSignal,
+): Promise<Provisioned> {
+  const m = t.loaded.manifest;
+  const account = await aws.account();
+  const resources = localResources(t, aws.region, account);
+  const engine = new Engine({ stack: resources.stack, registry: LOCAL_TYPES, aws, events, signal });
+  const applied = await engine.apply();
+  const failed = applied.report?.failed[0];
+  if (failed) throw new Error(failed.error ?? `${failed.address} failed`);
+  const restored = await new SavedState(savedDir(t), aws).restore(resources.buckets);
+  if (restored.objects + restored.parameters > 0) {
+    events({
+      type: 'local.service',
+      service: 'saved data',
+      detail: `${restored.objects} object(s) and ${restored.parameters} parameter(s) put back into the local AWS`,
+    });
+  }
+
+  const secrets = await readSecrets(t, aws, resources.secrets);
+  const services: LocalState['services'] = {};
+  const wiring: Omit<LocalWiring, 'port'> = { region: aws.region, localAws: found.localAws.endpoint };
+  if (found.postgres && m.database) {
+    const name = databaseName(t);
+    await ensureDatabase(found.postgres, name, secrets.DATABASE_PASSWORD!);
+    wiring.database = { hostPort: found.postgres.appHost, name };
+    services.postgres = { ...found.postgres.server, database: name };
+    await found.postgres.close();
+  }
+  if (found.redis) {
+    const db = found.redis.database ?? (await allocateDatabase(found.redis.conn, t.stack));
+    found.redis.conn.close();
+    wiring.redis = `${found.redis.url}/${db}`;
+    services.redis = { url: withoutPassword(found.redis.url), database: db };
+  }
+  if (found.memcached) {
+    wiring.memcached = found.memcached;
+    services.memcached = found.memcached;
+  }
+  if (found.rabbitmq) {
+    wiring.broker = { amqp: found.rabbitmq };
+    services.rabbitmq = { url: withoutPassword(found.rabbitmq), queue: t.stack };
+  } else if (Object.keys(m.workers).length > 0) {
+    const url = applied.world.outputs.get('queue.celery')?.url;
+    wiring.broker = { sqsQueueUrl: String(url) };
+  }
+  return { resources, wiring, secrets, services };
+}
+
+/**
+ * The secrets, read from the local Parameter Store as ECS reads them at a task's start. A declared secret not
+ * set yet is taken from touchdown's own environment (and kept in the local Parameter Store from then on).
+ */
+async function readSecrets(
+  t: LocalTarget,
+  aws: AwsClients,
+  wanted: Record<string, string>,
+): Promise<Record<string, string>> {
+  const ssm = await aws.ssm();
+  const names = Object.values(wanted);
+  const values = new Map<string, string>();
+  for (let i = 0; i < names.length; i += 10) {
+    const got = await ssm.getParameters({ Names: names.slice(i, i + 10), WithDecryption: true });
+    for (const p of got.Parameters ?? []) values.set(p.Name!, p.Value ?? '');
+  }
+  const missing: string[] = [];
+  const out: Record<string, string> = {};
+  for (const [variable, name] of Object.entries(wanted)) {
+    let value = values.get(name);
+    if (value === undefined && process.env[variable]) {
+      value = process.env[variable]!;
+      await ssm.putParameter({ Name: name, Value: value, Type: 'SecureString', Overwrite: true });
+    }
+    if (value === undefined) missing.push(variable);
+    else out[variable] = value;
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `not set for ${t.stack} yet: ${missing.join(', ')}. Start it once with them in the environment (${missing.map((s) => `${s}=...`).join(' ')} touchdown up); the local Parameter Store keeps them from then on`,
+    );
+  }
+  return out;
+}
