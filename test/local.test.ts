@@ -108,6 +108,14 @@ describe('touchdown up: examples/xkcd on this machine', () => {
     });
     assert.equal(secret.Parameter.Type, 'SecureString');
     assert.ok(secret.Parameter.Value.length >= 32, 'a generated secret key');
+
+    // Run again while it runs (a script, the demo): it says where, succeeds, and starts nothing more.
+    const pids = (await processesOf(stack)).sort();
+    const again = await touchdown(['up', '--detach', '--port', String(port), '--python', venvPython], dir);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), url);
+    assert.match(again.stderr, /already runs at/);
+    assert.deepEqual((await processesOf(stack)).sort(), pids);
   });
 
   it('keeps serving while a web process is killed under load, and starts it again', {

@@ -7,7 +7,7 @@ import { findConfig, isManifest } from '../../config/load.js';
 import { loadManifest } from '../../config/load-manifest.js';
 import { ConfigError } from '../../core/errors.js';
 import { localLogs } from '../../local/logs.js';
-import { isAlive, readState } from '../../local/state.js';
+import { isAlive, readState, runningStack } from '../../local/state.js';
 import { down } from '../../local/stop.js';
 import { type LocalTarget, localTarget } from '../../local/target.js';
 import { ReleaseFailed, up } from '../../local/up.js';
@@ -117,6 +117,16 @@ async function runUp(options: UpOptions): Promise<number> {
 
 /** Starts the stack in the background, shows its progress until it serves (or fails), then returns. */
 async function detach(t: LocalTarget, options: UpOptions): Promise<number> {
+  // Already up: as `docker compose up -d` does, say where and succeed (a script can run it twice).
+  const running = runningStack(await readState(t.dir));
+  if (running?.status === 'running' && running.url) {
+    if (options.json) process.stdout.write(`${JSON.stringify(running, null, 2)}\n`);
+    else process.stdout.write(`${running.url}\n`);
+    process.stderr.write(
+      `${t.stack} already runs at ${running.url} (pid ${running.pid}); to restart it with changes: touchdown down, then touchdown up\n`,
+    );
+    return 0;
+  }
   await mkdir(t.dir, { recursive: true });
   const logPath = join(t.dir, 'up.log');
   const log = await open(logPath, 'a');
