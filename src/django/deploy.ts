@@ -8,6 +8,7 @@ import type { ApplyReport } from '../core/apply.js';
 import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
 import { hasChanges, type Plan } from '../core/plan.js';
+import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { awsBlueprint } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
@@ -54,24 +55,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       concurrency: o.concurrency,
       timing: o.timing,
     });
-  const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    events({ type: 'step', step: name, state: 'start' });
-    try {
-      const value = await run();
-      events({ type: 'step', step: name, state: 'done', ms: Date.now() - started });
-      return value;
-    } catch (err) {
-      events({
-        type: 'step',
-        step: name,
-        state: 'failed',
-        message: (err as Error).message,
-        ms: Date.now() - started,
-      });
-      throw err;
-    }
-  };
+  const step = <T>(name: string, run: () => Promise<T>) => runStep(events, name, run);
   const failed = (stepName: string, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
     status: 'failed',
     failedStep: stepName,
