@@ -12,6 +12,7 @@ import { Engine } from '../src/core/engine.js';
 import type { EngineEvent } from '../src/core/events.js';
 import { awsBlueprint } from '../src/django/blueprint/index.js';
 import { type DeployOptions, deploy } from '../src/django/deploy.js';
+import { manage } from '../src/django/operations.js';
 import { type Release, ReleaseHistory } from '../src/django/releases.js';
 import { assertNoChanges, useLocalAws } from './support/harness.js';
 import { repoRoot } from './support/paths.js';
@@ -330,6 +331,18 @@ describe('touchdown deploy with web.compute: lambda', () => {
         ['1', history[1]!.functionVersion, fixed.release!.functionVersion, '1'],
       );
       assert.notEqual(history[1]!.functionVersion, '1', 'the failed release had its own version');
+
+      // touchdown manage invokes the live alias with the manage event and returns the command's exit code.
+      await invocationsAnswer({ exitCode: 3, output: 'System check identified 1 issue.' });
+      const checked = await manage(
+        t.aws.clients(),
+        await engineServing(loaded, back.release),
+        loaded,
+        ['check'],
+        new AbortController().signal,
+      );
+      assert.equal(checked.exitCode, 3);
+      assert.deepEqual(await checked.lastLines(10), ['System check identified 1 issue.']);
     } finally {
       await writeFile(template, original);
     }

@@ -9,7 +9,7 @@ import { ConfigError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { World } from '../core/plan.js';
 import type { Names } from './blueprint/data.js';
-import { ARCHITECTURE, artifactsAddress } from './blueprint/lambda.js';
+import { ARCHITECTURE, artifactsAddress, FUNCTION } from './blueprint/lambda.js';
 import { buildAndPush, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
 import { ecsRunner, lambdaRunner, type OneOffRunner, oneOffTask } from './one-off.js';
@@ -108,9 +108,9 @@ function lambdaCompute({ aws, loaded, account, events, options }: ComputeContext
         return uploadLambdaPackage(aws, bucket, pkg, log);
       },
     },
-    definition: { step: 'release function', only: (a) => a === 'lambda-function.web' },
+    definition: { step: 'release function', only: (a) => a === `lambda-function.${FUNCTION}` },
     async prepare(world, { step, rollbackTo }) {
-      const functionName = String(world.outputs.get('lambda-function.web')?.name ?? '');
+      const functionName = String(world.outputs.get(`lambda-function.${FUNCTION}`)?.name ?? '');
       let version = rollbackTo?.functionVersion;
       if (rollbackTo && !version) {
         throw new ConfigError(

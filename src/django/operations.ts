@@ -1,12 +1,12 @@
 // Operating a deployed app: scale, secrets, one-off management commands, status. Each works on what the
 // stack owns, found live (the cluster and services through a plan, the secrets under /<app>/<stage>/).
 import type { AwsClients } from '../aws/clients.js';
-import { runTask } from '../aws/ecs/run-task.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import type { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
-import { oneOffTask } from './one-off.js';
+import { FUNCTION, LIVE_ALIAS } from './blueprint/lambda.js';
+import { ecsRunner, lambdaRunner, type OneOffResult, oneOffTask } from './one-off.js';
 
 /** The ECS names of the app's cluster and services, from what exists. */
 export function services(world: World): { cluster: string; services: Record<string, string> } {
@@ -51,17 +51,19 @@ export function parseScale(args: string[]): Record<string, number> {
   return out;
 }
 
-/** Runs `manage.py <args>` once with the serving release, and returns its exit code. */
+/** Runs `manage.py <args>` once with the serving release (a Fargate task, or the function's live alias). */
 export async function manage(
   aws: AwsClients,
   engine: Engine,
   app: LoadedManifest,
   args: string[],
   signal: AbortSignal,
-) {
+): Promise<OneOffResult> {
   const { world } = await engine.plan();
+  const fn = world.outputs.get(`lambda-function.${FUNCTION}`);
+  if (fn) return lambdaRunner(aws, String(fn.name), LIVE_ALIAS, { signal }).manage(args);
   if (!world.outputs.get('task-definition.release'))
     throw new ConfigError('nothing is deployed yet: run touchdown deploy first');
   const task = oneOffTask(world, app.manifest.network.nat === 'none');
-  return runTask(aws, { ...task, command: ['python', 'manage.py', ...args] }, { signal });
+  return ecsRunner(aws, task, { signal }).manage(args);
 }

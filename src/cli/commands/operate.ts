@@ -101,8 +101,10 @@ export async function rollbackCommand(to: string | undefined, options: GlobalOpt
       throw new ConfigError(
         to ? `no release ${to}; touchdown status lists them` : 'no earlier release to go back to',
       );
-    if (target.status === 'failed')
-      throw new ConfigError(`release ${target.number} failed at ${target.failedStep}: it never served`);
+    if (target.status === 'failed' || target.status === 'cancelled')
+      throw new ConfigError(
+        `release ${target.number} ${target.status === 'failed' ? 'failed' : 'was stopped'} at ${target.failedStep}: it never served`,
+      );
     await s.lock.acquire({ timeoutMs: parseDuration(options.lockTimeout ?? '0s'), signal: s.signal });
     try {
       const result = await deploy({
@@ -130,21 +132,20 @@ export async function rollbackCommand(to: string | undefined, options: GlobalOpt
   }
 }
 
+/** A management command's output shown after it ends (shell sessions and dumps want `logs` instead). */
+const MANAGE_OUTPUT_LINES = 1000;
+
 export async function manageCommand(args: string[], options: GlobalOptions): Promise<number> {
   if (args.length === 0)
     throw new ConfigError('say which management command, e.g. touchdown manage createsuperuser --noinput');
   const s = await openApp(options, 'manage');
   try {
-    const started = Date.now();
     const result = await manage(s.aws, s.engine, s.app, args, s.signal);
     s.close();
-    if (result.logStream) {
-      const lines = await readLogs(s.aws, [result.logStream.group], { since: started - 60_000 });
-      for (const l of lines.filter((x) => x.stream === result.logStream!.stream)) out(l.message);
-    }
+    for (const line of await result.lastLines(MANAGE_OUTPUT_LINES)) out(line);
     if (result.exitCode === undefined) {
       process.stderr.write(
-        `manage.py ${args[0]} stopped without an exit code: ${result.stoppedReason ?? 'no reason given'}\n`,
+        `manage.py ${args[0]} stopped without an exit code: ${result.reason ?? 'no reason given'}\n`,
       );
       return 1;
     }

@@ -16,7 +16,7 @@ import type { Network } from './network.js';
 /** The alias the release moves: what serves requests and runs scheduled jobs. */
 export const LIVE_ALIAS = 'live';
 /** The function's label; its name in AWS is `<stack>-web`. */
-const FUNCTION = 'web';
+export const FUNCTION = 'web';
 /** Lambda's longest run: migrations and nightly jobs get it; requests stop at web.timeout. */
 const MAX_SECONDS = 900;
 /** Graviton: about 20% cheaper per second; the package's wheels are installed for it. */
