@@ -1,17 +1,22 @@
 // How long a no-op plan takes, and how many AWS calls it makes, as a stack grows to 10, 100 and 1000
 // resources; against, in the same run on the same local AWS, a refresh that reads each resource with its
-// own Describe call (what a per-resource refresh costs). Prints a table and writes bench/results/plan-scale.json.
-//   node --import tsx bench/plan-scale.ts [sizes, default 10,100,1000]
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+// own Describe call (what a per-resource refresh costs). Each is measured on the local AWS as it is, then
+// through the AWS model with a per-call latency in real time (20 ms and 100 ms by default: what a user with
+// that many resources waits for). Prints a table and writes bench/results/plan-scale.json.
+//   node --import tsx bench/plan-scale.ts [sizes, default 10,100,1000] [--latencies=20,100]
+import { AwsClients } from '../src/aws/clients.js';
 import { resourceTypes } from '../src/aws/registry.js';
 import { AwsStack } from '../src/aws/stack.js';
 import { Engine } from '../src/core/engine.js';
+import { startAwsModel } from '../test/support/aws-model/proxy.js';
 import { startLocalAws } from '../test/support/local-aws.js';
-import { repoRoot } from '../test/support/paths.js';
+import { arg, median, writeResults } from './results.js';
 
-const sizes = (process.argv[2] ?? '10,100,1000').split(',').map(Number);
+const sizes = (process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '10,100,1000')
+  .split(',')
+  .map(Number);
+/** Per-call latencies (ms) to plan under besides none; 0 is the local AWS without the model. */
+const latencies = [0, ...(arg('latencies') ?? '20,100').split(',').map(Number)];
 const ROUNDS = 3;
 
 /** A network of n resources: one VPC, then subnets, security groups and route tables (6:3:1). */
@@ -35,8 +40,6 @@ function network(n: number): AwsStack {
   return aws;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const local = await startLocalAws();
 const results = [];
 try {
@@ -50,59 +53,75 @@ try {
     const applyMs = Date.now() - t0;
     if (report && report.failed.length > 0) throw new Error(`apply failed: ${report.failed[0]!.error}`);
 
-    const plans: { ms: number; calls: number }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const aws = local.clients();
-      const started = performance.now();
-      const { plan } = await engine(aws).plan();
-      const ms = performance.now() - started;
-      if (plan.summary.noop !== n)
-        throw new Error(`expected a no-op plan of ${n}, got ${JSON.stringify(plan.summary)}`);
-      plans.push({ ms, calls: aws.calls.length });
-    }
-
-    // Baseline: one Describe per resource, ten at a time, as a per-resource refresh does.
-    const baseline: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const aws = local.clients();
-      const ec2 = await aws.ec2();
-      const { world } = await engine().plan();
-      const ids = [...world.found.values()].map((f) => [f.type.kind, f.found.id] as const);
-      const started = performance.now();
-      for (let i = 0; i < ids.length; i += 10) {
-        await Promise.all(
-          ids
-            .slice(i, i + 10)
-            .map(([kind, id]) =>
-              kind === 'vpc'
-                ? ec2.describeVpcs({ VpcIds: [id] })
-                : kind === 'subnet'
-                  ? ec2.describeSubnets({ SubnetIds: [id] })
-                  : kind === 'security-group'
-                    ? ec2.describeSecurityGroups({ GroupIds: [id] })
-                    : ec2.describeRouteTables({ RouteTableIds: [id] }),
-            ),
-        );
+    for (const latencyMs of latencies) {
+      // Real time (speed-up 1): the wait is what a user would have; nothing is created, so readiness plays no part.
+      const model =
+        latencyMs > 0 ? await startAwsModel({ upstream: local.endpoint, latencyMs, speedup: 1 }) : undefined;
+      const clients = () =>
+        model
+          ? new AwsClients({ region: local.region, endpoint: model.endpoint, maxAttempts: 3 })
+          : local.clients();
+      try {
+        results.push({ resources: n, latencyMs, applyMs, ...(await measure(n, engine, clients)) });
+      } finally {
+        await model?.stop();
       }
-      baseline.push(performance.now() - started);
     }
-
-    const planMs = median(plans.map((p) => p.ms));
-    const baselineMs = median(baseline);
-    const calls = plans[0]!.calls;
-    results.push({
-      resources: n,
-      applyMs,
-      planMs: Math.round(planMs),
-      apiCalls: calls,
-      callsPerResource: Number((calls / n).toFixed(3)),
-      baselineMs: Math.round(baselineMs),
-      baselineCalls: n,
-      planVsBaseline: Number((planMs / baselineMs).toFixed(3)),
-    });
   }
 } finally {
   await local.stop();
+}
+
+/** A no-op plan's median time and calls, against one Describe per resource, ten at a time. */
+async function measure(n: number, engine: (aws?: AwsClients) => Engine, clients: () => AwsClients) {
+  const plans: { ms: number; calls: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const aws = clients();
+    const started = performance.now();
+    const { plan } = await engine(aws).plan();
+    const ms = performance.now() - started;
+    if (plan.summary.noop !== n)
+      throw new Error(`expected a no-op plan of ${n}, got ${JSON.stringify(plan.summary)}`);
+    plans.push({ ms, calls: aws.calls.length });
+  }
+
+  // Baseline: one Describe per resource, ten at a time, as a per-resource refresh does.
+  const baseline: number[] = [];
+  const { world } = await engine().plan();
+  const ids = [...world.found.values()].map((f) => [f.type.kind, f.found.id] as const);
+  for (let r = 0; r < ROUNDS; r++) {
+    const ec2 = await clients().ec2();
+    await ec2.describeVpcs({}); // the client's first call loads its modules: not part of a refresh
+    const started = performance.now();
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(
+        ids
+          .slice(i, i + 10)
+          .map(([kind, id]) =>
+            kind === 'vpc'
+              ? ec2.describeVpcs({ VpcIds: [id] })
+              : kind === 'subnet'
+                ? ec2.describeSubnets({ SubnetIds: [id] })
+                : kind === 'security-group'
+                  ? ec2.describeSecurityGroups({ GroupIds: [id] })
+                  : ec2.describeRouteTables({ RouteTableIds: [id] }),
+          ),
+      );
+    }
+    baseline.push(performance.now() - started);
+  }
+
+  const planMs = median(plans.map((p) => p.ms));
+  const baselineMs = median(baseline);
+  const calls = plans[0]!.calls;
+  return {
+    planMs: Math.round(planMs),
+    apiCalls: calls,
+    callsPerResource: Number((calls / n).toFixed(3)),
+    baselineMs: Math.round(baselineMs),
+    baselineCalls: n,
+    planVsBaseline: Number((planMs / baselineMs).toFixed(3)),
+  };
 }
 
 console.log(
@@ -111,6 +130,7 @@ console.log(
 console.table(
   results.map((r) => ({
     resources: r.resources,
+    'latency/call': r.latencyMs === 0 ? 'none (local AWS)' : `${r.latencyMs} ms`,
     'apply (ms)': r.applyMs,
     'no-op plan (ms)': r.planMs,
     'API calls': r.apiCalls,
@@ -119,10 +139,4 @@ console.table(
     'plan ÷ refresh': r.planVsBaseline,
   })),
 );
-const out = join(repoRoot, 'bench', 'results');
-await mkdir(out, { recursive: true });
-await writeFile(
-  join(out, 'plan-scale.json'),
-  `${JSON.stringify({ benchmark: 'plan-scale', date: new Date().toISOString(), node: process.version, cpus: cpus().length, rounds: ROUNDS, results }, null, 2)}\n`,
-);
-console.log(`written: bench/results/plan-scale.json`);
+await writeResults('plan-scale', { rounds: ROUNDS, results });

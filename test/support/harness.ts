@@ -6,8 +6,9 @@ import { Engine, type EngineOptions } from '../../src/core/engine.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import type { Plan } from '../../src/core/plan.js';
 import type { Stack } from '../../src/core/stack.js';
+import { type AwsModel, type ModelOptions, scaledWaitTiming, startAwsModel } from './aws-model/proxy.js';
 import { Boto } from './boto.js';
-import { type LocalAws, type LocalAwsOptions, startLocalAws } from './local-aws.js';
+import { type LocalAws, type LocalAwsOptions, startLocalAws, throughModel } from './local-aws.js';
 
 export interface TestAws {
   aws: LocalAws;
@@ -18,14 +19,28 @@ export interface TestAws {
   apply(stack: Stack, options?: { force?: boolean }): Promise<Plan>;
   plan(stack: Stack): Promise<Plan>;
   destroy(stack: Stack, options?: { force?: boolean }): Promise<Plan>;
+  /** The AWS model the engine and the CLI go through, when the file asked for one. */
+  model?: AwsModel;
+}
+
+export interface TestAwsOptions extends LocalAwsOptions {
+  /**
+   * Runs the engine and the CLI through the AWS model (latency, readiness times, faults: see
+   * aws-model/times.ts), with the engine's waits scaled by the same speed-up; boto3 still reads moto directly.
+   */
+  model?: Omit<ModelOptions, 'upstream'>;
 }
 
 /** Call at the top of a test file. */
-export function useLocalAws(options: LocalAwsOptions = {}): TestAws {
+export function useLocalAws(options: TestAwsOptions = {}): TestAws {
   const t = { events: [] as EngineEvent[] } as TestAws;
   before(async () => {
     t.aws = await startLocalAws(options);
     t.boto = new Boto(t.aws.endpoint, t.aws.region);
+    if (options.model) {
+      t.model = await startAwsModel({ ...options.model, upstream: t.aws.endpoint });
+      t.aws = throughModel(t.aws, t.model);
+    }
   });
   beforeEach(async () => {
     await t.aws.reset();
@@ -35,14 +50,16 @@ export function useLocalAws(options: LocalAwsOptions = {}): TestAws {
     t.boto?.close();
     await t.aws?.stop();
   });
-  t.engine = (stack, options = {}) =>
+  t.engine = (stack, engineOptions = {}) =>
     new Engine({
       stack,
       registry: resourceTypes,
       aws: t.aws.clients(),
       events: (e) => t.events.push(e),
-      timing: { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 },
-      ...options,
+      timing: t.model
+        ? scaledWaitTiming(t.model.speedup)
+        : { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 },
+      ...engineOptions,
     });
   t.apply = async (stack, options = {}) => {
     const { plan, report } = await t.engine(stack).apply({ force: options.force });

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AwsClients } from '../../src/aws/clients.js';
+import type { AwsModel } from './aws-model/proxy.js';
 import { repoRoot, venvPython } from './paths.js';
 
 export interface LocalAws {
@@ -76,6 +77,24 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       child.stdin?.end();
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/**
+ * The same local AWS reached through the AWS model: clients and the CLI's environment point at the model;
+ * reset and staging still go to moto itself; stop ends both. Clients keep the product's own retry count,
+ * as the model's faults are meant for it.
+ */
+export function throughModel(local: LocalAws, model: AwsModel): LocalAws {
+  return {
+    ...local,
+    endpoint: model.endpoint,
+    env: { ...local.env, AWS_ENDPOINT_URL: model.endpoint },
+    clients: () => new AwsClients({ region: local.region, endpoint: model.endpoint }),
+    stop: async () => {
+      await model.stop();
+      await local.stop();
     },
   };
 }

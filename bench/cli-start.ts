@@ -1,0 +1,132 @@
+// What starting the touchdown command costs: `touchdown --help`, and a `touchdown plan` of the xkcd example
+// with nothing to change, each against `node -e 0` in the same run (Node's own start). The plan's start-up
+// cost is its wall time less the same plan made in a warm process. Runs the built command (bin/touchdown.js,
+// from `npm run build`) against the local AWS. Prints a table and writes bench/results/cli-start.json.
+//   node --import tsx bench/cli-start.ts [--runs=20]
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsClients } from '../src/aws/clients.js';
+import { resourceTypes } from '../src/aws/registry.js';
+import { loadManifest } from '../src/config/load-manifest.js';
+import { Engine } from '../src/core/engine.js';
+import { awsBlueprint } from '../src/django/blueprint/index.js';
+import { touchdownBin } from '../test/support/cli.js';
+import { startLocalAws } from '../test/support/local-aws.js';
+import { repoRoot } from '../test/support/paths.js';
+import { arg, median, percentile, writeResults } from './results.js';
+
+const RUNS = Number(arg('runs') ?? 20);
+
+if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
+  console.error('bin/touchdown.js runs the build: run `npm run build` (or `make bench-cli-start`) first');
+  process.exit(1);
+}
+
+/** Wall time of one run of a command, in ms; fails on an unexpected exit code. */
+function timed(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; expect?: number } = {},
+) {
+  return new Promise<number>((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.once('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === (options.expect ?? 0)) resolve(ms);
+      else reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function sample(run: () => Promise<number>, runs = RUNS): Promise<number[]> {
+  await run(); // the first run fills the file system cache; not counted
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await run());
+  return out;
+}
+
+const local = await startLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
+const rows: { command: string; samples: number[] }[] = [];
+let inProcess: number[];
+let resources = 0;
+try {
+  const cwd = await mkdtemp(join(tmpdir(), 'touchdown-cli-start-'));
+  await copyFile(join(repoRoot, 'examples', 'xkcd', 'touchdown.yml'), join(cwd, 'touchdown.yml'));
+  const env = local.env;
+  // The example deployed (its infrastructure, as before the first release), so that the plan changes nothing.
+  await timed([touchdownBin, 'apply', '--yes'], { cwd, env });
+  await timed([touchdownBin, 'plan', '--detailed-exitcode'], { cwd, env, expect: 0 });
+
+  rows.push({ command: 'node -e 0', samples: await sample(() => timed(['-e', '0'])) });
+  rows.push({ command: 'touchdown --help', samples: await sample(() => timed([touchdownBin, '--help'])) });
+  // What the plan's start-up is made of: every AWS service's client, as the plan looks for every resource type.
+  const clients = Object.keys(
+    JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).dependencies,
+  ).filter((d) => d.startsWith('@aws-sdk/client-'));
+  const loadAll = `await Promise.all(${JSON.stringify(clients)}.map((c) => import(c)))`;
+  rows.push({
+    command: `loading the ${clients.length} AWS SDK clients`,
+    samples: await sample(() => timed(['--input-type=module', '-e', loadAll])),
+  });
+  rows.push({
+    command: 'touchdown plan (no changes)',
+    samples: await sample(() =>
+      timed([touchdownBin, 'plan', '--detailed-exitcode'], { cwd, env, expect: 0 }),
+    ),
+  });
+
+  // The same plan in this (warm) process: what the command costs beyond it is its start-up.
+  const loaded = await loadManifest(join(cwd, 'touchdown.yml'));
+  const aws = new AwsClients({ region: local.region, endpoint: local.endpoint });
+  const stack = awsBlueprint(loaded, { region: local.region, account: await aws.account() });
+  resources = stack.resources.length;
+  const plan = async () => {
+    const started = performance.now();
+    const engine = new Engine({ stack, registry: resourceTypes, aws: new AwsClients(aws.options) });
+    const { plan } = await engine.plan();
+    if (plan.summary.noop !== resources)
+      throw new Error(`the plan changes something: ${JSON.stringify(plan.summary)}`);
+    return performance.now() - started;
+  };
+  inProcess = await sample(plan);
+} finally {
+  await local.stop();
+}
+
+const node = median(rows[0]!.samples);
+const results = rows.map((r) => ({
+  command: r.command,
+  medianMs: Math.round(median(r.samples)),
+  p90Ms: Math.round(percentile(r.samples, 0.9)),
+  vsNode: Number((median(r.samples) / node).toFixed(2)),
+}));
+const planCli = median(rows.find((r) => r.command.startsWith('touchdown plan'))!.samples);
+const startUp = {
+  planInProcessMs: Math.round(median(inProcess)),
+  planStartUpMs: Math.round(planCli - median(inProcess)),
+  planStartUpVsNode: Number(((planCli - median(inProcess)) / node).toFixed(2)),
+};
+
+console.log(`Starting the touchdown command (${RUNS} runs each, after one not counted)`);
+console.table(
+  results.map((r) => ({
+    command: r.command,
+    'median (ms)': r.medianMs,
+    'p90 (ms)': r.p90Ms,
+    '÷ node -e 0': r.vsNode,
+  })),
+);
+console.log(
+  `The same plan (${resources} resources, local AWS) in a warm process: ${startUp.planInProcessMs} ms; ` +
+    `the command's start-up is the rest: ${startUp.planStartUpMs} ms (${startUp.planStartUpVsNode}× node -e 0)`,
+);
+await writeResults('cli-start', { runs: RUNS, resources, results, ...startUp });

@@ -1,0 +1,192 @@
+// The AWS model itself (test/support/aws-model): resources take their time from the table, faults look like
+// AWS's to the SDK and replay from their seed, every call is counted. moto is read directly, by boto3, to show
+// that the waiting is the model's and not the emulator's.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsClients } from '../src/aws/clients.js';
+import { errorCode } from '../src/aws/errors.js';
+import { type Fault, faultFor } from './support/aws-model/faults.js';
+import { type AwsModel, type ModelOptions, startAwsModel } from './support/aws-model/proxy.js';
+import { TIMES } from './support/aws-model/times.js';
+import { useLocalAws } from './support/harness.js';
+
+const t = useLocalAws();
+const models: AwsModel[] = [];
+after(async () => {
+  await Promise.all(models.map((m) => m.stop()));
+});
+
+async function model(options: Omit<ModelOptions, 'upstream'> = {}) {
+  const m = await startAwsModel({ upstream: t.aws.endpoint, latencyMs: 0, ...options });
+  models.push(m);
+  return m;
+}
+
+const clients = (m: AwsModel, maxAttempts?: number) =>
+  new AwsClients({ region: t.aws.region, endpoint: m.endpoint, ...(maxAttempts ? { maxAttempts } : {}) });
+
+/** The first seed whose first calls get exactly these faults (decisions are pure, so this is a lookup). */
+function seedWhere(rates: ModelOptions['faults'], wanted: (Fault | undefined)[], createsSomething = false) {
+  for (let seed = 1; seed < 100_000; seed++) {
+    const got = wanted.map((_, i) => faultFor(seed, i, rates ?? {}, createsSomething));
+    if (JSON.stringify(got) === JSON.stringify(wanted)) return seed;
+  }
+  throw new Error('no seed gives that sequence');
+}
+
+describe('the AWS time model', () => {
+  it('shows an RDS instance creating for its modelled time, then available with an endpoint; deleting, then gone', async () => {
+    const speedup = 600; // 6 minutes in 600 ms
+    const m = await model({ speedup });
+    const rds = await clients(m).rds();
+    const started = Date.now();
+    await rds.createDBInstance({
+      DBInstanceIdentifier: 'model-db',
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'app',
+      MasterUserPassword: 'a-long-enough-password',
+    });
+    const describe = async () =>
+      (await rds.describeDBInstances({ DBInstanceIdentifier: 'model-db' })).DBInstances![0]!;
+    const first = await describe();
+    assert.equal(first.DBInstanceStatus, 'creating');
+    assert.equal(first.Endpoint, undefined, 'no endpoint while creating, as on AWS');
+    // moto itself has it available already: the waiting is the model's.
+    const direct = await t.boto.call('rds', 'DescribeDBInstances', { DBInstanceIdentifier: 'model-db' });
+    assert.equal(direct.DBInstances[0].DBInstanceStatus, 'available');
+
+    const modelledMs = (TIMES.rdsInstance.create * 1000) / speedup;
+    let now = first;
+    // Generous: a busy machine answers late, but never early.
+    while (now.DBInstanceStatus === 'creating' && Date.now() - started < modelledMs + 15_000) {
+      await sleep(25);
+      now = await describe();
+    }
+    const tookMs = Date.now() - started;
+    assert.equal(now.DBInstanceStatus, 'available');
+    assert.ok(now.Endpoint?.Address, 'the endpoint once available');
+    assert.ok(tookMs >= modelledMs, `creating for ${tookMs} ms, modelled ${modelledMs} ms`);
+
+    await rds.deleteDBInstance({ DBInstanceIdentifier: 'model-db', SkipFinalSnapshot: true });
+    assert.equal(
+      await t.boto.errorOf('rds', 'DescribeDBInstances', { DBInstanceIdentifier: 'model-db' }),
+      'DBInstanceNotFound',
+    );
+    assert.equal(
+      (await describe()).DBInstanceStatus,
+      'deleting',
+      'still deleting on the model after moto forgot it',
+    );
+    await sleep((TIMES.rdsInstance.delete! * 1000) / speedup + 50);
+    await assert.rejects(describe(), (err) => errorCode(err) === 'DBInstanceNotFound');
+  });
+
+  it('adds the per-call latency, scaled by the speed-up, to every call', async () => {
+    const m = await model({ speedup: 10, latencyMs: 2_000 });
+    const ec2 = await clients(m).ec2();
+    await ec2.describeVpcs({}); // the client's first call loads its modules
+    const started = Date.now();
+    await ec2.describeVpcs({});
+    assert.ok(
+      Date.now() - started >= 200,
+      `answered after ${Date.now() - started} ms, the latency is 200 ms`,
+    );
+  });
+});
+
+describe('faults', () => {
+  it('are a pure function of the seed and the call index: the same seed replays the same sequence', async () => {
+    const faults = { throttle: 0.2, serverError: 0.2, reset: 0.1, slow: 0.1, slowMs: 10 };
+    const run = async (seed: number) => {
+      const seen: string[] = [];
+      const m = await model({
+        faults,
+        seed,
+        onCall: (call, f) => seen.push(`${call.operation}:${f?.kind ?? '-'}`),
+      });
+      const sts = await clients(m, 1).sts();
+      const outcomes: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        outcomes.push(
+          await sts.getCallerIdentity({}).then(
+            () => 'ok',
+            (err) => errorCode(err),
+          ),
+        );
+      }
+      return { seen, outcomes, stats: m.stats() };
+    };
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
+    assert.deepEqual(a.outcomes, b.outcomes);
+    assert.deepEqual(a.seen, b.seen);
+    assert.notDeepEqual(a.seen, c.seen, 'another seed, another sequence');
+    assert.ok(a.outcomes.includes('ok') && a.outcomes.some((o) => o !== 'ok'), a.outcomes.join(' '));
+    const injected = Object.values(a.stats.faults).reduce((n, k) => n + k, 0);
+    assert.equal(injected, a.seen.filter((s) => !s.endsWith(':-')).length, 'stats count every fault');
+  });
+
+  const shapes: [string, string, (c: AwsClients) => Promise<unknown>][] = [
+    ['query (IAM)', 'Throttling', async (c) => (await c.iam()).listRoles({})],
+    ['query (RDS)', 'Throttling', async (c) => (await c.rds()).describeDBInstances({})],
+    ['EC2', 'RequestLimitExceeded', async (c) => (await c.ec2()).describeVpcs({})],
+    ['JSON (ECS)', 'ThrottlingException', async (c) => (await c.ecs()).listClusters({})],
+    ['REST-XML (S3)', 'SlowDown', async (c) => (await c.s3()).listBuckets({})],
+    ['REST-XML (CloudFront)', 'Throttling', async (c) => (await c.cloudFront()).listDistributions({})],
+    ['REST-JSON (Lambda)', 'TooManyRequestsException', async (c) => (await c.lambda()).listFunctions({})],
+  ];
+  for (const [protocol, code, call] of shapes) {
+    it(`throttles ${protocol} with ${code}, which the SDK's standard retry policy retries to success`, async () => {
+      const faults = { throttle: 0.5 };
+      const seed = seedWhere(faults, [{ kind: 'throttle' }, undefined, { kind: 'throttle' }]);
+      const m = await model({ faults, seed });
+      const answer = (await call(clients(m))) as { $metadata: { attempts?: number } };
+      assert.equal(answer.$metadata.attempts, 2, 'throttled once, then answered');
+      // Without retries, the SDK reads the error code AWS would send.
+      await assert.rejects(call(clients(m, 1)), (err) => errorCode(err) === code);
+      assert.deepEqual(m.stats().faults, { throttle: 2 });
+    });
+  }
+
+  it('answers 500 and 503 in the service shape, retried by the SDK', async () => {
+    const faults = { serverError: 0.5 };
+    const seed = seedWhere(faults, [{ kind: 'serverError', status: 503 }, undefined]);
+    const m = await model({ faults, seed });
+    const answer = await (await clients(m).ec2()).describeVpcs({});
+    assert.equal(answer.$metadata.attempts, 2);
+  });
+
+  it('resets a create after it took effect: the SDK retries and AWS now holds two', async () => {
+    const faults = { reset: 0.5 };
+    const seed = seedWhere(faults, [{ kind: 'reset', afterForwarding: true }, undefined], true);
+    const m = await model({ faults, seed });
+    const before = (await t.boto.call('ec2', 'DescribeVpcs')).Vpcs.length;
+    const made = await (await clients(m).ec2()).createVpc({ CidrBlock: '10.9.0.0/16' });
+    assert.equal(made.$metadata.attempts, 2, 'the reset was retried');
+    const after = (await t.boto.call('ec2', 'DescribeVpcs')).Vpcs.length;
+    assert.equal(after - before, 2, 'the first, unanswered create happened too');
+    assert.deepEqual(m.stats().faults, { reset: 1 });
+  });
+});
+
+describe('stats', () => {
+  it('count calls by service and operation, not moto control calls', async () => {
+    const m = await model();
+    const c = clients(m);
+    await (await c.ec2()).describeVpcs({});
+    await (await c.ec2()).describeVpcs({});
+    await (await c.s3()).listBuckets({});
+    await (await c.ssm()).describeParameters({});
+    await fetch(`${m.endpoint}/moto-api/reset`, { method: 'POST' });
+    const s = m.stats();
+    assert.equal(s.calls, 4);
+    assert.deepEqual(s.byOperation, {
+      'ec2:DescribeVpcs': 2,
+      's3:ListBuckets': 1,
+      'ssm:DescribeParameters': 1,
+    });
+    assert.deepEqual(s.faults, {});
+  });
+});

@@ -1,0 +1,425 @@
+// The time model's effect on answers. When a create, change or delete passes through, the resource is busy
+// until its time in the table has passed; meanwhile its describe answers say so, in AWS's own states
+// (creating, InProgress, provisioning, PENDING, PENDING_VALIDATION, a deployment IN_PROGRESS, deleting).
+// moto itself makes most things ready at once and forgets deleted ones: while a resource is still
+// deleting, a describe naming it is answered from what it looked like just before the delete.
+import { restJsonError } from './faults.js';
+import type { Answer, Call } from './operations.js';
+import { type ModelledResource, TIMES } from './times.js';
+import { editElements, textOf, without, withText } from './xml.js';
+
+type Phase = 'creating' | 'modifying' | 'deleting';
+
+/** Sends a request of our own to moto with a call's credentials (a read before a delete). */
+export type Reader = (call: Call, body: string) => Promise<Answer>;
+
+export class Lifecycle {
+  private readonly busy = new Map<string, { phase: Phase; until: number }>();
+  /** Describe answers read just before a delete, by resource. */
+  private readonly beforeDelete = new Map<string, Answer>();
+  /** Route 53 record names (lower case, no final dot), by when their change was sent. */
+  private readonly records = new Map<string, number>();
+  private readonly certificates = new Set<string>();
+  /** IAM role ARNs and names, by when they were created. */
+  private readonly roles = new Map<string, number>();
+  /** Calls AWS would have refused (a role not assumable yet), by reason. */
+  readonly refusals: Record<string, number> = {};
+
+  constructor(
+    /** Real milliseconds for AWS seconds. */
+    private readonly real: (awsSeconds: number) => number,
+    private readonly read: Reader,
+  ) {}
+
+  async before(call: Call): Promise<Answer | undefined> {
+    for (const rule of RULES) {
+      const refused = await rule.before?.(call, this);
+      if (refused) return refused;
+    }
+    return undefined;
+  }
+
+  after(call: Call, answer: Answer): Answer {
+    let out = answer;
+    for (const rule of RULES) out = rule.after?.(call, out, this) ?? out;
+    return out;
+  }
+
+  // ---- what the rules use ----
+
+  start(resource: ModelledResource, id: string | undefined, phase: Phase): void {
+    const row: { create: number; update?: number; delete?: number } = TIMES[resource];
+    const seconds = phase === 'creating' ? row.create : phase === 'modifying' ? row.update : row.delete;
+    if (id === undefined || seconds === undefined) return;
+    this.busy.set(`${resource} ${id}`, { phase, until: Date.now() + this.real(seconds) });
+  }
+
+  phase(resource: ModelledResource, id: string | undefined): Phase | undefined {
+    const key = `${resource} ${id}`;
+    const b = this.busy.get(key);
+    if (!b) return undefined;
+    if (Date.now() < b.until) return b.phase;
+    this.busy.delete(key);
+    this.beforeDelete.delete(key);
+    return undefined;
+  }
+
+  /** Reads a resource about to be deleted, so it can still be shown as deleting after moto forgot it. */
+  async keepForDeletion(resource: ModelledResource, id: string, call: Call, describe: string): Promise<void> {
+    const answer = await this.read(call, describe);
+    if (ok(answer)) this.beforeDelete.set(`${resource} ${id}`, answer);
+  }
+
+  /** moto's "not found" for a resource AWS is still deleting: the answer from before the delete instead. */
+  stillDeleting(resource: ModelledResource, id: string | undefined, answer: Answer): Answer {
+    if (ok(answer) || this.phase(resource, id) !== 'deleting') return answer;
+    return this.beforeDelete.get(`${resource} ${id}`) ?? answer;
+  }
+
+  recordsSent(names: string[]): void {
+    for (const n of names) this.records.set(dnsName(n), Date.now());
+  }
+
+  certificateRequested(arn: string): void {
+    this.certificates.add(arn);
+  }
+
+  /** ISSUED only once every validation record has reached the name servers and ACM has seen it. */
+  certificatePending(arn: string, recordNames: string[]): boolean {
+    if (!this.certificates.has(arn)) return false;
+    const sent = recordNames.map((n) => this.records.get(dnsName(n)));
+    if (recordNames.length === 0 || sent.some((t) => t === undefined)) return true;
+    const ready =
+      Math.max(...(sent as number[])) + this.real(TIMES.route53Change.create + TIMES.acmValidation.create);
+    return Date.now() < ready;
+  }
+
+  roleCreated(arn: string | undefined): void {
+    if (arn) this.roles.set(arn, Date.now());
+  }
+
+  roleAssumable(arn: string): boolean {
+    const made = this.roles.get(arn);
+    return made === undefined || Date.now() >= made + this.real(TIMES.iamRole.create);
+  }
+}
+
+interface Rule {
+  /** Before moto sees the call: an answer here is AWS refusing it. */
+  before?(call: Call, m: Lifecycle): Promise<Answer | undefined> | undefined;
+  /** moto's answer: notes what started, rewrites what is not ready yet. */
+  after?(call: Call, answer: Answer, m: Lifecycle): Answer | undefined;
+}
+
+const ok = (a: Answer) => a.status >= 200 && a.status < 300;
+const dnsName = (n: string) => n.toLowerCase().replace(/\.$/, '');
+const lower = (s: string | null | undefined) => s?.toLowerCase() ?? undefined;
+
+function editXml(answer: Answer, parent: string, name: string, edit: (el: string) => string): Answer {
+  const body = answer.body.toString('utf8');
+  const edited = editElements(body, parent, name, edit);
+  return edited === body ? answer : { ...answer, body: Buffer.from(edited) };
+}
+
+function editJson(answer: Answer, edit: (body: Record<string, unknown>) => boolean): Answer {
+  if (!ok(answer)) return answer;
+  const body = JSON.parse(answer.body.toString('utf8') || '{}') as Record<string, unknown>;
+  return edit(body) ? { ...answer, body: Buffer.from(JSON.stringify(body)) } : answer;
+}
+
+/** Before a query-protocol delete: the resource as it is now, to show while AWS would still be deleting it. */
+function keepOnDelete(
+  resource: ModelledResource,
+  service: string,
+  deleteOperation: string,
+  idParameter: string,
+  describeOperation: string,
+): Rule['before'] {
+  return async (call, m) => {
+    if (call.service !== service || call.operation !== deleteOperation) return undefined;
+    const id = lower(call.form.get(idParameter))!;
+    const read = new URLSearchParams({ Action: describeOperation, Version: call.form.get('Version') ?? '' });
+    read.set(idParameter, id);
+    await m.keepForDeletion(resource, id, call, read.toString());
+    return undefined;
+  };
+}
+
+const RDS_CREATES = new Set([
+  'CreateDBInstance',
+  'CreateDBInstanceReadReplica',
+  'RestoreDBInstanceFromDBSnapshot',
+  'RestoreDBInstanceToPointInTime',
+]);
+
+const rdsInstance: Rule = {
+  before: keepOnDelete(
+    'rdsInstance',
+    'rds',
+    'DeleteDBInstance',
+    'DBInstanceIdentifier',
+    'DescribeDBInstances',
+  ),
+  after(call, answer, m) {
+    if (call.service !== 'rds') return undefined;
+    const op = call.operation;
+    const id = lower(call.form.get('DBInstanceIdentifier') ?? call.form.get('TargetDBInstanceIdentifier'));
+    if (ok(answer) && RDS_CREATES.has(op)) m.start('rdsInstance', id, 'creating');
+    if (ok(answer) && op === 'ModifyDBInstance' && call.form.get('ApplyImmediately') === 'true')
+      m.start('rdsInstance', id, 'modifying');
+    if (ok(answer) && op === 'DeleteDBInstance') m.start('rdsInstance', id, 'deleting');
+    if (op !== 'DescribeDBInstances') return undefined;
+    return editXml(m.stillDeleting('rdsInstance', id, answer), 'DBInstances', 'DBInstance', (el) => {
+      const phase = m.phase('rdsInstance', lower(textOf(el, 'DBInstanceIdentifier')));
+      if (!phase) return el;
+      // AWS gives a database its endpoint only once it is created.
+      const shown = withText(el, 'DBInstanceStatus', phase);
+      return phase === 'creating' ? without(shown, 'Endpoint') : shown;
+    });
+  },
+};
+
+const REPLICATION_GROUP_CHANGES = new Set([
+  'ModifyReplicationGroup',
+  'IncreaseReplicaCount',
+  'DecreaseReplicaCount',
+  'ModifyReplicationGroupShardConfiguration',
+]);
+
+const elastiCache: Rule = {
+  before: keepOnDelete(
+    'elasticacheReplicationGroup',
+    'elasticache',
+    'DeleteReplicationGroup',
+    'ReplicationGroupId',
+    'DescribeReplicationGroups',
+  ),
+  after(call, answer, m) {
+    if (call.service !== 'elasticache') return undefined;
+    const op = call.operation;
+    const group = lower(call.form.get('ReplicationGroupId'));
+    const cluster = lower(call.form.get('CacheClusterId'));
+    if (ok(answer)) {
+      if (op === 'CreateReplicationGroup') m.start('elasticacheReplicationGroup', group, 'creating');
+      if (REPLICATION_GROUP_CHANGES.has(op) && call.form.get('ApplyImmediately') !== 'false')
+        m.start('elasticacheReplicationGroup', group, 'modifying');
+      if (op === 'DeleteReplicationGroup') m.start('elasticacheReplicationGroup', group, 'deleting');
+      if (op === 'CreateCacheCluster' && !group) m.start('elasticacheCacheCluster', cluster, 'creating');
+      if (op === 'ModifyCacheCluster') m.start('elasticacheCacheCluster', cluster, 'modifying');
+      if (op === 'DeleteCacheCluster') m.start('elasticacheCacheCluster', cluster, 'deleting');
+    }
+    if (op === 'DescribeReplicationGroups') {
+      const seen = m.stillDeleting('elasticacheReplicationGroup', group, answer);
+      return editXml(seen, 'ReplicationGroups', 'ReplicationGroup', (el) => {
+        const phase = m.phase('elasticacheReplicationGroup', lower(textOf(el, 'ReplicationGroupId')));
+        // The group's status and its node groups' follow the group.
+        return phase ? withText(el, 'Status', phase, true) : el;
+      });
+    }
+    if (op === 'DescribeCacheClusters') {
+      return editXml(answer, 'CacheClusters', 'CacheCluster', (el) => {
+        const phase =
+          m.phase('elasticacheReplicationGroup', lower(textOf(el, 'ReplicationGroupId'))) ??
+          m.phase('elasticacheCacheCluster', lower(textOf(el, 'CacheClusterId')));
+        return phase ? withText(el, 'CacheClusterStatus', phase) : el;
+      });
+    }
+    return undefined;
+  },
+};
+
+const cloudFront: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'cloudfront') return undefined;
+    const op = call.operation;
+    const body = answer.body.toString('utf8');
+    if (ok(answer) && op.startsWith('CreateDistribution'))
+      m.start('cloudfrontDistribution', textOf(body, 'Id'), 'creating');
+    if (ok(answer) && op === 'UpdateDistribution')
+      m.start('cloudfrontDistribution', call.path.split('/')[3], 'modifying');
+    if (op === 'GetDistribution' && ok(answer) && m.phase('cloudfrontDistribution', call.path.split('/')[3]))
+      return { ...answer, body: Buffer.from(withText(body, 'Status', 'InProgress')) };
+    if (op === 'ListDistributions') {
+      return editXml(answer, 'Items', 'DistributionSummary', (el) =>
+        m.phase('cloudfrontDistribution', textOf(el, 'Id')) ? withText(el, 'Status', 'InProgress') : el,
+      );
+    }
+    return undefined;
+  },
+};
+
+const loadBalancer: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'elasticloadbalancing') return undefined;
+    const body = answer.body.toString('utf8');
+    if (ok(answer) && call.operation === 'CreateLoadBalancer')
+      m.start('loadBalancer', textOf(body, 'LoadBalancerArn'), 'creating');
+    if (call.operation !== 'DescribeLoadBalancers') return undefined;
+    return editXml(answer, 'LoadBalancers', 'member', (el) =>
+      m.phase('loadBalancer', textOf(el, 'LoadBalancerArn')) ? withText(el, 'Code', 'provisioning') : el,
+    );
+  },
+};
+
+const natGateway: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'ec2') return undefined;
+    const op = call.operation;
+    if (ok(answer) && op === 'CreateNatGateway')
+      m.start('natGateway', textOf(answer.body.toString('utf8'), 'natGatewayId'), 'creating');
+    if (ok(answer) && op === 'DeleteNatGateway')
+      m.start('natGateway', call.form.get('NatGatewayId')!, 'deleting');
+    if (op !== 'DescribeNatGateways') return undefined;
+    return editXml(answer, 'natGatewaySet', 'item', (el) => {
+      const phase = m.phase('natGateway', textOf(el, 'natGatewayId'));
+      return phase ? withText(el, 'state', phase === 'creating' ? 'pending' : 'deleting') : el;
+    });
+  },
+};
+
+const route53: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'route53' || !ok(answer)) return undefined;
+    const op = call.operation;
+    const body = answer.body.toString('utf8');
+    const info = /<ChangeInfo>[\s\S]*?<\/ChangeInfo>/.exec(body)?.[0];
+    if (!info) return undefined;
+    const id = textOf(info, 'Id')?.replace(/^\/change\//, '');
+    if (op !== 'GetChange') {
+      m.start('route53Change', id, 'creating');
+      if (op === 'ChangeResourceRecordSets') m.recordsSent(writtenNames(call.body.toString('utf8')));
+    }
+    if (!m.phase('route53Change', id)) return undefined;
+    const pending = body.replace(info, withText(info, 'Status', 'PENDING'));
+    return { ...answer, body: Buffer.from(pending) };
+  },
+};
+
+/** Names of the records a change batch creates or upserts. */
+function writtenNames(xml: string): string[] {
+  const names: string[] = [];
+  editElements(xml, 'Changes', 'Change', (el) => {
+    if (textOf(el, 'Action') !== 'DELETE') names.push(textOf(el, 'Name') ?? '');
+    return el;
+  });
+  return names;
+}
+
+interface AcmCertificate {
+  CertificateArn?: string;
+  Status?: string;
+  DomainValidationOptions?: { ValidationStatus?: string; ResourceRecord?: { Name?: string } }[];
+}
+
+const acm: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'acm' || !ok(answer)) return undefined;
+    if (call.operation === 'RequestCertificate') {
+      m.certificateRequested(String(JSON.parse(answer.body.toString('utf8')).CertificateArn));
+      return undefined;
+    }
+    const pending = (c: AcmCertificate) =>
+      c.Status === 'ISSUED' &&
+      m.certificatePending(
+        c.CertificateArn ?? '',
+        (c.DomainValidationOptions ?? []).map((o) => o.ResourceRecord?.Name ?? ''),
+      );
+    if (call.operation === 'DescribeCertificate') {
+      return editJson(answer, (body) => {
+        const c = body.Certificate as AcmCertificate | undefined;
+        if (!c || !pending(c)) return false;
+        c.Status = 'PENDING_VALIDATION';
+        for (const o of c.DomainValidationOptions ?? []) o.ValidationStatus = 'PENDING_VALIDATION';
+        return true;
+      });
+    }
+    return undefined;
+  },
+};
+
+interface EcsService {
+  serviceArn?: string;
+  status?: string;
+  desiredCount?: number;
+  runningCount?: number;
+  pendingCount?: number;
+  deployments?: { status?: string; rolloutState?: string; runningCount?: number; pendingCount?: number }[];
+}
+
+const ecsService: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'ecs' || !ok(answer)) return undefined;
+    const op = call.operation;
+    if (op === 'CreateService' || op === 'UpdateService' || op === 'DeleteService') {
+      const arn = (JSON.parse(answer.body.toString('utf8')).service as EcsService | undefined)?.serviceArn;
+      m.start(
+        'ecsService',
+        arn,
+        op === 'CreateService' ? 'creating' : op === 'UpdateService' ? 'modifying' : 'deleting',
+      );
+      return undefined;
+    }
+    if (op !== 'DescribeServices') return undefined;
+    return editJson(answer, (body) => {
+      let edited = false;
+      for (const s of (body.services as EcsService[] | undefined) ?? []) {
+        const phase = m.phase('ecsService', s.serviceArn);
+        if (!phase) continue;
+        edited = true;
+        if (phase === 'deleting') {
+          s.status = 'DRAINING';
+          continue;
+        }
+        // Tasks are starting and not yet healthy: the primary deployment is still rolling out.
+        s.runningCount = 0;
+        s.pendingCount = s.desiredCount ?? 0;
+        const primary = s.deployments?.find((d) => d.status === 'PRIMARY');
+        if (primary)
+          Object.assign(primary, {
+            rolloutState: 'IN_PROGRESS',
+            runningCount: 0,
+            pendingCount: s.desiredCount ?? 0,
+          });
+      }
+      return edited;
+    });
+  },
+};
+
+const LAMBDA_ROLE_CALLS = new Set(['CreateFunction', 'UpdateFunctionConfiguration']);
+
+const iamRole: Rule = {
+  before(call, m) {
+    if (call.service !== 'lambda' || !LAMBDA_ROLE_CALLS.has(call.operation)) return undefined;
+    const role = typeof call.json.Role === 'string' ? call.json.Role : undefined;
+    if (!role || m.roleAssumable(role)) return undefined;
+    m.refusals.roleNotAssumable = (m.refusals.roleNotAssumable ?? 0) + 1;
+    return Promise.resolve(
+      restJsonError(
+        400,
+        'InvalidParameterValueException',
+        'The role defined for the function cannot be assumed by Lambda.',
+        {
+          Type: 'User',
+        },
+      ),
+    );
+  },
+  after(call, answer, m) {
+    if (call.service === 'iam' && call.operation === 'CreateRole' && ok(answer))
+      m.roleCreated(textOf(answer.body.toString('utf8'), 'Arn'));
+    return undefined;
+  },
+};
+
+const RULES: Rule[] = [
+  rdsInstance,
+  elastiCache,
+  cloudFront,
+  loadBalancer,
+  natGateway,
+  route53,
+  acm,
+  ecsService,
+  iamRole,
+];
