@@ -38,6 +38,8 @@ export interface ApplyReport {
   skipped: OperationResult[];
   notStarted: OperationResult[];
   interrupted: boolean;
+  /** Nothing was changed: without force, data stores that hold data (the failed ones) refuse the whole plan. */
+  refused?: boolean;
   ms: number;
 }
 
@@ -199,6 +201,25 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
     return found.id;
   };
 
+  // Without force, a plan that would delete data changes nothing at all, so the stack keeps working.
+  if (!options.force) {
+    const refused = await dataStoresHoldingData(ops, world, options.ctx);
+    if (refused.size > 0) {
+      for (const [id, err] of refused) {
+        const op = ops.find((o) => o.id === id)!;
+        events({
+          type: 'op.failed',
+          address: op.change.address,
+          action: op.kind,
+          error: err.message,
+          hint: err.hint,
+        });
+      }
+      const outcomes = new Map([...refused].map(([id, error]) => [id, { state: 'failed' as const, error }]));
+      return { ...reportOf(ops, outcomes, signal, started), refused: true };
+    }
+  }
+
   const nodes: WalkNode[] = ops.map((op) => ({ id: op.id, deps: op.deps, run: () => run(op) }));
   const outcomes = await walk(nodes, {
     concurrency: options.concurrency,
@@ -208,7 +229,15 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
       events({ type: 'op.skipped', address: op.change.address, action: op.kind, because });
     },
   });
+  return reportOf(ops, outcomes, signal, started);
+}
 
+function reportOf(
+  ops: Operation[],
+  outcomes: Map<string, NodeOutcome>,
+  signal: AbortSignal,
+  started: number,
+): ApplyReport {
   const operations = ops.map((op): OperationResult => {
     const outcome = outcomes.get(op.id) ?? { state: 'not-started' };
     const result: OperationResult = { address: op.change.address, action: op.kind, state: outcome.state };
@@ -238,6 +267,31 @@ async function reread(
 ): Promise<Found> {
   const all = await type.find(ctx, [{ address, key: found.key, args: found.args }]);
   return all.find((f) => f.key === found.key) ?? found;
+}
+
+/** The deletes refused because what they would delete holds data, by operation id, in plan order. */
+async function dataStoresHoldingData(
+  ops: Operation[],
+  world: World,
+  ctx: FindContext,
+): Promise<Map<string, ResourceError>> {
+  const deletes = ops.filter((op) => op.kind === 'delete');
+  const held = await Promise.all(
+    deletes.map(async (op) => {
+      const entry = world.found.get(op.change.address);
+      if (entry?.type.holdsDataOnceDependentsGone) return undefined;
+      // A look that fails is not a refusal: the delete looks again and reports the error as its own.
+      return entry?.type.holdsData?.(ctx, entry.found).catch(() => undefined);
+    }),
+  );
+  const refused = new Map<string, ResourceError>();
+  deletes.forEach((op, i) => {
+    const holds = held[i];
+    if (holds !== undefined) {
+      refused.set(op.id, wrapError(op, new DataLossRefused(op.change.noun, op.change.path, holds)));
+    }
+  });
+  return refused;
 }
 
 async function deleteResource(type: AnyResourceType, found: Found, ctx: OpContext, options: ExecuteOptions) {

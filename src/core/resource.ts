@@ -82,6 +82,11 @@ export interface ResourceType<F extends Fields = Fields, O extends Outputs = Out
   delete(ctx: OpContext, found: Found<ArgsOf<F>, O>): Promise<void>;
   /** For data stores: what data it holds (`12 objects`), or undefined when empty. */
   holdsData?(ctx: FindContext, found: Found<ArgsOf<F>, O>): Promise<string | undefined>;
+  /**
+   * Its data includes what its dependents put in it (a zone's records), so holdsData answers only once they
+   * are deleted: it is not asked before a plan starts, only when its own delete comes.
+   */
+  holdsDataOnceDependentsGone?: boolean;
   /** Removes the data so the resource can be deleted; only ever called with --force. */
   empty?(ctx: OpContext, found: Found<ArgsOf<F>, O>): Promise<void>;
 }

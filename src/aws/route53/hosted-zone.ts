@@ -169,6 +169,8 @@ export const HostedZone = defineResourceType({
     await ignoreNotFound(route53.deleteHostedZone({ Id: found.id }), 'NoSuchHostedZone');
   },
 
+  // The stack's own records and certificate validations are still there until the plan deletes them.
+  holdsDataOnceDependentsGone: true,
   /** Records nobody in this stack manages (the stack's own are deleted first) would go with the zone. */
   async holdsData(ctx, found) {
     if (found.outputs.adopted) return undefined;

@@ -11,6 +11,16 @@ export function renderReport(report: ApplyReport, c: Colors, verb: 'Apply' | 'De
     return c.green(`${verb} complete: ${totals} in ${formatDuration(report.ms)}.`);
   }
   const lines: string[] = [];
+  if (report.refused) {
+    lines.push(c.red(`${verb} refused: nothing was changed, because these hold data:`));
+    for (const f of report.failed) lines.push(`  ${c.red('✗')} ${f.error}`);
+    lines.push(
+      c.dim(
+        'Copy out what you need, then run the same command with --force: their data is deleted (a database keeps a final snapshot).',
+      ),
+    );
+    return lines.join('\n');
+  }
   if (report.interrupted) {
     lines.push(
       c.yellow(
