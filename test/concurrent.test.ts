@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { S3Lock } from '../src/aws/s3/lock.js';
 import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory } from './support/inventory.js';
@@ -48,5 +49,34 @@ describe('two applies of one stack at once', () => {
     assert.match(b.stdout, /no changes/);
     const c = counts(await inventory(t.boto, 'radpress', { prefix: 'radpress' }));
     assert.deepEqual([c.vpc, c.subnet, c['security-group'], c.bucket], [1, 3, 3, 1]);
+  });
+
+  it('keeps apart machines sharing an S3 lock bucket: another machine holds it, then lets go', async () => {
+    await t.boto.call('s3', 'CreateBucket', { Bucket: 'team-locks' });
+    // Another machine's run, holding the stack's lock in the shared bucket.
+    const other = new S3Lock(t.aws.clients(), {
+      bucket: 'team-locks',
+      stack: 'radpress',
+      region: t.aws.region,
+      command: 'touchdown deploy',
+    });
+    await other.acquire({ timeoutMs: 0 });
+    const refused = await runCli(['apply', '--yes', '--lock-bucket', 'team-locks'], { cwd, aws: t.aws });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /stack "radpress" is being changed by another run \(touchdown deploy, pid \d+ on /,
+    );
+    assert.doesNotMatch(refused.stderr, /creating /, 'it changed nothing');
+
+    await other.release();
+    const applied = await runCli(['apply', '--yes'], {
+      cwd,
+      aws: t.aws,
+      env: { TOUCHDOWN_LOCK_BUCKET: 'team-locks' },
+    });
+    assert.equal(applied.code, 0, applied.stderr);
+    const { Contents } = await t.boto.call('s3', 'ListObjectsV2', { Bucket: 'team-locks' });
+    assert.equal(Contents, undefined, 'the lock is released at the end');
   });
 });

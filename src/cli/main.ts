@@ -19,6 +19,10 @@ const program = new Command('touchdown')
   .option('-y, --yes', 'do not ask before changing anything (required when stdin is not a terminal)')
   .option('--concurrency <n>', 'operations in flight at once', positiveInt, 10)
   .option('--lock-timeout <duration>', 'how long to wait for another run of this stack (e.g. 5m)', '0s')
+  .option(
+    '--lock-bucket <name>',
+    'an S3 bucket whose lock every machine deploying this stack shares (default: TOUCHDOWN_LOCK_BUCKET, else a file beside the project)',
+  )
   .option('--no-color', 'plain text without colours')
   .showHelpAfterError();
 

@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
 import { resourceTypes } from '../aws/registry.js';
+import { S3Lock } from '../aws/s3/lock.js';
 import type { AwsStack } from '../aws/stack.js';
 import { instantiate } from '../config/define.js';
 import { findConfig, isManifest, loadDefinition } from '../config/load.js';
@@ -12,7 +13,7 @@ import { type LoadedManifest, loadManifest } from '../config/load-manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
-import { FileLock } from '../core/lock.js';
+import { FileLock, type StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
@@ -26,6 +27,7 @@ export interface GlobalOptions {
   yes?: boolean;
   concurrency?: number;
   lockTimeout?: string;
+  lockBucket?: string;
   color?: boolean;
 }
 
@@ -38,7 +40,7 @@ export interface Session {
   options: GlobalOptions;
   events: EventSink;
   signal: AbortSignal;
-  lock: FileLock;
+  lock: StackLock;
   /** Set when the stack comes from touchdown.yml. */
   app?: LoadedManifest;
   /** Ends the live view and the Ctrl-C handler. */
@@ -104,11 +106,15 @@ export async function openSession(
   };
   process.on('SIGINT', onSigint);
 
-  const lock = new FileLock(
-    join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
-    stack.name,
-    `touchdown ${command}`,
-  );
+  // A team (several machines, CI runners) shares an S3 lock; one machine needs only a file beside the project.
+  const lockBucket = options.lockBucket ?? process.env.TOUCHDOWN_LOCK_BUCKET;
+  const lock: StackLock = lockBucket
+    ? new S3Lock(aws, { bucket: lockBucket, stack: stack.name, region, command: `touchdown ${command}` })
+    : new FileLock(
+        join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
+        stack.name,
+        `touchdown ${command}`,
+      );
   const engine = new Engine({
     stack,
     registry: resourceTypes,
