@@ -84,6 +84,40 @@ describe('the AWS time model', () => {
     await assert.rejects(describe(), (err) => errorCode(err) === 'DBInstanceNotFound');
   });
 
+  it('has Lambda refuse a role younger than IAM propagation, as AWS does, then accept it', async () => {
+    const speedup = 20; // 10 s in 500 ms
+    const m = await model({ speedup });
+    const c = clients(m, 1);
+    const { Role } = await (await c.iam()).createRole({
+      RoleName: 'model-fn',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    });
+    const lambda = await c.lambda();
+    // An empty zip archive: the end-of-directory record alone.
+    const ZipFile = Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]);
+    const create = () =>
+      lambda.createFunction({
+        FunctionName: 'model-fn',
+        Role: Role!.Arn,
+        Runtime: 'python3.12',
+        Handler: 'app.handler',
+        Code: { ZipFile },
+      });
+    await assert.rejects(
+      create(),
+      (err: Error) =>
+        errorCode(err) === 'InvalidParameterValueException' &&
+        /cannot be assumed by Lambda/.test(err.message),
+    );
+    assert.deepEqual(m.stats().refusals, { roleNotAssumable: 1 });
+    await sleep((TIMES.iamRole.create * 1000) / speedup + 50);
+    assert.equal((await create()).FunctionName, 'model-fn');
+  });
+
   it('adds the per-call latency, scaled by the speed-up, to every call', async () => {
     const m = await model({ speedup: 10, latencyMs: 2_000 });
     const ec2 = await clients(m).ec2();
