@@ -19,4 +19,11 @@ npx biome check .
 printf '\033[1m==> tests\033[0m\n'
 # Node 20's test runner takes no globs: list the files. Each file starts its own local AWS.
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-concurrency=3 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+# Every AWS call a test makes (its own, and those of the CLIs it starts) is checked against AWS's published API
+# models and IAM's action catalogue: test/support/conformance/.
+rm -rf test-artifacts/conformance
+status=0
+node --import tsx --import ./test/support/conformance/register.mjs --test --test-concurrency=3 \
+  --test-timeout=600000 --test-reporter=spec "${files[@]}" || status=$?
+node test/support/conformance/total.mjs
+exit "$status"

@@ -1,0 +1,86 @@
+// AWS's published API models, as botocore ships them in the test virtualenv: one per service, found by the
+// serviceId the SDK's clients carry, read once per process.
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function sitePackages() {
+  const lib = join(repoRoot, '.venv', 'lib');
+  const python = readdirSync(lib).find((d) => d.startsWith('python'));
+  if (!python) throw new Error(`conformance: no Python in ${lib}; run scripts/setup.sh`);
+  return join(lib, python, 'site-packages');
+}
+
+const site = sitePackages();
+const botocoreData = join(site, 'botocore', 'data');
+
+/** The version of a package installed in the virtualenv, from its dist-info folder. */
+export function installedVersion(distribution) {
+  const prefix = `${distribution.replace(/-/g, '_')}-`;
+  const info = readdirSync(site).find((d) => d.startsWith(prefix) && d.endsWith('.dist-info'));
+  return info ? info.slice(prefix.length, -'.dist-info'.length) : 'unknown';
+}
+
+export const botocoreVersion = installedVersion('botocore');
+const cacheDir = join(repoRoot, '.venv', '.conformance-cache');
+
+/** Reads a cache file made from the virtualenv's packages, making it once (atomically) when missing. */
+export function cached(name, make) {
+  const file = join(cacheDir, name);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    const value = make();
+    mkdirSync(cacheDir, { recursive: true });
+    const temporary = `${file}.${process.pid}`;
+    writeFileSync(temporary, JSON.stringify(value));
+    renameSync(temporary, file);
+    return value;
+  }
+}
+
+function latestModelFile(service) {
+  const versions = readdirSync(join(botocoreData, service)).filter((v) => /^\d{4}-\d{2}-\d{2}$/.test(v));
+  versions.sort();
+  const latest = versions.at(-1);
+  return latest ? join(botocoreData, service, latest, 'service-2.json.gz') : undefined;
+}
+
+/** serviceId (as the SDK's client config names it, e.g. "Elastic Load Balancing v2") -> botocore folder. */
+const index = cached(`index-${botocoreVersion}.json`, () => {
+  const byServiceId = {};
+  for (const service of readdirSync(botocoreData)) {
+    let file;
+    try {
+      file = latestModelFile(service);
+    } catch {
+      continue;
+    }
+    if (!file) continue;
+    let text;
+    try {
+      text = gunzipSync(readFileSync(file)).toString('utf8', 0, 8192);
+    } catch {
+      continue;
+    }
+    const id = /"serviceId"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+    if (id) byServiceId[id] = file;
+  }
+  return byServiceId;
+});
+
+const models = new Map();
+
+/** The service's model ({ metadata, operations, shapes }), or undefined when botocore has none. */
+export function modelFor(serviceId) {
+  if (!models.has(serviceId)) {
+    const file = index[serviceId];
+    models.set(serviceId, file ? JSON.parse(gunzipSync(readFileSync(file))) : undefined);
+  }
+  return models.get(serviceId);
+}
+
+export { site as sitePackagesDir };
