@@ -7,6 +7,7 @@ import { ConfigError, Interrupted } from '../core/errors.js';
 import { FileLock, LockHeld } from '../core/lock.js';
 import { runStep } from '../core/step.js';
 import { words } from '../django/blueprint/fargate.js';
+import { releaseCommands } from '../django/one-off.js';
 import { localEnvironment } from './blueprint.js';
 import { EntryPoint } from './entry.js';
 import type { UpEventSink } from './events.js';
@@ -246,11 +247,7 @@ export async function up(o: UpOptions): Promise<RunningStack> {
     const python = found.python.path;
 
     // The release phase, as on AWS: nothing serves until it has succeeded.
-    const release: [string, string[]][] = [];
-    if (m.release.migrate && m.database) release.push(['migrate', ['migrate', '--noinput']]);
-    if (m.release.collectstatic && m.buckets.static)
-      release.push(['collectstatic', ['collectstatic', '--noinput']]);
-    for (const [name, args] of release) {
+    for (const [name, args] of releaseCommands(m)) {
       await step(name, async () => {
         const r = await supervisor.runOnce(
           { name, command: [python, 'manage.py', ...args], env, cwd },
