@@ -198,6 +198,10 @@ async function detach(t: LocalTarget, options: UpOptions): Promise<number> {
         return 0;
       }
       if ((mine && state.status === 'failed') || !isAlive(child.pid)) {
+        // It stops what it started before it exits: return only then, so nothing outlives the answer.
+        for (let waited = 0; isAlive(child.pid) && waited < 30_000; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await follow();
         const error = mine ? state.error : undefined;
         if (options.json) process.stdout.write(`${JSON.stringify(state ?? { status: 'failed' }, null, 2)}\n`);
