@@ -88,6 +88,16 @@ describe('release.commands on AWS', () => {
       services: ['xkcd-production-web'],
     });
     const serving = services[0].taskDefinition;
+    // The settings snippet is told the path the load balancer checks, so that it answers that check itself.
+    const { taskDefinition } = await t.boto.call('ecs', 'DescribeTaskDefinition', {
+      taskDefinition: serving,
+    });
+    assert.deepEqual(
+      taskDefinition.containerDefinitions[0].environment.filter(
+        (e: { name: string }) => e.name === 'TOUCHDOWN_HEALTH_PATH',
+      ),
+      [{ name: 'TOUCHDOWN_HEALTH_PATH', value: '/healthz' }],
+    );
     const failed = await deployWith(t, IMAGE('v2'), ['compilemessages', 'loaddata broken.json']);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failedStep, 'loaddata broken.json');

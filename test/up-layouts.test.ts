@@ -166,6 +166,26 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
       );
       assert.equal((await fetch(`http://localhost:${port}/`).catch(() => undefined))?.status, undefined);
     }
+
+    // gunicorn crash-looping on a WSGI module that does not exist: up --detach fails fast with its last lines.
+    const manifest = join(layout.root, 'touchdown.yml');
+    await writeFile(
+      manifest,
+      (await readFile(manifest, 'utf8')).replace(/wsgi: .*/, 'wsgi: api.nowhere:application'),
+    );
+    const r = await touchdown(
+      ['up', '--detach', '--port', String(port), '--python', venvPython],
+      layout.root,
+      env,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /error: web-\d never answered the health check on \/ \(.*it exited 3 time\(s\), last exited with code \d+\)/,
+    );
+    assert.match(r.stderr, /No module named 'api\.nowhere'/, "gunicorn's own words are shown");
+    assert.doesNotMatch(r.stdout, /http:\/\/localhost/, 'no URL is printed');
+    assert.deepEqual(await processesOf(stack), []);
   });
 
   it('names the packages the settings contract needs, and the command that installs them, before migrate', {
