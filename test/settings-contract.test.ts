@@ -66,6 +66,8 @@ print(json.dumps({
     "health": ask("/", **alb),
     "other": ask("/api/", **alb),
     "person": ask("/", HTTP_HOST="www.example.com", HTTP_USER_AGENT="curl/8"),
+    "api": ask("/api/", HTTP_HOST="www.example.com"),
+    "api_over_https": ask("/api/", HTTP_HOST="www.example.com", HTTP_X_FORWARDED_PROTO="https"),
 }, default=str))
 `;
 
@@ -120,11 +122,25 @@ describe('the settings contract', () => {
     // Anything else the health checker or a person asks goes through the project's own middleware.
     assert.equal(s.other[0], 400, 'the target IP is still not an allowed host for other paths');
     assert.equal(s.person[0], 301, "a person's request to / is redirected to HTTPS as the project says");
+    // Behind the load balancer (TOUCHDOWN_BEHIND_PROXY unset here: the project's own rule) plain HTTP is redirected.
+    assert.equal(s.api[0], 301);
     // Fixed keys are reported: on AWS the task role must serve.
     assert.match(
       stderr,
       /the settings set AWS_ACCESS_KEY_ID to a fixed value: on AWS the task's role must serve/,
     );
+  });
+
+  it("trusts the load balancer's HTTPS header on AWS, and serves plain HTTP under touchdown up", async () => {
+    const aws = JSON.parse(
+      (await load({ ALLOWED_HOSTS: 'www.example.com', TOUCHDOWN_BEHIND_PROXY: 'true' })).stdout,
+    );
+    assert.equal(aws.api[0], 301, 'plain HTTP is sent to HTTPS, as the project says');
+    assert.deepEqual(aws.api_over_https, [200, 'api']);
+    const local = JSON.parse(
+      (await load({ ALLOWED_HOSTS: 'www.example.com', TOUCHDOWN_BEHIND_PROXY: 'false' })).stdout,
+    );
+    assert.deepEqual(local.api, [200, 'api'], 'no redirect to an https:// that touchdown up does not serve');
   });
 
   it('keeps a project Redis backend and its options, and the settings the project chose for sessions', async () => {

@@ -177,6 +177,12 @@ if _env.get("TOUCHDOWN_BEHIND_PROXY", "").lower() in ("1", "true"):
     # The load balancer or CloudFront ends TLS; trust its header and keep cookies HTTPS-only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+elif _env.get("TOUCHDOWN_BEHIND_PROXY", "").lower() in ("0", "false"):
+    # `touchdown up` serves plain HTTP on localhost: the project's HTTPS-only settings would redirect every page to
+    # an https:// nobody serves and drop its cookies. On AWS they apply as the project wrote them.
+    SECURE_SSL_REDIRECT = False
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS = 0
 
 
 def health_check_middleware(get_response):
