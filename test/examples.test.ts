@@ -38,9 +38,12 @@ describe('example apps', () => {
       join(repoRoot, 'src', 'django', 'settings', 'touchdown_settings.py'),
       'utf8',
     );
-    for (const example of ['xkcd']) {
+    for (const [example, project] of [
+      ['xkcd', 'xkcd_app'],
+      ['blog', 'blog'],
+    ] as const) {
       const copy = await readFile(
-        join(repoRoot, 'examples', example, `${example}_app`, 'touchdown_settings.py'),
+        join(repoRoot, 'examples', example, project, 'touchdown_settings.py'),
         'utf8',
       );
       assert.equal(copy, snippet, `examples/${example} has an outdated touchdown_settings.py: copy it again`);

@@ -122,8 +122,13 @@ program
     'run a management command once with the serving release, e.g. manage createsuperuser --noinput',
   )
   .argument('<args...>', 'manage.py arguments')
+  .option('--local', 'against the stack touchdown up runs on this machine, instead of AWS')
   .allowUnknownOption()
-  .action(async (args: string[], _opts, cmd: Command) => {
+  .action(async (args: string[], opts, cmd: Command) => {
+    if (opts.local) {
+      const { localManageCommand } = await import('./commands/up.js');
+      return finish(localManageCommand(args, global(cmd)));
+    }
     const { manageCommand } = await import('./commands/operate.js');
     return finish(manageCommand(args, global(cmd)));
   });

@@ -27,8 +27,16 @@ describe('touchdown.yml', () => {
     assert.deepEqual(manifest.network, { azs: 2, nat: 'none', cidr: '10.0.0.0/16' });
     assert.equal(manifest.web.compute, 'fargate');
     assert.equal(manifest.web.count, 2);
-    assert.deepEqual(manifest.release, { migrate: true, collectstatic: true, snapshot: false });
+    assert.deepEqual(manifest.release, { migrate: true, collectstatic: true, snapshot: false, commands: [] });
     assert.equal(manifest.database, undefined, 'no database unless asked for');
+  });
+
+  it('takes release commands, in order, after migrate and collectstatic', () => {
+    const { manifest } = parseManifest(
+      `${BASE}release:\n  commands: [compress, "loaddata initial.json"]\n`,
+      'touchdown.yml',
+    );
+    assert.deepEqual(manifest.release.commands, ['compress', 'loaddata initial.json']);
   });
 
   it('lets a stage override any value, deeply', () => {
@@ -119,6 +127,11 @@ stages:
       'an instance type that is not one',
       `${BASE}web: { compute: ec2, instanceType: small }\nnetwork: { nat: instance }\n`,
       /web\.instanceType: an EC2 instance type like t4g\.small/,
+    ],
+    [
+      'a release command written as a shell command',
+      `${BASE}release: { commands: [compress, "python manage.py loaddata x.json"] }\n`,
+      /release\.commands\.1: a management command with its arguments, without "python manage\.py"/,
     ],
     [
       'a choice not offered',

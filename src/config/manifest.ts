@@ -241,8 +241,25 @@ export const manifestSchema = z
         collectstatic: z.boolean().default(true),
         /** Snapshot the database before migrating. */
         snapshot: z.boolean().default(false),
+        /**
+         * Management commands run after migrate and collectstatic, in order, each as a one-off task (an Invoke on
+         * Lambda, a process in `touchdown up`), e.g. ["compress", "compilemessages", "loaddata initial.json"]. As with
+         * migrate, a failing one stops the release and the previous one keeps serving.
+         */
+        commands: z
+          .array(
+            z
+              .string()
+              .trim()
+              .min(1)
+              .refine((c) => !/^(\S*python\S*\s+)?(\S*\/)?(manage\.py|django-admin)\b/.test(c), {
+                message:
+                  'a management command with its arguments, without "python manage.py": e.g. "compress"',
+              }),
+          )
+          .default([]),
       })
-      .default({ migrate: true, collectstatic: true, snapshot: false }),
+      .default({ migrate: true, collectstatic: true, snapshot: false, commands: [] }),
     /** Where `touchdown up` runs the stack locally. */
     local: z
       .strictObject({

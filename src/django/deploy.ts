@@ -1,4 +1,5 @@
-// `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
+// `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic, release.commands), traffic,
+// record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
 import type { AwsClients } from '../aws/clients.js';
 import { snapshotDatabase } from '../aws/rds/instance.js';
@@ -12,6 +13,7 @@ import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { awsBlueprint } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
+import { releaseCommands } from './one-off.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
 
@@ -142,12 +144,8 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
   const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
-  const commands: [string, string[]][] = [];
-  // A rollback runs the earlier code against today's schema: migrations are not undone.
-  if (!o.rollbackTo && m.release.migrate && m.database) commands.push(['migrate', ['migrate', '--noinput']]);
-  if (!o.rollbackTo && m.release.collectstatic && m.buckets.static) {
-    commands.push(['collectstatic', ['collectstatic', '--noinput']]);
-  }
+  // A rollback runs the earlier code against today's schema and assets: no release command runs again.
+  const commands = o.rollbackTo ? [] : releaseCommands(m);
   for (const [name, args] of commands) {
     const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
       if (!o.signal.aborted) throw err;

@@ -145,14 +145,39 @@ export function lambdaPlatforms(architecture: 'arm64' | 'x86_64'): string[] {
 }
 
 /** The requirements installed for Lambda, from the cache when the same set was installed before. */
+/**
+ * The requirements file and every file it includes with -r/--requirement or -c/--constraint, as pip reads them
+ * (an include is relative to the file that names it), by path relative to the project, in the order met.
+ */
+export async function requirementFiles(
+  file: string,
+  project: string,
+): Promise<[path: string, text: string][]> {
+  const seen = new Map<string, string>();
+  const read = async (path: string, from?: string): Promise<void> => {
+    if (seen.has(path)) return;
+    const text = await readFile(path, 'utf8').catch(() => {
+      throw new ConfigError(
+        from
+          ? `${from}: includes ${relative(project, path)}, which cannot be read; fix the path or add the file`
+          : `django.requirements: cannot read ${path}; Lambda needs the project's requirements to install them`,
+      );
+    });
+    seen.set(path, text);
+    for (const [i, line] of text.split('\n').entries()) {
+      const include = /^\s*(?:-r|-c|--requirement|--constraint)(?:\s*=\s*|\s+)(\S+)/.exec(line)?.[1];
+      if (include) await read(join(path, '..', include), `${relative(project, path)}:${i + 1}`);
+    }
+  };
+  await read(file);
+  return [...seen].map(([path, text]) => [relative(project, path), text]);
+}
+
 async function installedRequirements(o: PackageOptions, log: (line: string) => void): Promise<string> {
   const requirementsFile = isAbsolute(o.requirements) ? o.requirements : join(o.project, o.requirements);
-  const requirements = await readFile(requirementsFile, 'utf8').catch(() => {
-    throw new ConfigError(
-      `django.requirements: cannot read ${requirementsFile}; Lambda needs the project's requirements to install them`,
-    );
-  });
+  const requirements = await requirementFiles(requirementsFile, o.project);
   const platforms = lambdaPlatforms(o.architecture);
+  // Keyed by every file pip reads (-r and -c includes too): a change to any of them installs again.
   const key = createHash('sha256')
     .update(JSON.stringify({ requirements, python: o.python, platforms, adapter: APIG_WSGI }))
     .digest('hex')

@@ -3,8 +3,9 @@
 import type { AwsClients } from '../aws/clients.js';
 import { type OperationOptions, runTask } from '../aws/ecs/run-task.js';
 import { invokeFunction } from '../aws/lambda/invoke.js';
+import type { Manifest } from '../config/manifest.js';
 import type { World } from '../core/plan.js';
-import { WEB_CONTAINER } from './blueprint/fargate.js';
+import { WEB_CONTAINER, words } from './blueprint/fargate.js';
 import { lastLogLines } from './task-logs.js';
 
 export interface OneOffResult {
@@ -19,6 +20,23 @@ export interface OneOffResult {
 export interface OneOffRunner {
   /** Runs `manage.py <args>` once and waits for it to end; a failing command is a result, not a throw. */
   manage(args: string[]): Promise<OneOffResult>;
+}
+
+/**
+ * The release phase's management commands, in order: migrate, collectstatic, then the project's own
+ * (release.commands). Each must succeed before the next starts, on AWS and in `touchdown up` alike.
+ */
+export function releaseCommands(m: Manifest): [name: string, args: string[]][] {
+  const commands: [string, string[]][] = [];
+  if (m.release.migrate && m.database) commands.push(['migrate', ['migrate', '--noinput']]);
+  if (m.release.collectstatic && m.buckets.static)
+    commands.push(['collectstatic', ['collectstatic', '--noinput']]);
+  for (const command of m.release.commands) {
+    const args = words(command);
+    // Named by the command and what it acts on ("loaddata initial.json"): a step the user recognises.
+    commands.push([args.join(' '), args]);
+  }
+  return commands;
 }
 
 /** Where and how one-off commands run on ECS: the release task definition in the app's network. */

@@ -85,6 +85,8 @@ export function localEnvironment(t: LocalTarget, r: LocalResources, w: LocalWiri
     // Plain HTTP here: no TLS-terminating proxy to trust.
     TOUCHDOWN_BEHIND_PROXY: 'false',
     TOUCHDOWN_STAGE: t.stage,
+    // As on AWS: the settings snippet answers the health check (up's own is made the way the ALB makes it).
+    TOUCHDOWN_HEALTH_PATH: m.web.healthCheck,
     AWS_REGION: w.region,
     AWS_DEFAULT_REGION: w.region,
     // The emulator's credentials, as a task role's are on AWS.

@@ -57,21 +57,40 @@ function describe(path: string, how: string): Python {
   return { path, how, bin, ...(how === 'python3 on PATH' ? {} : { virtualEnv: venv }) };
 }
 
-/** Fails with what to install when the interpreter cannot import what the stack runs. */
-export async function checkPackages(python: Python, modules: string[], cwd: string): Promise<void> {
-  const script = `import importlib.util, sys\nmissing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]\nprint(" ".join(missing))`;
-  let missing: string[];
+/** A package the stack needs in the app's Python: any of its modules will do (psycopg or psycopg2). */
+export interface Needed {
+  modules: string[];
+  /** What to pip install when none imports. */
+  pip: string;
+  /** What needs it, in the user's words. */
+  why: string;
+}
+
+/**
+ * Fails with the packages to install when the interpreter cannot import what the stack runs: each named with
+ * what needs it, and one pip command for them all.
+ */
+export async function checkPackages(python: Python, needed: Needed[], cwd: string): Promise<void> {
+  const script = `import importlib.util, sys\nfor group in sys.argv[1:]:\n    if not any(importlib.util.find_spec(m) for m in group.split(",")): print(group)`;
+  let missing: Needed[];
   try {
-    const { stdout } = await run(python.path, ['-c', script, ...modules], { cwd, timeout: 30_000 });
-    missing = stdout.trim().split(/\s+/).filter(Boolean);
+    const { stdout } = await run(python.path, ['-c', script, ...needed.map((n) => n.modules.join(','))], {
+      cwd,
+      timeout: 30_000,
+    });
+    const groups = new Set(stdout.trim().split(/\s+/).filter(Boolean));
+    missing = needed.filter((n) => groups.has(n.modules.join(',')));
   } catch (err) {
     throw new ConfigError(
       `the Python at ${python.path} (${python.how}) does not run: ${(err as Error).message}`,
     );
   }
   if (missing.length > 0) {
+    const install = [...new Set(missing.map((n) => (/[[\]<>=]/.test(n.pip) ? `'${n.pip}'` : n.pip)))].join(
+      ' ',
+    );
     throw new ConfigError(
-      `the Python at ${python.path} (${python.how}) lacks ${missing.join(', ')}: install the app's requirements into it (${python.path} -m pip install -r requirements.txt), or pass --python with the right interpreter`,
+      `the Python at ${python.path} (${python.how}) lacks ${missing.map((n) => `${n.pip} (${n.why})`).join(', ')}: install ${missing.length > 1 ? 'them' : 'it'} with \`${python.path} -m pip install ${install}\` and add ${missing.length > 1 ? 'them' : 'it'} to the project's requirements, or pass --python with the right interpreter`,
     );
   }
 }

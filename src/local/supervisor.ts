@@ -55,12 +55,22 @@ export class ProcessLog {
   }
 }
 
-/** Forwards a child's output line by line to its log and to the events. */
-function pipeLines(child: ChildProcess, name: string, log: ProcessLog, events: UpEventSink): void {
+/** Lines of a process's output kept in memory, to show when it fails. */
+const RECENT_LINES = 40;
+
+/** Forwards a child's output line by line to its log and to the events (and to `recent`, the last lines). */
+function pipeLines(
+  child: ChildProcess,
+  name: string,
+  log: ProcessLog,
+  events: UpEventSink,
+  recent?: string[],
+): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
       log.write(line);
+      if (recent && recent.push(line) > RECENT_LINES) recent.shift();
       events({ type: 'local.log', name, line });
     });
   }
@@ -91,6 +101,14 @@ export class ManagedProcess {
   state: ProcessState = 'starting';
   restarts = 0;
   healthy = false;
+  /** Health checks answered with a failing status in a row (the ALB's UnhealthyThresholdCount counts these). */
+  failedAnswers = 0;
+  /** The last health check's answer. */
+  lastCheck?: HealthAnswer;
+  /** Its last lines of output, across restarts. */
+  readonly recent: string[] = [];
+  /** How it ended last time: "exited with code 1". */
+  lastExit?: string;
   pid?: number;
   private child?: ChildProcess;
   private startedAt = 0;
@@ -113,7 +131,7 @@ export class ManagedProcess {
     this.pid = child.pid;
     this.healthy = false;
     this.set(this.spec.healthCheck ? 'starting' : 'running');
-    pipeLines(child, this.spec.name, this.log, this.events);
+    pipeLines(child, this.spec.name, this.log, this.events, this.recent);
     this.exited = new Promise((resolve) => {
       child.once('error', (err) => {
         this.log.write(`could not start ${this.spec.command[0]}: ${err.message}`);
@@ -134,6 +152,7 @@ export class ManagedProcess {
     this.healthy = false;
     this.pid = undefined;
     const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    this.lastExit = how;
     if (this.stopping || !this.spec.restart) {
       this.set(this.stopping ? 'stopped' : 'exited', how);
       return;
@@ -154,9 +173,12 @@ export class ManagedProcess {
       if (this.child !== child || this.stopping || child.exitCode !== null) return;
       this.timer = setTimeout(() => this.check(child), this.healthy ? HEALTHY_CHECK_MS : 1_000);
     };
-    probe(this.spec.port!, this.spec.healthCheck!).then((problem) => {
+    probe(this.spec.port!, this.spec.healthCheck!).then((answer) => {
       if (this.child !== child || this.stopping || child.exitCode !== null) return;
-      const healthy = problem === undefined;
+      this.lastCheck = answer;
+      this.failedAnswers = answer.status !== undefined && !answer.healthy ? this.failedAnswers + 1 : 0;
+      const healthy = answer.healthy;
+      const problem = answer.problem;
       if (healthy !== this.healthy || this.state === 'starting') {
         const stillStarting = !healthy && Date.now() - this.startedAt < 60_000 && this.state === 'starting';
         this.healthy = healthy;
@@ -208,8 +230,28 @@ export class ManagedProcess {
   }
 }
 
-/** One health check: undefined when the path answers 2xx or 3xx, else what went wrong. */
-export function probe(port: number, path: string, timeoutMs = 2_000): Promise<string | undefined> {
+/**
+ * The address the health check names as Host: on AWS the load balancer sends the target's private IP and port
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html), one the
+ * project cannot know in advance; this one stands for it, in the app subnets' range.
+ */
+export const TARGET_IP = '10.0.100.10';
+
+export interface HealthAnswer {
+  healthy: boolean;
+  /** The HTTP status, when the process answered. */
+  status?: number;
+  /** Where a redirect pointed (the load balancer does not follow it). */
+  location?: string;
+  /** What went wrong, in words. */
+  problem?: string;
+}
+
+/**
+ * One health check, made as the ALB makes it: `Host: <target IP>:<port>`, its User-Agent, no redirect followed,
+ * healthy on 200-399 (the target group's matcher).
+ */
+export function probe(port: number, path: string, timeoutMs = 2_000): Promise<HealthAnswer> {
   return new Promise((resolve) => {
     const req = request(
       // No kept-alive connection: an idle one would hold a gunicorn thread and slow its shutdown.
@@ -218,19 +260,25 @@ export function probe(port: number, path: string, timeoutMs = 2_000): Promise<st
         port,
         path,
         method: 'GET',
-        headers: { host: 'localhost' },
+        headers: { host: `${TARGET_IP}:${port}`, 'user-agent': 'ELB-HealthChecker/2.0' },
         timeout: timeoutMs,
         agent: false,
       },
       (res) => {
         res.resume();
-        const ok = (res.statusCode ?? 500) < 400;
-        resolve(ok ? undefined : `${path} answered HTTP ${res.statusCode}`);
+        const status = res.statusCode ?? 500;
+        const healthy = status >= 200 && status < 400;
+        resolve({
+          healthy,
+          status,
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+          ...(healthy ? {} : { problem: `${path} answered HTTP ${status}` }),
+        });
       },
     );
     req.on('timeout', () => req.destroy(new Error(`${path} did not answer within ${timeoutMs / 1000}s`)));
     req.on('error', (err: NodeJS.ErrnoException) =>
-      resolve(err.code === 'ECONNREFUSED' ? 'not listening yet' : err.message),
+      resolve({ healthy: false, problem: err.code === 'ECONNREFUSED' ? 'not listening yet' : err.message }),
     );
     req.end();
   });

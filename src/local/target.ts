@@ -14,7 +14,13 @@ export interface LocalTarget {
   projectDir: string;
   /** `.touchdown/local/<stack>`: state.json, logs/, saved/. */
   dir: string;
+  /** The --stage the user asked for, carried into every command Touchdown suggests. */
+  askedStage?: string;
 }
+
+/** A command to suggest for this stack: with the --stage in use (without it, it would act on another stack). */
+export const suggest = (t: LocalTarget, command: string) =>
+  t.askedStage ? `${command} --stage ${t.askedStage}` : command;
 
 export function localTarget(loaded: LoadedManifest, explicitStage: boolean): LocalTarget {
   const stage = explicitStage ? `${loaded.stage}-local` : 'local';
@@ -26,6 +32,7 @@ export function localTarget(loaded: LoadedManifest, explicitStage: boolean): Loc
     stack,
     projectDir,
     dir: join(projectDir, '.touchdown', 'local', stack),
+    ...(explicitStage ? { askedStage: loaded.stage } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { ConfigError, Interrupted } from '../core/errors.js';
 import { FileLock, LockHeld } from '../core/lock.js';
 import { runStep } from '../core/step.js';
 import { words } from '../django/blueprint/fargate.js';
+import { releaseCommands } from '../django/one-off.js';
 import { localEnvironment } from './blueprint.js';
 import { EntryPoint } from './entry.js';
 import type { UpEventSink } from './events.js';
@@ -16,8 +17,8 @@ import { SavedState } from './saved-state.js';
 import { LocalScheduler } from './schedule.js';
 import { type LocalState, logDir, readState, runningStack, STACK_VARIABLE, writeState } from './state.js';
 import { killLeftovers } from './stop.js';
-import { Supervisor } from './supervisor.js';
-import { djangoDir, type LocalTarget } from './target.js';
+import { type ManagedProcess, Supervisor, TARGET_IP } from './supervisor.js';
+import { djangoDir, type LocalTarget, suggest } from './target.js';
 import {
   closeServices,
   emulatorClients,
@@ -58,8 +59,25 @@ export class ReleaseFailed extends Error {
   }
 }
 
+/** The web processes never passed the health check the load balancer would make: nothing serves. */
+export class WebUnhealthy extends Error {
+  override readonly name = 'WebUnhealthy';
+  constructor(
+    message: string,
+    /** The failing process's name and its last lines of output. */
+    readonly process: string,
+    readonly output: string[],
+  ) {
+    super(message);
+  }
+}
+
 /** How long `up` waits for the web processes to pass their health check before it says it serves. */
 const WEB_START_MS = 60_000;
+/** Failed answers in a row that make a target unhealthy (the target group's UnhealthyThresholdCount). */
+const UNHEALTHY_THRESHOLD = 3;
+/** Exits before its first passed check that make a process a crash loop, not a slow start. */
+const CRASH_LOOP_EXITS = 3;
 
 /** Settings a process must get from the stack alone, never from the shell touchdown runs in. */
 const CONTRACT =
@@ -76,7 +94,7 @@ export async function up(o: UpOptions): Promise<RunningStack> {
     if (!(err instanceof LockHeld)) throw err;
     const running = runningStack(await readState(t.dir));
     throw new ConfigError(
-      `${t.stack} already runs${running?.url ? ` at ${running.url}` : ''} (pid ${err.holder.pid}): \`touchdown down\` stops it, \`touchdown logs --local -f\` shows it`,
+      `${t.stack} already runs${running?.url ? ` at ${running.url}` : ''} (pid ${err.holder.pid}): \`${suggest(t, 'touchdown down')}\` stops it, \`${suggest(t, 'touchdown logs --local -f')}\` shows it`,
     );
   }
   await killLeftovers(await readState(t.dir));
@@ -246,11 +264,7 @@ export async function up(o: UpOptions): Promise<RunningStack> {
     const python = found.python.path;
 
     // The release phase, as on AWS: nothing serves until it has succeeded.
-    const release: [string, string[]][] = [];
-    if (m.release.migrate && m.database) release.push(['migrate', ['migrate', '--noinput']]);
-    if (m.release.collectstatic && m.buckets.static)
-      release.push(['collectstatic', ['collectstatic', '--noinput']]);
-    for (const [name, args] of release) {
+    for (const [name, args] of releaseCommands(m)) {
       await step(name, async () => {
         const r = await supervisor.runOnce(
           { name, command: [python, 'manage.py', ...args], env, cwd },
@@ -286,12 +300,12 @@ export async function up(o: UpOptions): Promise<RunningStack> {
           });
         }
       }
-      // Serving means answering: wait for the health checks (a process that fails them is shown as such).
-      const deadline = Date.now() + WEB_START_MS;
-      const processes = web.map((n) => supervisor.processes.get(n)!);
-      while (Date.now() < deadline && !o.signal.aborted && processes.some((p) => !p.healthy)) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Serving means passing the load balancer's health check, on every web process.
+      await waitUntilHealthy(
+        web.map((n) => supervisor.processes.get(n)!),
+        { path: m.web.healthCheck, settings: m.django.settings },
+        o.signal,
+      );
     });
     for (const s of m.schedules) {
       scheduler.add({
@@ -315,11 +329,54 @@ export async function up(o: UpOptions): Promise<RunningStack> {
     state.status = 'failed';
     state.error = {
       message: (err as Error).message,
-      ...(err instanceof ReleaseFailed ? { output: err.output.slice(-40) } : {}),
+      ...(err instanceof ReleaseFailed || err instanceof WebUnhealthy
+        ? { output: err.output.slice(-40) }
+        : {}),
     };
     await stop();
     throw err;
   }
+}
+
+/**
+ * Waits until every web process passes its health check; fails as soon as one is judged unhealthy as the ALB
+ * judges (failing answers in a row), crash-loops, or is still not healthy after WEB_START_MS.
+ */
+async function waitUntilHealthy(
+  processes: ManagedProcess[],
+  app: { path: string; settings: string },
+  signal: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + WEB_START_MS;
+  for (;;) {
+    if (signal.aborted) throw new Interrupted('stopped before it served');
+    if (processes.every((p) => p.healthy)) return;
+    const failing = processes.find(
+      (p) =>
+        !p.healthy &&
+        (p.failedAnswers >= UNHEALTHY_THRESHOLD || p.restarts >= CRASH_LOOP_EXITS || Date.now() >= deadline),
+    );
+    if (failing) throw new WebUnhealthy(whyUnhealthy(failing, app), failing.spec.name, [...failing.recent]);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Why a web process fails the load balancer's health check, and what to do, in the user's words. */
+export function whyUnhealthy(p: ManagedProcess, app: { path: string; settings: string }): string {
+  const name = p.spec.name;
+  const check = p.lastCheck;
+  const host = `${TARGET_IP}:${p.spec.port}`;
+  const snippet = `keep \`from .touchdown_settings import *\` the last line of ${app.settings}, after MIDDLEWARE and ALLOWED_HOSTS`;
+  if (check?.status === undefined) {
+    const exits = p.restarts > 0 ? `; it exited ${p.restarts} time(s), last ${p.lastExit}` : '';
+    return `${name} never answered the health check on ${app.path} (${check?.problem ?? 'not started'}${exits}): its last lines are below`;
+  }
+  const said = `${name} answered the load balancer's health check (GET ${app.path}, Host: ${host}) with HTTP ${check.status}`;
+  if (check.status >= 500) return `${said}: the app fails; its last lines are below`;
+  if (check.status === 404) {
+    return `${said}: on AWS every target would be unhealthy. Touchdown's settings snippet answers this path for the load balancer: ${snippet}; or set web.healthCheck to a path that answers 200`;
+  }
+  return `${said}: on AWS every target would be unhealthy (Django refuses that Host unless ALLOWED_HOSTS allows it). Touchdown's settings snippet answers health checks before ALLOWED_HOSTS applies: ${snippet}`;
 }
 
 /** The web processes and workers first: what they use (the local AWS) stops after them. */
@@ -354,7 +411,7 @@ function gunicorn(python: string, wsgi: string, port: number, env: NodeJS.Proces
 }
 
 /** This shell's environment without any of the contract's settings, with the app's Python first on PATH. */
-function baseEnvironment(found: FoundServices, stack: string): NodeJS.ProcessEnv {
+export function baseEnvironment(found: FoundServices, stack: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!CONTRACT.test(k)) env[k] = v;
   env[STACK_VARIABLE] = stack;

@@ -7,18 +7,20 @@ import { Bucket } from '../aws/s3/bucket.js';
 import { EmailDomain } from '../aws/ses/domain-identity.js';
 import { Queue } from '../aws/sqs/queue.js';
 import { SsmParameter } from '../aws/ssm/parameter.js';
+import type { Manifest } from '../config/manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
+import type { World } from '../core/plan.js';
 import { type LocalResources, type LocalWiring, localResources } from './blueprint.js';
 import type { UpEventSink } from './events.js';
 import { chooseLocalAws, EMULATOR_CREDENTIALS, type LocalAwsChoice } from './local-aws.js';
 import { type AdminConnection, connectAdmin, ensureDatabase } from './postgres.js';
-import { checkPackages, findPython, type Python } from './python.js';
+import { checkPackages, findPython, type Needed, type Python } from './python.js';
 import { allocateDatabase, RedisConnection, redisServer } from './redis.js';
 import { SavedState } from './saved-state.js';
 import { checkMemcached, checkRabbitMq, DEFAULT_RABBITMQ_URL } from './services.js';
 import { type LocalState, withoutPassword } from './state.js';
-import { databaseName, djangoDir, type LocalTarget } from './target.js';
+import { databaseName, djangoDir, type LocalTarget, suggest } from './target.js';
 
 export const savedDir = (t: LocalTarget) => join(t.dir, 'saved');
 
@@ -45,14 +47,12 @@ export interface FoundServices {
 export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<FoundServices> {
   const m = t.loaded.manifest;
   const python = await findPython(t.projectDir, o.python);
-  const needs = ['django', ...(m.web.command ? [] : ['gunicorn'])];
-  if (Object.keys(m.workers).length > 0) needs.push('celery');
   const cache = m.cache?.engine;
   const broker = Object.keys(m.workers).length > 0 ? m.local.broker : undefined;
   const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
   const redisUrl = o.redisUrl ?? process.env.REDIS_URL;
   const results = await Promise.allSettled([
-    checkPackages(python, needs, djangoDir(t)),
+    checkPackages(python, contractPackages(m), djangoDir(t)),
     chooseLocalAws(python, o.localAws),
     m.database
       ? connectAdmin(databaseUrl, o.databaseUrl ? '--database-url' : 'DATABASE_URL')
@@ -96,6 +96,34 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
     ...(memcached ? { memcached } : {}),
     ...(rabbitmq ? { rabbitmq } : {}),
   };
+}
+
+/** What the settings contract and the processes import, for what this manifest declares. */
+export function contractPackages(m: Manifest): Needed[] {
+  const needed: Needed[] = [{ modules: ['django'], pip: 'Django', why: 'the app' }];
+  if (!m.web.command) needed.push({ modules: ['gunicorn'], pip: 'gunicorn', why: 'the web processes' });
+  if (m.database) {
+    needed.push({ modules: ['psycopg', 'psycopg2'], pip: 'psycopg[binary]', why: 'the PostgreSQL database' });
+  }
+  if (m.buckets.static || m.buckets.media) {
+    needed.push({ modules: ['storages'], pip: 'django-storages[s3]', why: 'files in the S3 buckets' });
+    needed.push({ modules: ['boto3'], pip: 'boto3', why: 'files in the S3 buckets' });
+  }
+  if (m.cache && m.cache.engine !== 'memcached')
+    needed.push({ modules: ['redis'], pip: 'redis', why: 'the cache' });
+  if (m.cache?.engine === 'memcached') {
+    needed.push({ modules: ['pymemcache'], pip: 'pymemcache', why: 'the memcached cache' });
+  }
+  if (m.email) needed.push({ modules: ['django_ses'], pip: 'django-ses', why: 'email through SES' });
+  if (Object.keys(m.workers).length > 0) {
+    needed.push({ modules: ['celery'], pip: 'celery', why: 'the workers' });
+    // Celery's SQS transport signs with boto3 and polls with pycurl: both come with celery[sqs].
+    if (m.local.broker === 'sqs') {
+      needed.push({ modules: ['boto3'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
+      needed.push({ modules: ['pycurl'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
+    }
+  }
+  return needed;
 }
 
 /** Closes the connections to PostgreSQL and Redis (done with them once the stack's part is made). */
@@ -150,39 +178,50 @@ export async function provision(
 
   const secrets = await readSecrets(t, aws, resources.secrets);
   const services: LocalState['services'] = {};
-  const wiring: Omit<LocalWiring, 'port'> = { region: aws.region, localAws: found.localAws.endpoint };
   if (found.postgres && m.database) {
     const name = databaseName(t);
     await ensureDatabase(found.postgres, name, secrets.DATABASE_PASSWORD!);
-    wiring.database = { hostPort: found.postgres.appHost, name };
     services.postgres = { ...found.postgres.server, database: name };
     await found.postgres.close();
   }
+  let redisDatabase: number | undefined;
   if (found.redis) {
-    const db = found.redis.database ?? (await allocateDatabase(found.redis.conn, t.stack));
+    redisDatabase = found.redis.database ?? (await allocateDatabase(found.redis.conn, t.stack));
     found.redis.conn.close();
-    wiring.redis = `${found.redis.url}/${db}`;
-    services.redis = { url: withoutPassword(found.redis.url), database: db };
+    services.redis = { url: withoutPassword(found.redis.url), database: redisDatabase };
   }
-  if (found.memcached) {
-    wiring.memcached = found.memcached;
-    services.memcached = found.memcached;
-  }
-  if (found.rabbitmq) {
-    wiring.broker = { amqp: found.rabbitmq };
-    services.rabbitmq = { url: withoutPassword(found.rabbitmq), queue: t.stack };
-  } else if (Object.keys(m.workers).length > 0) {
-    const url = applied.world.outputs.get('queue.celery')?.url;
-    wiring.broker = { sqsQueueUrl: String(url) };
-  }
+  if (found.memcached) services.memcached = found.memcached;
+  if (found.rabbitmq) services.rabbitmq = { url: withoutPassword(found.rabbitmq), queue: t.stack };
+  const wiring = wiringOf(t, found, aws.region, applied.world, redisDatabase);
   return { resources, wiring, secrets, services };
+}
+
+/** Where the stack's processes find each service: what was found, the Redis database chosen, the queue made. */
+export function wiringOf(
+  t: LocalTarget,
+  found: FoundServices,
+  region: string,
+  world: World,
+  redisDatabase: number | undefined,
+): Omit<LocalWiring, 'port'> {
+  const m = t.loaded.manifest;
+  const wiring: Omit<LocalWiring, 'port'> = { region, localAws: found.localAws.endpoint };
+  if (found.postgres && m.database)
+    wiring.database = { hostPort: found.postgres.appHost, name: databaseName(t) };
+  if (found.redis) wiring.redis = `${found.redis.url}/${found.redis.database ?? redisDatabase}`;
+  if (found.memcached) wiring.memcached = found.memcached;
+  if (found.rabbitmq) wiring.broker = { amqp: found.rabbitmq };
+  else if (Object.keys(m.workers).length > 0) {
+    wiring.broker = { sqsQueueUrl: String(world.outputs.get('queue.celery')?.url) };
+  }
+  return wiring;
 }
 
 /**
  * The secrets, read from the local Parameter Store as ECS reads them at a task's start. A declared secret not
  * set yet is taken from touchdown's own environment (and kept in the local Parameter Store from then on).
  */
-async function readSecrets(
+export async function readSecrets(
   t: LocalTarget,
   aws: AwsClients,
   wanted: Record<string, string>,
@@ -207,7 +246,7 @@ async function readSecrets(
   }
   if (missing.length > 0) {
     throw new ConfigError(
-      `not set for ${t.stack} yet: ${missing.join(', ')}. Start it once with them in the environment (${missing.map((s) => `${s}=...`).join(' ')} touchdown up); the local Parameter Store keeps them from then on`,
+      `not set for ${t.stack} yet: ${missing.join(', ')}. Start it once with them in the environment (${missing.map((s) => `${s}=...`).join(' ')} ${suggest(t, 'touchdown up')}); the local Parameter Store keeps them from then on`,
     );
   }
   return out;

@@ -9,8 +9,8 @@ import { ConfigError } from '../../core/errors.js';
 import { localLogs } from '../../local/logs.js';
 import { isAlive, readState, runningStack } from '../../local/state.js';
 import { down } from '../../local/stop.js';
-import { type LocalTarget, localTarget } from '../../local/target.js';
-import { ReleaseFailed, up } from '../../local/up.js';
+import { type LocalTarget, localTarget, suggest } from '../../local/target.js';
+import { ReleaseFailed, up, WebUnhealthy } from '../../local/up.js';
 import type { ServiceOptions } from '../../local/wiring.js';
 import { colorFor, jsonLocalView, type LocalView, liveLocalView, plainLocalView } from '../render/local.js';
 import { type GlobalOptions, parseDuration } from '../session.js';
@@ -96,14 +96,24 @@ async function runUp(options: UpOptions): Promise<number> {
     await running.stop();
     return 0;
   } catch (err) {
+    const write = (s: string) => process.stderr.write(`${s}\n`);
     if (err instanceof ReleaseFailed) {
       view.stop();
-      const write = (s: string) => process.stderr.write(`${s}\n`);
       write(c.red(`error: ${err.step} failed (exit code ${err.code}); nothing was started. Its output:`));
       for (const line of err.output.slice(-40)) write(`    ${line}`);
       write(
-        c.dim(`Fix it and run touchdown up again; the whole log: touchdown logs --local --process release`),
+        c.dim(
+          `Fix it and run ${suggest(t, 'touchdown up')} again; the whole log: ${suggest(t, 'touchdown logs --local --process release')}`,
+        ),
       );
+      return 1;
+    }
+    if (err instanceof WebUnhealthy) {
+      view.stop();
+      write(c.red(`error: ${err.message}; nothing serves`));
+      if (err.output.length > 0) write(c.dim(`The last lines of ${err.process}:`));
+      for (const line of err.output.slice(-40)) write(`    ${line}`);
+      write(c.dim(`The whole log: ${suggest(t, `touchdown logs --local --process ${err.process}`)}`));
       return 1;
     }
     if ((err as Error).name === 'Interrupted') return 130;
@@ -123,7 +133,7 @@ async function detach(t: LocalTarget, options: UpOptions): Promise<number> {
     if (options.json) process.stdout.write(`${JSON.stringify(running, null, 2)}\n`);
     else process.stdout.write(`${running.url}\n`);
     process.stderr.write(
-      `${t.stack} already runs at ${running.url} (pid ${running.pid}); to restart it with changes: touchdown down, then touchdown up\n`,
+      `${t.stack} already runs at ${running.url} (pid ${running.pid}); to restart it with changes: ${suggest(t, 'touchdown down')}, then ${suggest(t, 'touchdown up')}\n`,
     );
     return 0;
   }
@@ -180,13 +190,18 @@ async function detach(t: LocalTarget, options: UpOptions): Promise<number> {
         else {
           process.stdout.write(`${state.url}\n`);
           write(c.green(`${t.stack} runs in the background at ${state.url} (pid ${state.pid}).`));
-          write(
-            c.dim('  touchdown logs --local -f   follows its logs\n  touchdown down              stops it'),
-          );
+          const logs = suggest(t, 'touchdown logs --local -f');
+          const down = suggest(t, 'touchdown down');
+          const width = Math.max(logs.length, down.length) + 3;
+          write(c.dim(`  ${logs.padEnd(width)}follows its logs\n  ${down.padEnd(width)}stops it`));
         }
         return 0;
       }
       if ((mine && state.status === 'failed') || !isAlive(child.pid)) {
+        // It stops what it started before it exits: return only then, so nothing outlives the answer.
+        for (let waited = 0; isAlive(child.pid) && waited < 30_000; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await follow();
         const error = mine ? state.error : undefined;
         if (options.json) process.stdout.write(`${JSON.stringify(state ?? { status: 'failed' }, null, 2)}\n`);
@@ -195,6 +210,7 @@ async function detach(t: LocalTarget, options: UpOptions): Promise<number> {
           write(c.dim('Its output:'));
           for (const line of error.output) write(`    ${line}`);
         }
+        write(c.dim(`The whole log: ${suggest(t, 'touchdown logs --local')} (and ${logPath})`));
         return 1;
       }
     }
@@ -222,7 +238,8 @@ async function runDown(options: GlobalOptions & ServiceOptions & { volumes?: boo
     write(result.stopped ? `${t.stack} stopped.` : `${t.stack} was not running.`);
     for (const r of result.removed) write(`  removed ${r}`);
     for (const p of result.problems) write(c.red(`  could not remove ${p}`));
-    if (!options.volumes) write(c.dim('Its data is kept for the next touchdown up; --volumes removes it.'));
+    if (!options.volumes)
+      write(c.dim(`Its data is kept for the next ${suggest(t, 'touchdown up')}; --volumes removes it.`));
   }
   return result.problems.length > 0 ? 1 : 0;
 }
@@ -236,7 +253,10 @@ export function localLogsCommand(options: LogsOptions): Promise<number> {
 async function runLogs(options: LogsOptions): Promise<number> {
   const t = await target(options, 'logs --local');
   const state = await readState(t.dir);
-  if (!state) throw new ConfigError(`${t.stack} has not run on this machine yet: start it with touchdown up`);
+  if (!state)
+    throw new ConfigError(
+      `${t.stack} has not run on this machine yet: start it with ${suggest(t, 'touchdown up')}`,
+    );
   const c = colorsFor(options, Boolean(process.stdout.isTTY));
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -259,4 +279,15 @@ async function runLogs(options: LogsOptions): Promise<number> {
     process.off('SIGINT', onSigint);
   }
   return 0;
+}
+
+/** `touchdown manage --local <command>`: its exit code. */
+export function localManageCommand(args: string[], options: GlobalOptions & ServiceOptions): Promise<number> {
+  return saying(options, async () => {
+    if (args.length === 0) {
+      throw new ConfigError('say which management command, e.g. touchdown manage --local createsuperuser');
+    }
+    const { manageLocal } = await import('../../local/manage.js');
+    return manageLocal(await target(options, 'manage --local'), args, options);
+  });
 }

@@ -35,6 +35,8 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
       DJANGO_DEBUG: 'false',
       TOUCHDOWN_BEHIND_PROXY: 'true',
       TOUCHDOWN_STAGE: loaded.stage,
+      // The settings snippet answers the load balancer's health check on this path itself.
+      TOUCHDOWN_HEALTH_PATH: m.web.healthCheck,
       AWS_REGION: options.region,
       ...m.environment,
     },

@@ -12,9 +12,29 @@ ECS or by `touchdown up`; they are never written in this file, an image, or a ta
 
 import json
 import os
+import sys
 from urllib.parse import parse_qs, unquote, urlparse
 
 _env = os.environ
+
+
+def _project_settings() -> dict:
+    """The settings module that imports this one, as far as it has run: what the project set before the import.
+
+    Touchdown sets only its part of each setting (DATABASES["default"], CACHES["default"], the storages it
+    serves) and keeps the rest of the project's own values.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        # Skip this module and the import machinery; the importer is the first module body above them.
+        if frame.f_globals.get("__name__") != __name__ and not code.co_filename.startswith("<frozen importlib"):
+            return frame.f_globals if code.co_name == "<module>" else {}
+        frame = frame.f_back
+    return {}
+
+
+_project = _project_settings()
 
 
 def _load_parameters_from_ssm() -> None:
@@ -34,29 +54,46 @@ def _list(name: str) -> list:
     return [item.strip() for item in _env.get(name, "").split(",") if item.strip()]
 
 
-def _database(url: str) -> dict:
-    """postgres://user:password@host:port/name?sslmode=require → DATABASES['default']."""
+def _database(url: str, project: dict) -> dict:
+    """postgres://user:password@host:port/name?sslmode=require → DATABASES['default'].
+
+    The project's own choices that do not say where the database is (ATOMIC_REQUESTS, TEST, a PostGIS engine, its
+    PostgreSQL OPTIONS) are kept.
+    """
     parts = urlparse(url)
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    engine = project.get("ENGINE", "")
+    postgres = "postgresql" in engine or "postgis" in engine
+    kept = {k: v for k, v in project.items() if k not in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "CONN_MAX_AGE": int(_env.get("DATABASE_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        **kept,
+        "ENGINE": engine if postgres else "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or 5432),
-        "CONN_MAX_AGE": int(_env.get("DATABASE_CONN_MAX_AGE", "60")),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": options,
+        "OPTIONS": {**(project.get("OPTIONS", {}) if postgres else {}), **options},
     }
 
 
-def _cache(url: str) -> dict:
+def _cache(url: str, project: dict) -> dict:
+    """The cache at the URL; the project's own backend is kept when it speaks the same protocol (django-redis)."""
     scheme = urlparse(url).scheme
+    backend = project.get("BACKEND", "")
+    # Timeouts, key prefixes and versions are the project's choice wherever the cache is.
+    kept = {k: v for k, v in project.items() if k in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")}
     if scheme in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        if "redis" in backend.lower():
+            return {**project, "LOCATION": url}
+        return {**kept, "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     if scheme == "memcached":
-        return {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": urlparse(url).netloc}
+        location = urlparse(url).netloc
+        if "memcache" in backend.lower():
+            return {**project, "LOCATION": location}
+        return {**kept, "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache", "LOCATION": location}
     raise ValueError(f"CACHE_URL {url!r}: use redis://, rediss:// or memcached://")
 
 
@@ -92,15 +129,19 @@ if "CSRF_TRUSTED_ORIGINS" in _env:
     CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS")
 
 if "DATABASE_URL" in _env:
-    DATABASES = {"default": _database(_env["DATABASE_URL"])}
+    # Only the default alias is Touchdown's: the project's other databases stay as they are.
+    DATABASES = {**_project.get("DATABASES", {})}
+    DATABASES["default"] = _database(_env["DATABASE_URL"], DATABASES.get("default", {}))
     # On AWS the URL carries no password: ECS injects it apart, from Parameter Store.
     if "DATABASE_PASSWORD" in _env:
         DATABASES["default"]["PASSWORD"] = _env["DATABASE_PASSWORD"]
 
 _cache_url = _env.get("CACHE_URL") or _env.get("REDIS_URL")
 if _cache_url:
-    CACHES = {"default": _cache(_cache_url)}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    CACHES = {**_project.get("CACHES", {})}
+    CACHES["default"] = _cache(_cache_url, CACHES.get("default", {}))
+    if "SESSION_ENGINE" not in _project:
+        SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 if "CELERY_BROKER_URL" in _env:
     CELERY_BROKER_URL = _env["CELERY_BROKER_URL"]
@@ -108,14 +149,19 @@ if "CELERY_BROKER_URL" in _env:
     CELERY_TASK_DEFAULT_QUEUE = _env.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 if _env.get("AWS_STATIC_BUCKET_NAME") or _env.get("AWS_STORAGE_BUCKET_NAME"):
+    # The project's own storages (and the Django 4.2 names for them, which may not stand beside STORAGES) are
+    # kept; only the files Touchdown has a bucket for move to it.
     STORAGES = {
-        "default": _s3_storage(_env.get("AWS_STORAGE_BUCKET_NAME", ""), "media")
-        if _env.get("AWS_STORAGE_BUCKET_NAME")
-        else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": _s3_storage(_env.get("AWS_STATIC_BUCKET_NAME", ""), "static")
-        if _env.get("AWS_STATIC_BUCKET_NAME")
-        else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "default": {"BACKEND": _project.pop("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+        "staticfiles": {
+            "BACKEND": _project.pop("STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage")
+        },
+        **_project.get("STORAGES", {}),
     }
+    if _env.get("AWS_STORAGE_BUCKET_NAME"):
+        STORAGES["default"] = _s3_storage(_env["AWS_STORAGE_BUCKET_NAME"], "media")
+    if _env.get("AWS_STATIC_BUCKET_NAME"):
+        STORAGES["staticfiles"] = _s3_storage(_env["AWS_STATIC_BUCKET_NAME"], "static")
 
 if _env.get("EMAIL_BACKEND") == "ses":
     # Amazon SES through its API with the task's own role: no SMTP password to keep.
@@ -131,3 +177,57 @@ if _env.get("TOUCHDOWN_BEHIND_PROXY", "").lower() in ("1", "true"):
     # The load balancer or CloudFront ends TLS; trust its header and keep cookies HTTPS-only.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+elif _env.get("TOUCHDOWN_BEHIND_PROXY", "").lower() in ("0", "false"):
+    # `touchdown up` serves plain HTTP on localhost: the project's HTTPS-only settings would redirect every page to
+    # an https:// nobody serves and drop its cookies. On AWS they apply as the project wrote them.
+    SECURE_SSL_REDIRECT = False
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS = 0
+
+
+def health_check_middleware(get_response):
+    """Answers the load balancer's health check before any other middleware can refuse it.
+
+    The ALB checks each target with `Host: <the target's private IP>:<port>` and follows no redirect
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html): Django's
+    ALLOWED_HOSTS would answer 400 and SECURE_SSL_REDIRECT a redirect to that IP, and a project's URLconf may have
+    nothing at the path. Only requests from the health checker (its User-Agent) on the health path are answered
+    here; everyone else's request to that path reaches the project's own view. The database is not checked unless
+    TOUCHDOWN_HEALTH_CHECK_DATABASE is set: when it is down, ECS would replace every task in a loop.
+    """
+    path = _env.get("TOUCHDOWN_HEALTH_PATH", "/")
+    check_database = _env.get("TOUCHDOWN_HEALTH_CHECK_DATABASE", "").lower() in ("1", "true", "yes")
+
+    def middleware(request):
+        if request.path_info != path or not request.META.get("HTTP_USER_AGENT", "").startswith("ELB-HealthChecker/"):
+            return get_response(request)
+        from django.http import HttpResponse  # noqa: PLC0415 - settings load before the apps
+
+        if check_database:
+            from django.db import connection  # noqa: PLC0415
+
+            try:
+                connection.ensure_connection()
+            except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+                return HttpResponse(f"database: {error.__class__.__name__}\n", status=503, content_type="text/plain")
+        return HttpResponse("ok\n", content_type="text/plain")
+
+    return middleware
+
+
+if "TOUCHDOWN_HEALTH_PATH" in _env:
+    # First, so that no middleware of the project's sees the health checker's Host.
+    MIDDLEWARE = [f"{__name__}.health_check_middleware", *_project.get("MIDDLEWARE", [])]
+
+# On AWS the task's role gives boto3 and django-storages their credentials; fixed keys in settings win over it.
+_fixed_keys = [
+    name
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ACCESS_KEY_ID", "AWS_S3_SECRET_ACCESS_KEY")
+    if _project.get(name) and _project.get(name) != _env.get(name)
+]
+if _fixed_keys:
+    print(
+        f"touchdown: the settings set {', '.join(_fixed_keys)} to a fixed value: on AWS the task's role must serve;"
+        " remove them from the settings (or read them from the environment)",
+        file=sys.stderr,
+    )
