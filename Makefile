@@ -14,9 +14,9 @@ setup:
 	@./scripts/setup.sh
 
 bench:           ## run the benchmarks (prints figures, writes JSON under bench/results/; docs/performance.md)
-	@./scripts/setup.sh && for b in deploy-critical-path cli-start plan-scale local-serve; do node --import tsx bench/$$b.ts || exit 1; done
+	@./scripts/setup.sh && for b in deploy-critical-path cli-start plan-scale local-serve lambda-package; do node --import tsx bench/$$b.ts || exit 1; done
 
-bench-%:         ## one benchmark: bench-deploy-critical-path, bench-cli-start, bench-plan-scale or bench-local-serve
+bench-%:         ## one benchmark: bench-deploy-critical-path, bench-cli-start, bench-plan-scale, bench-local-serve or bench-lambda-package
 	@./scripts/setup.sh && node --import tsx bench/$*.ts
 
 clean-local:     ## stop the local AWS and forget what was deployed to it

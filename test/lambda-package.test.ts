@@ -3,11 +3,12 @@
 // events, PostgreSQL, Redis) and running management commands, with its secret key read from Parameter Store.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { pythonForBytecode } from '../src/django/lambda-bytecode.js';
 import { buildLambdaPackage, HANDLER_MODULE, type PackageOptions } from '../src/django/lambda-package.js';
 import { useLocalAws } from './support/harness.js';
 import { repoRoot, venvPython } from './support/paths.js';
@@ -82,8 +83,30 @@ describe('the Lambda package', () => {
       native.join(', '),
     );
     for (const name of names) {
-      assert.doesNotMatch(name, /(^|\/)(__pycache__|\.touchdown|\.git|bin)\/|\.pyc$|^\.env$/, name);
+      assert.doesNotMatch(name, /(^|\/)(\.touchdown|\.git|bin)\/|^\.env$/, name);
+      // Bytecode only as Touchdown compiles it: for the runtime's Python 3.12, in __pycache__.
+      if (name.endsWith('.pyc')) assert.match(name, /(^|\/)__pycache__\/[^/]+\.cpython-312\.pyc$/, name);
     }
+    // Deterministic hash-based bytecode for the project, the handler and the dependencies, when this machine
+    // has the runtime's Python (these machines do: the CI image carries 3.10 to 3.13).
+    const python312 = await pythonForBytecode('3.12');
+    assert.ok(python312, 'python3.12 on this machine');
+    for (const compiled of [
+      'xkcd_app/__pycache__/settings.cpython-312.pyc',
+      `__pycache__/${HANDLER_MODULE}.cpython-312.pyc`,
+      'django/__pycache__/__init__.cpython-312.pyc',
+      'psycopg/__pycache__/__init__.cpython-312.pyc',
+    ]) {
+      assert.ok(names.includes(compiled), `${compiled} is in the package`);
+    }
+    // boto3 and botocore are the Lambda runtime's: xkcd asks for no version the runtime may lack.
+    assert.ok(!names.some((n) => /^(boto3|botocore|s3transfer)(\/|-)/.test(n)), 'no SDK in the package');
+    assert.ok(
+      !names.some((n) => n.startsWith('django/') && n.endsWith('.po')),
+      "no translation sources of Django's",
+    );
+    assert.ok(names.includes('django/conf/locale/fr/LC_MESSAGES/django.mo'), 'its compiled translations');
+    assert.ok(first.unzippedBytes < 45 * 1024 * 1024, `${first.unzippedBytes} bytes unpacked`);
     assert.ok(entries.every((e) => e.time.join('-') === '1980-1-1-0-0-0'));
     assert.ok(entries.every((e) => e.mode === 0o100644 || e.mode === 0o100755));
     assert.equal(first.files, names.length);
@@ -97,6 +120,28 @@ describe('the Lambda package', () => {
     await writeFile(join(project, 'xkcd_app', 'urls.py'), '# changed\n', { flag: 'a' });
     const changed = await buildLambdaPackage(options);
     assert.notEqual(changed.sha256, first.sha256);
+    // The project's own tree holds no bytecode of Touchdown's: unchecked .pyc files would hide later edits.
+    const { stdout } = await run('find', [project, '-name', '*.pyc', '-not', '-path', '*/.touchdown/*']);
+    assert.equal(stdout.trim(), '');
+  });
+
+  it('packages boto3 and botocore when the project asks for a version the runtime may not have', async () => {
+    const project = await copyOfXkcd();
+    await writeFile(join(project, 'requirements.txt'), 'boto3==1.40.0\n');
+    const lines: string[] = [];
+    const pkg = await buildLambdaPackage({
+      ...options,
+      project,
+      cacheDir: join(project, 'cache'),
+      log: (l) => lines.push(l),
+    });
+    const names = (await entriesOf(pkg.zip)).map((e) => e.name);
+    assert.ok(names.includes('botocore/__init__.py') && names.includes('boto3/__init__.py'));
+    assert.ok(
+      lines.includes(
+        "boto3 and botocore packaged: boto3==1.40.0 may ask for more than the Lambda runtime's own",
+      ),
+    );
   });
 
   it('says which requirement has no wheel for Lambda, in pip’s words', async () => {
@@ -132,6 +177,15 @@ describe("the package's handler, run here", () => {
     task = await mkdtemp(join(tmpdir(), 'touchdown-lambda-task-'));
     await writeFile(join(task, 'package.zip'), pkg.zip);
     await run(venvPython, ['-m', 'zipfile', '-e', join(task, 'package.zip'), join(task, 'var-task')]);
+    // The runtime's own SDK, which Lambda puts on the path after the package: boto3 and what it needs, nothing else.
+    const { stdout: site } = await run(venvPython, [
+      '-c',
+      'import boto3, os; print(os.path.dirname(os.path.dirname(boto3.__file__)))',
+    ]);
+    await mkdir(join(task, 'runtime'));
+    for (const name of ['boto3', 'botocore', 's3transfer', 'jmespath', 'dateutil', 'six.py', 'urllib3']) {
+      await symlink(join(site.trim(), name), join(task, 'runtime', name));
+    }
   });
 
   /** Runs the events one after another in one Python process, as one warm Lambda instance would. */
@@ -141,6 +195,7 @@ describe("the package's handler, run here", () => {
     const driver = [
       'import json, sys',
       `sys.path.insert(0, ${JSON.stringify(root)})`,
+      `sys.path.append(${JSON.stringify(join(task, 'runtime'))})`,
       'import touchdown_lambda',
       'events = json.loads(sys.stdin.read())',
       'print(json.dumps([touchdown_lambda.handler(e, None) for e in events]))',

@@ -11,6 +11,8 @@ import { ZipFile } from 'yazl';
 import type { AwsClients } from '../aws/clients.js';
 import { ignoreNotFound } from '../aws/errors.js';
 import { ConfigError } from '../core/errors.js';
+import { compileProject, compileTree, pythonForBytecode } from './lambda-bytecode.js';
+import { isRuntimeSdkPath, sdkKeptBy } from './lambda-runtime-sdk.js';
 
 /** The WSGI adapter for API Gateway's events, added to every package (a maintained one, by Adam Johnson). */
 export const APIG_WSGI = 'apig-wsgi==2.20.0';
@@ -42,6 +44,10 @@ const SKIPPED_NAMES = new Set([
   '.env',
 ]);
 const SKIPPED_SUFFIXES = ['.pyc', '.pyo', '.sqlite3'];
+/** Web servers the container image runs the app with; on Lambda, API Gateway and Touchdown's handler serve it. */
+const WEB_SERVERS = ['gunicorn', 'uvicorn', 'daphne', 'hypercorn', 'waitress'];
+const isWebServer = (top: string) =>
+  WEB_SERVERS.some((s) => top === s || (top.toLowerCase().startsWith(`${s}-`) && top.endsWith('.dist-info')));
 /** Django's usual MEDIA_ROOT and STATIC_ROOT at the project's top: uploads and build output, not code. */
 const SKIPPED_TOP = new Set(['media', 'staticfiles']);
 
@@ -71,12 +77,29 @@ export interface LambdaPackage {
 /** Builds the package; throws with pip's own words when a requirement has no wheel for Lambda's platform. */
 export async function buildLambdaPackage(o: PackageOptions): Promise<LambdaPackage> {
   const log = o.log ?? (() => {});
-  const dependencies = await installedRequirements(o, log);
+  const python = await pythonForBytecode(o.python, o.pythonCommand);
+  if (!python) {
+    log(
+      `no Python ${o.python} on this machine: the package ships source only, which Lambda compiles at each cold start`,
+    );
+  }
+  const { dir: dependencies, requirements } = await installedRequirements(o, log, python);
+  const sdkKept = await sdkKeptBy(requirements, dependencies);
+  log(
+    sdkKept
+      ? `boto3 and botocore packaged: ${sdkKept} may ask for more than the Lambda runtime's own`
+      : "boto3 and botocore left to the Lambda runtime's own",
+  );
   const entries = new Map<string, string>();
-  for (const [path, file] of await filesUnder(dependencies, dependencyFilter)) entries.set(path, file);
+  for (const [path, file] of await filesUnder(dependencies, dependencyFilter)) {
+    if ((sdkKept || !isRuntimeSdkPath(path)) && !isWebServer(path.split('/')[0]!)) entries.set(path, file);
+  }
   // The project's own files win over a dependency of the same path.
-  for (const [path, file] of await filesUnder(o.project, projectFilter)) entries.set(path, file);
-  entries.set(`${HANDLER_MODULE}.py`, handlerSource());
+  const project = await filesUnder(o.project, projectFilter);
+  project.set(`${HANDLER_MODULE}.py`, handlerSource());
+  for (const [path, file] of project) entries.set(path, file);
+  const bytecode = python ? await compileProject(python, project) : undefined;
+  for (const [path, file] of bytecode?.compiled ?? []) entries.set(path, file);
 
   const zip = new ZipFile();
   let unzippedBytes = 0;
@@ -99,6 +122,7 @@ export async function buildLambdaPackage(o: PackageOptions): Promise<LambdaPacka
   }
   zip.end();
   const bytes = await collect(zip.outputStream as Readable);
+  await bytecode?.cleanup();
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   log(
     `package: ${entries.size} files, ${(bytes.length / MB).toFixed(1)} MB (${Math.ceil(unzippedBytes / MB)} MB unpacked)`,
@@ -173,13 +197,25 @@ export async function requirementFiles(
   return [...seen].map(([path, text]) => [relative(project, path), text]);
 }
 
-async function installedRequirements(o: PackageOptions, log: (line: string) => void): Promise<string> {
+async function installedRequirements(
+  o: PackageOptions,
+  log: (line: string) => void,
+  python: string | undefined,
+): Promise<{ dir: string; requirements: string[] }> {
   const requirementsFile = isAbsolute(o.requirements) ? o.requirements : join(o.project, o.requirements);
   const requirements = await requirementFiles(requirementsFile, o.project);
   const platforms = lambdaPlatforms(o.architecture);
   // Keyed by every file pip reads (-r and -c includes too): a change to any of them installs again.
   const key = createHash('sha256')
-    .update(JSON.stringify({ requirements, python: o.python, platforms, adapter: APIG_WSGI }))
+    .update(
+      JSON.stringify({
+        requirements,
+        python: o.python,
+        platforms,
+        adapter: APIG_WSGI,
+        bytecode: Boolean(python),
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   const dir = join(o.cacheDir, `deps-${key}`);
@@ -187,7 +223,7 @@ async function installedRequirements(o: PackageOptions, log: (line: string) => v
   if (await stat(done).catch(() => undefined)) {
     log(`requirements for Python ${o.python} (${o.architecture}) already installed`);
     await utimes(done, new Date(), new Date());
-    return dir;
+    return { dir, requirements: requirements.map(([, text]) => text) };
   }
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
@@ -205,7 +241,7 @@ async function installedRequirements(o: PackageOptions, log: (line: string) => v
     '--python-version',
     o.python,
     '--only-binary=:all:',
-    // Bytecode embeds times: Lambda compiles what it imports.
+    // pip's bytecode embeds times; compileTree writes hash-based bytecode for the runtime's Python instead.
     '--no-compile',
     '--disable-pip-version-check',
     '--no-input',
@@ -215,6 +251,7 @@ async function installedRequirements(o: PackageOptions, log: (line: string) => v
   ];
   try {
     await runPip(o.pythonCommand, args, o.project);
+    if (python) await compileTree(python, partial);
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw err;
@@ -223,7 +260,7 @@ async function installedRequirements(o: PackageOptions, log: (line: string) => v
   await rm(dir, { recursive: true, force: true });
   await rename(partial, dir);
   await pruneCache(o.cacheDir, dir);
-  return dir;
+  return { dir, requirements: requirements.map(([, text]) => text) };
 }
 
 async function runPip(command: string | undefined, args: string[], cwd: string): Promise<void> {
@@ -274,10 +311,20 @@ async function pruneCache(cacheDir: string, keep: string): Promise<void> {
 
 type Filter = (path: string[], isDirectory: boolean) => boolean;
 
-/** Console scripts (bin/) carry this machine's interpreter path and are no use on Lambda. */
+/**
+ * Console scripts (bin/) carry this machine's interpreter path and are no use on Lambda. Bytecode under the
+ * dependencies is Touchdown's own (pip installs none), compiled for the runtime.
+ */
 const dependencyFilter: Filter = (path, isDirectory) =>
   !(path.length === 1 && (path[0] === 'bin' || path[0] === '.touchdown-complete')) &&
-  ordinary(path, isDirectory);
+  // Translation sources: gettext reads the compiled .mo beside each (Django's are 9 MB of a 55 MB package).
+  !(!isDirectory && path.at(-1)!.endsWith('.po') && path.includes('LC_MESSAGES')) &&
+  (ordinary(path, isDirectory) || isCompiled(path, isDirectory));
+
+const isCompiled = (path: string[], isDirectory: boolean) =>
+  isDirectory
+    ? path.at(-1) === '__pycache__'
+    : path.at(-2) === '__pycache__' && path.at(-1)!.endsWith('.pyc');
 
 const projectFilter: Filter = (path, isDirectory) =>
   !(path.length === 1 && isDirectory && SKIPPED_TOP.has(path[0]!)) && ordinary(path, isDirectory);
