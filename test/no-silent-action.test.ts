@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Boto } from './support/boto.js';
-import { copyOfExample, runCli, touchdownBin } from './support/cli.js';
+import { collect, copyOfExample, runCli, startCli, touchdownBin } from './support/cli.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { venvPython } from './support/paths.js';
 
@@ -133,6 +133,61 @@ describe('no silent action on a deployed app', () => {
     const unknown = await cli('rollback', '7', '--yes');
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no release 7; touchdown releases lists them/);
+  });
+
+  it("manage prints the command's output while it runs, not after", async () => {
+    const cluster = 'xkcd-production-main';
+    // The task keeps running until the test stops it.
+    await aws.setTransition('ecs::task', { progression: 'manual', times: 1_000_000 });
+    try {
+      const child = startCli(['manage', 'showmigrations'], { cwd, aws });
+      const done = collect(child);
+      let shown = '';
+      child.stdout!.on('data', (d) => (shown += d));
+      const running = async () => {
+        const { taskArns } = await boto.call('ecs', 'ListTasks', { cluster, desiredStatus: 'RUNNING' });
+        if (taskArns.length === 0) return undefined;
+        const { tasks } = await boto.call('ecs', 'DescribeTasks', { cluster, tasks: taskArns });
+        return tasks.find((t: { startedBy?: string }) => t.startedBy === 'touchdown');
+      };
+      const until = async (what: string, check: () => Promise<unknown> | unknown) => {
+        for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+          const value = await check();
+          if (value) return value;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.fail(`waited 120 s for ${what}`);
+      };
+      const task = (await until('the one-off task', running)) as {
+        taskArn: string;
+        taskDefinitionArn: string;
+      };
+      // Where the awslogs driver writes the container's output, from the task definition itself.
+      const { taskDefinition } = await boto.call('ecs', 'DescribeTaskDefinition', {
+        taskDefinition: task.taskDefinitionArn,
+      });
+      const logs = taskDefinition.containerDefinitions[0].logConfiguration.options;
+      const where = {
+        logGroupName: logs['awslogs-group'],
+        logStreamName: `${logs['awslogs-stream-prefix']}/${taskDefinition.containerDefinitions[0].name}/${task.taskArn.split('/').at(-1)}`,
+      };
+      await boto.call('logs', 'CreateLogStream', where);
+      await boto.call('logs', 'PutLogEvents', {
+        ...where,
+        logEvents: [{ timestamp: Date.now(), message: 'comics\n [X] 0001_initial' }],
+      });
+      await until('the line on the terminal', () => shown.includes('[X] 0001_initial'));
+      assert.ok(await running(), 'the line came while the command still ran');
+      await boto.call('ecs', 'StopTask', { cluster, task: task.taskArn, reason: 'test' });
+      const ended = await done;
+      assert.match(
+        ended.stderr,
+        /manage\.py showmigrations (exited with code \d+|stopped without an exit code)/,
+      );
+      assert.equal(ended.stdout.split('[X] 0001_initial').length, 2, 'each line printed once');
+    } finally {
+      await aws.setTransition('ecs::task', { progression: 'immediate' });
+    }
   });
 
   it('destroy says what happens to each data store in its plan, before it asks', async () => {

@@ -11,7 +11,8 @@ export async function planCommand(options: GlobalOptions & { detailedExitcode?: 
     if (options.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     else {
       process.stdout.write(`${renderPlan(plan, session.colors)}\n`);
-      if (session.counts) process.stdout.write(`\n${renderCounts(session.counts, session.colors)}\n`);
+      const counts = session.counts && renderCounts(session.counts, session.colors);
+      if (counts) process.stdout.write(`\n${counts}\n`);
     }
     return options.detailedExitcode && hasChanges(plan) ? 2 : 0;
   } finally {
