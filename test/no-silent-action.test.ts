@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Boto } from './support/boto.js';
-import { collect, copyOfExample, runCli, startCli, touchdownBin } from './support/cli.js';
+import { collect, copyOfExample, projectWith, runCli, startCli, touchdownBin } from './support/cli.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { venvPython } from './support/paths.js';
 
@@ -73,6 +73,18 @@ describe('no silent action on a deployed app', () => {
     assert.match(r.stdout, /Release 1 .* will serve again, instead of release 2/);
     assert.equal((await web()).image, IMAGE('v2'), 'release 2 still serves');
     assert.equal(await releases(), before, 'no release recorded');
+  });
+
+  it('--stage with a touchdown.config.ts is refused, not ignored', async () => {
+    const dir = await projectWith(
+      `import { defineStack } from 'touchdown';\nexport default defineStack('flags', (aws) => { aws.addVpc({ name: 'main', cidrBlock: '10.9.0.0/16' }); });\n`,
+    );
+    const r = await runCli(['plan', '--stage', 'staging'], { cwd: dir, aws });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /--stage applies to touchdown\.yml; touchdown\.config\.ts has no stages: pass --stack NAME/,
+    );
   });
 
   it('--stack with touchdown.yml is refused, not ignored', async () => {
@@ -148,7 +160,13 @@ describe('no silent action on a deployed app', () => {
         const { taskArns } = await boto.call('ecs', 'ListTasks', { cluster, desiredStatus: 'RUNNING' });
         if (taskArns.length === 0) return undefined;
         const { tasks } = await boto.call('ecs', 'DescribeTasks', { cluster, tasks: taskArns });
-        return tasks.find((t: { startedBy?: string }) => t.startedBy === 'touchdown');
+        // moto leaves a finished task's desiredStatus RUNNING: find this command's own, by its command.
+        type Task = { lastStatus: string; overrides?: { containerOverrides?: { command?: string[] }[] } };
+        return tasks.find(
+          (t: Task) =>
+            t.lastStatus === 'RUNNING' &&
+            t.overrides?.containerOverrides?.[0]?.command?.includes('showmigrations'),
+        );
       };
       const until = async (what: string, check: () => Promise<unknown> | unknown) => {
         for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
@@ -156,7 +174,7 @@ describe('no silent action on a deployed app', () => {
           if (value) return value;
           await new Promise((r) => setTimeout(r, 100));
         }
-        assert.fail(`waited 120 s for ${what}`);
+        assert.fail(`waited 120 s for ${what}; the command printed ${JSON.stringify(shown)}`);
       };
       const task = (await until('the one-off task', running)) as {
         taskArn: string;

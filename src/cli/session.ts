@@ -87,6 +87,10 @@ export async function openSession(
     counts = running?.counts;
     stack = awsBlueprint(running?.loaded ?? app, { region, account, image: current?.image });
   } else {
+    if (options.stage !== undefined)
+      throw new ConfigError(
+        `--stage applies to touchdown.yml; ${basename(configPath)} has no stages: pass --stack NAME for another copy of the stack`,
+      );
     const definition = await loadDefinition(configPath);
     stack = instantiate(definition, options.stack);
     region =
