@@ -106,6 +106,9 @@ describe('no silent action on a deployed app', () => {
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /no changes/);
     assert.match(plan.stdout, /web: +3 \(set by touchdown scale at .*; touchdown\.yml says 2\)/);
+    const status = JSON.parse((await cli('status', '--json')).stdout);
+    assert.equal(status.processes.web.desired, 3);
+    assert.equal(status.processes.web.countFrom, 'touchdown scale');
   });
 
   it('secrets set of a name touchdown.yml does not declare says how to declare it', async () => {

@@ -19,7 +19,8 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     // The live view stays up while the stack is read (a plan and the outputs): seconds on a large stack.
     const [{ plan, world }, current] = await Promise.all([s.engine.plan(), history.current()]);
     const ecs = await s.aws.ecs();
-    let running: Record<string, { desired: number; running: number; revision: string }> = {};
+    let running: Record<string, { desired: number; running: number; revision: string; countFrom?: string }> =
+      {};
     try {
       const { cluster, services: names } = services(world);
       const described =
@@ -33,6 +34,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
               desired: d?.desiredCount ?? 0,
               running: d?.runningCount ?? 0,
               revision: d?.taskDefinition?.split('/').at(-1) ?? '',
+              ...(s.counts?.[process] ? { countFrom: s.counts[process].from } : {}),
             },
           ];
         }),
@@ -61,8 +63,9 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         : '  not deployed yet',
     );
     for (const [p, r] of Object.entries(running)) {
-      const from = s.counts?.[p]?.from;
-      out(`  ${p}: ${r.running}/${r.desired} running (${r.revision})${from ? `, count from ${from}` : ''}`);
+      out(
+        `  ${p}: ${r.running}/${r.desired} running (${r.revision})${r.countFrom ? `, count from ${r.countFrom}` : ''}`,
+      );
     }
     for (const [k, v] of Object.entries(outputs)) out(`  ${k} = ${showValue(v, 200)}`);
     out(
