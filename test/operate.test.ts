@@ -36,7 +36,7 @@ describe('operating the xkcd app from the command line', () => {
     assert.match(first.stdout, /url = "https:\/\/xkcd\.example\.com"/);
 
     const before = await web();
-    const scaled = await cli('scale', 'web=3');
+    const scaled = await cli('scale', 'web=3', '--yes');
     assert.equal(scaled.code, 0, scaled.stderr);
     const after = await web();
     assert.equal(after.desired, 3);
@@ -44,7 +44,7 @@ describe('operating the xkcd app from the command line', () => {
 
     assert.equal((await cli('deploy', '--image', IMAGE('v2'), '--yes')).code, 0);
     assert.equal((await web()).image, IMAGE('v2'));
-    const back = await cli('rollback');
+    const back = await cli('rollback', '--yes');
     assert.equal(back.code, 0, back.stderr);
     assert.match(back.stdout, /Release 3 is live: release 1's image/);
     assert.equal((await web()).image, IMAGE('v1'));

@@ -110,10 +110,18 @@ program
 program
   .command('rollback')
   .description('serve an earlier release again (its image; the database is left as it is)')
-  .argument('[release]', 'the release number (default: the one before the current)')
+  .argument('[release]', 'the release number, from touchdown releases (default: the one before the current)')
   .action(async (release: string | undefined, _opts, cmd: Command) => {
     const { rollbackCommand } = await import('./commands/operate.js');
     return finish(rollbackCommand(release, global(cmd)));
+  });
+
+program
+  .command('releases')
+  .description('the release history, newest first: number, status, time, image, who (what rollback takes)')
+  .action(async (_opts, cmd: Command) => {
+    const { releasesCommand } = await import('./commands/releases.js');
+    return finish(releasesCommand(global(cmd)));
   });
 
 program
@@ -185,7 +193,7 @@ program
   .description("the app's secrets in Parameter Store: set NAME [VALUE] | get NAME | list | unset NAME")
   .argument('<action>', 'set, get, list or unset')
   .argument('[name]')
-  .argument('[value]', 'read from standard input when left out')
+  .argument('[value]', 'asked for (not shown as typed) on a terminal, else read from standard input')
   .option('--reveal', 'print the value with get')
   .action(async (action: string, name: string | undefined, value: string | undefined, opts, cmd: Command) => {
     const { secretsCommand } = await import('./commands/operate.js');

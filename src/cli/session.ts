@@ -1,6 +1,6 @@
 // What every command that talks to AWS sets up: the stack (from touchdown.config.ts, or from touchdown.yml
 // through the blueprint), clients, the lock, the view, and Ctrl-C.
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
@@ -15,6 +15,7 @@ import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock, type StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
+import { type CountSource, runningCounts } from '../django/counts.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
@@ -43,6 +44,8 @@ export interface Session {
   lock: StackLock;
   /** Set when the stack comes from touchdown.yml. */
   app?: LoadedManifest;
+  /** touchdown.yml on AWS: each process's task count and where it comes from (touchdown.yml, scale, autoscaling). */
+  counts?: Record<string, CountSource>;
   /** Ends the live view and the Ctrl-C handler. */
   close(): void;
 }
@@ -58,7 +61,13 @@ export async function openSession(
   let app: LoadedManifest | undefined;
   let region: string;
   let aws: AwsClients;
+  let counts: Record<string, CountSource> | undefined;
   if (isManifest(configPath)) {
+    // A flag that does not apply is refused, not ignored: a manifest's stack is always <app>-<stage>.
+    if (options.stack !== undefined)
+      throw new ConfigError(
+        `--stack does not apply to ${basename(configPath)}: its stack is named <app>-<stage>; pass --stage NAME for another copy of the app`,
+      );
     app = await loadManifest(configPath, options.stage);
     region =
       options.region ??
@@ -67,12 +76,21 @@ export async function openSession(
       app.manifest.region ??
       (offline ? 'us-east-1' : await profileRegion());
     aws = new AwsClients({ region });
-    // The infrastructure as the release serving now runs it.
-    const [account, current] = offline
-      ? ['000000000000', undefined]
-      : await Promise.all([aws.account(), new ReleaseHistory(aws, app.stackName).current()]);
-    stack = awsBlueprint(app, { region, account, image: current?.image });
+    // The infrastructure as the release serving now runs it, at the counts `touchdown scale` set.
+    const [account, current, running] = offline
+      ? ['000000000000', undefined, undefined]
+      : await Promise.all([
+          aws.account(),
+          new ReleaseHistory(aws, app.stackName).current(),
+          runningCounts(aws, app),
+        ]);
+    counts = running?.counts;
+    stack = awsBlueprint(running?.loaded ?? app, { region, account, image: current?.image });
   } else {
+    if (options.stage !== undefined)
+      throw new ConfigError(
+        `--stage applies to touchdown.yml; ${basename(configPath)} has no stages: pass --stack NAME for another copy of the stack`,
+      );
     const definition = await loadDefinition(configPath);
     stack = instantiate(definition, options.stack);
     region =
@@ -136,6 +154,7 @@ export async function openSession(
     signal: controller.signal,
     lock,
     ...(app ? { app } : {}),
+    ...(counts ? { counts } : {}),
     close: () => {
       view.stop();
       process.off('SIGINT', onSigint);

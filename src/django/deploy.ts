@@ -13,6 +13,7 @@ import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { awsBlueprint } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
+import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
@@ -43,10 +44,15 @@ export interface DeployResult {
 }
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
-  const { loaded, aws, events } = o;
+  const { aws, events } = o;
+  const history = new ReleaseHistory(aws, o.loaded.stackName);
+  // Counts set with `touchdown scale` stand until scale or touchdown.yml changes them.
+  const [account, current, { loaded }] = await Promise.all([
+    aws.account(),
+    history.current(),
+    runningCounts(aws, o.loaded),
+  ]);
   const m = loaded.manifest;
-  const history = new ReleaseHistory(aws, loaded.stackName);
-  const [account, current] = await Promise.all([aws.account(), history.current()]);
   const engineFor = (image: string | undefined, version?: string) =>
     new Engine({
       stack: awsBlueprint(loaded, { region: aws.region, account, image, version }),

@@ -6,7 +6,10 @@ import type { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
 import { FUNCTION, LIVE_ALIAS } from './blueprint/lambda.js';
+import { checkScalable, manifestCounts, ScaledCounts } from './counts.js';
 import { ecsRunner, lambdaRunner, type OneOffResult, oneOffTask } from './one-off.js';
+import { deployer } from './releases.js';
+import { followLogStream } from './task-logs.js';
 
 /** The ECS names of the app's cluster and services, from what exists. */
 export function services(world: World): { cluster: string; services: Record<string, string> } {
@@ -19,23 +22,62 @@ export function services(world: World): { cluster: string; services: Record<stri
   return { cluster, services: Object.fromEntries(found) };
 }
 
-/** `web=3 worker-default=2`: changes the running count only, never the task definition revision (seed 001, issue 1). */
-export async function scale(aws: AwsClients, engine: Engine, wanted: Record<string, number>) {
+export interface ScaleChange {
+  process: string;
+  service: string;
+  from: number;
+  to: number;
+}
+
+/** What `scale` would change (`web=3 worker-default=2`), read from what runs; nothing changes yet. */
+export async function planScale(
+  aws: AwsClients,
+  engine: Engine,
+  loaded: LoadedManifest,
+  wanted: Record<string, number>,
+): Promise<{ cluster: string; changes: ScaleChange[] }> {
+  const counts = checkScalable(loaded, wanted);
   const { world } = await engine.plan();
   const { cluster, services: names } = services(world);
   const ecs = await aws.ecs();
-  const result: Record<string, { from: number; to: number; taskDefinition: string }> = {};
-  for (const [process, count] of Object.entries(wanted)) {
-    const service = names[process] ?? names[`worker-${process}`];
-    if (!service)
-      throw new ConfigError(`no process "${process}": this app runs ${Object.keys(names).join(', ')}`);
+  const changes: ScaleChange[] = [];
+  for (const [process, to] of Object.entries(counts)) {
+    const service = names[process];
+    if (!service) throw new ConfigError(`${process} is not deployed yet: run touchdown deploy first`);
     const [before] = (await ecs.describeServices({ cluster, services: [service] })).services ?? [];
-    const after = await ecs.updateService({ cluster, service, desiredCount: count });
-    result[process] = {
-      from: before?.desiredCount ?? 0,
-      to: count,
-      taskDefinition: after.service?.taskDefinition ?? '',
-    };
+    changes.push({ process, service, from: before?.desiredCount ?? 0, to });
+  }
+  return { cluster, changes };
+}
+
+/**
+ * Changes the running counts only, never the task definition revision (seed 001, issue 1). The counts are
+ * recorded first, so the next deploy keeps them even when a service update below fails.
+ */
+export async function scale(
+  aws: AwsClients,
+  loaded: LoadedManifest,
+  planned: { cluster: string; changes: ScaleChange[] },
+) {
+  const record = new ScaledCounts(aws, loaded.stackName);
+  const [recorded, who] = await Promise.all([record.read(), deployer(aws)]);
+  const fromFile = manifestCounts(loaded);
+  const time = new Date().toISOString();
+  // A count autoscaling owns is its own to change next, not a deploy's: nothing to keep for it.
+  for (const c of planned.changes) {
+    const manifestCount = fromFile[c.process];
+    if (manifestCount !== undefined) recorded[c.process] = { count: c.to, manifestCount, time, who };
+  }
+  await record.write(recorded);
+  const ecs = await aws.ecs();
+  const result: Record<string, { from: number; to: number; taskDefinition: string }> = {};
+  for (const c of planned.changes) {
+    const after = await ecs.updateService({
+      cluster: planned.cluster,
+      service: c.service,
+      desiredCount: c.to,
+    });
+    result[c.process] = { from: c.from, to: c.to, taskDefinition: after.service?.taskDefinition ?? '' };
   }
   return result;
 }
@@ -45,25 +87,45 @@ export function parseScale(args: string[]): Record<string, number> {
   for (const a of args) {
     const m = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(a);
     if (!m) throw new ConfigError(`"${a}": write it as process=count, e.g. web=3 worker-default=2`);
+    // ECS runs at most 5,000 tasks per service (https://docs.aws.amazon.com/general/latest/gr/ecs-service.html).
+    if (Number(m[2]) > 5000) throw new ConfigError(`"${a}": ECS runs at most 5000 tasks per service`);
     out[m[1]!] = Number(m[2]);
   }
   if (Object.keys(out).length === 0) throw new ConfigError('say what to scale, e.g. touchdown scale web=3');
   return out;
 }
 
-/** Runs `manage.py <args>` once with the serving release (a Fargate task, or the function's live alias). */
+/**
+ * Runs `manage.py <args>` once with the serving release (a Fargate task, or the function's live alias). On ECS
+ * the command's lines go to `print` as CloudWatch receives them (`streamed`); Lambda answers with them at the end.
+ */
 export async function manage(
   aws: AwsClients,
   engine: Engine,
   app: LoadedManifest,
   args: string[],
   signal: AbortSignal,
-): Promise<OneOffResult> {
+  print?: (line: string) => void,
+): Promise<OneOffResult & { streamed: number | undefined }> {
   const { world } = await engine.plan();
   const fn = world.outputs.get(`lambda-function.${FUNCTION}`);
-  if (fn) return lambdaRunner(aws, String(fn.name), LIVE_ALIAS, { signal }).manage(args);
+  if (fn) {
+    const result = await lambdaRunner(aws, String(fn.name), LIVE_ALIAS, { signal }).manage(args);
+    return { ...result, streamed: undefined };
+  }
   if (!world.outputs.get('task-definition.release'))
     throw new ConfigError('nothing is deployed yet: run touchdown deploy first');
   const task = oneOffTask(world, app.manifest.network.nat === 'none');
-  return ecsRunner(aws, task, { signal }).manage(args);
+  const ended = new AbortController();
+  let following: Promise<number> | undefined;
+  const onStart = ({ logStream }: { logStream?: { group: string; stream: string } }) => {
+    if (logStream && print) following = followLogStream(aws, logStream, print, ended.signal);
+  };
+  try {
+    const result = await ecsRunner(aws, task, { signal, onStart }).manage(args);
+    ended.abort();
+    return { ...result, streamed: await following };
+  } finally {
+    ended.abort();
+  }
 }

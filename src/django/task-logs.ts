@@ -1,6 +1,7 @@
 // Reading the app's logs in CloudWatch: the tail of a one-off task, and `touchdown logs`.
 import type { AwsClients } from '../aws/clients.js';
 import { ignoreNotFound } from '../aws/errors.js';
+import { sleep } from '../core/wait.js';
 
 /** The last lines a container wrote, oldest first. */
 export async function lastLogLines(
@@ -14,6 +15,46 @@ export async function lastLogLines(
     logs.getLogEvents({ logGroupName: group, logStreamName: stream, limit: count, startFromHead: false }),
   );
   return (page?.events ?? []).map((e) => e.message ?? '');
+}
+
+/**
+ * Prints a container's lines as CloudWatch receives them, until `stop` aborts; then reads once more for what
+ * it wrote before it stopped. A stream that does not exist yet (the task is starting) is not an error.
+ */
+export async function followLogStream(
+  aws: AwsClients,
+  where: { group: string; stream: string },
+  print: (line: string) => void,
+  stop: AbortSignal,
+  everyMs = 2_000,
+): Promise<number> {
+  const logs = await aws.logs();
+  let token: string | undefined;
+  let printed = 0;
+  const drain = async () => {
+    for (;;) {
+      const page = await ignoreNotFound(
+        logs.getLogEvents({
+          logGroupName: where.group,
+          logStreamName: where.stream,
+          startFromHead: true,
+          nextToken: token,
+        }),
+      );
+      const events = page?.events ?? [];
+      for (const e of events) print(e.message ?? '');
+      printed += events.length;
+      // The forward token stays the same once the end of the stream is reached.
+      if (!page?.nextForwardToken || events.length === 0) return;
+      token = page.nextForwardToken;
+    }
+  };
+  while (!stop.aborted) {
+    await drain();
+    await sleep(everyMs, stop).catch(() => {});
+  }
+  await drain();
+  return printed;
 }
 
 export interface LogLine {

@@ -39,6 +39,8 @@ export interface OperationOptions {
   signal?: AbortSignal;
   timing?: WaitTiming;
   progress?: (message: string) => void;
+  /** Called once the task is started, with where its output goes (to follow it while it runs). */
+  onStart?: (started: { taskId: string; logStream?: { group: string; stream: string } }) => void;
   /** How long the command may run. @default 1 hour */
   timeoutMs?: number;
 }
@@ -97,6 +99,7 @@ export async function runTask(
   const what = request.command ? `"${request.command.join(' ')}"` : `container "${request.containerName}"`;
   const logStream = logStreamOf(definition, request.containerName, taskId);
   options.progress?.(`started task ${taskId}`);
+  options.onStart?.({ taskId, ...(logStream ? { logStream } : {}) });
 
   const stopped = await waitFor(
     {

@@ -16,7 +16,9 @@ export async function applyCommand(
       force: options.force,
       confirm: async (plan: Parameters<typeof renderPlan>[0]) => {
         if (options.json) return confirm('', { yes: options.yes });
-        process.stdout.write(`${renderPlan(plan, c, { destroy })}\n`);
+        const { resourceTypes } = await import('../../aws/registry.js');
+        const dataStores = new Set(resourceTypes.filter((t) => t.holdsData).map((t) => t.kind));
+        process.stdout.write(`${renderPlan(plan, c, { destroy, dataStores, force: options.force })}\n`);
         return confirm(destroy ? 'Delete everything listed above?' : 'Make these changes?', options);
       },
     };
@@ -35,7 +37,9 @@ export async function applyCommand(
     if (destroy && session.app && report && report.failed.length === 0 && !report.interrupted) {
       // The stack is gone; its release history goes with it. Secrets set by hand stay until unset.
       const { ReleaseHistory } = await import('../../django/releases.js');
+      const { ScaledCounts } = await import('../../django/counts.js');
       await new ReleaseHistory(session.aws, session.app.stackName).forget();
+      await new ScaledCounts(session.aws, session.app.stackName).forget();
     }
     if (report?.interrupted) return 130;
     if (report && report.failed.length > 0) return 1;

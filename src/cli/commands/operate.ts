@@ -1,11 +1,12 @@
 // Operating a deployed app: status, scale, rollback, manage, logs and secrets (touchdown.yml projects).
-import { createInterface } from 'node:readline/promises';
+import { basename } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { deploy } from '../../django/deploy.js';
-import { manage, parseScale, scale, services } from '../../django/operations.js';
+import { manage, parseScale, planScale, scale, services } from '../../django/operations.js';
 import { ReleaseHistory } from '../../django/releases.js';
-import { Secrets } from '../../django/secrets.js';
+import { ownSecrets, Secrets } from '../../django/secrets.js';
 import { readLogs } from '../../django/task-logs.js';
+import { confirm, readSecret } from '../confirm.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
 
@@ -15,10 +16,11 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
   const s = await openApp(options, 'status');
   try {
     const history = new ReleaseHistory(s.aws, s.app.stackName);
+    // The live view stays up while the stack is read (a plan and the outputs): seconds on a large stack.
     const [{ plan, world }, current] = await Promise.all([s.engine.plan(), history.current()]);
-    s.close();
     const ecs = await s.aws.ecs();
-    let running: Record<string, { desired: number; running: number; revision: string }> = {};
+    let running: Record<string, { desired: number; running: number; revision: string; countFrom?: string }> =
+      {};
     try {
       const { cluster, services: names } = services(world);
       const described =
@@ -32,6 +34,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
               desired: d?.desiredCount ?? 0,
               running: d?.runningCount ?? 0,
               revision: d?.taskDefinition?.split('/').at(-1) ?? '',
+              ...(s.counts?.[process] ? { countFrom: s.counts[process].from } : {}),
             },
           ];
         }),
@@ -40,6 +43,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
       // nothing deployed yet
     }
     const outputs = await s.engine.outputs();
+    s.close();
     const pending = plan.resources.filter((r) => r.action !== 'noop').length;
     const status = {
       stack: s.app.stackName,
@@ -58,8 +62,11 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         ? `  release ${current.number}: ${current.image}, ${current.time} by ${current.who}`
         : '  not deployed yet',
     );
-    for (const [p, r] of Object.entries(running))
-      out(`  ${p}: ${r.running}/${r.desired} running (${r.revision})`);
+    for (const [p, r] of Object.entries(running)) {
+      out(
+        `  ${p}: ${r.running}/${r.desired} running (${r.revision})${r.countFrom ? `, count from ${r.countFrom}` : ''}`,
+      );
+    }
     for (const [k, v] of Object.entries(outputs)) out(`  ${k} = ${showValue(v, 200)}`);
     out(
       pending === 0
@@ -76,8 +83,23 @@ export async function scaleCommand(args: string[], options: GlobalOptions): Prom
   const wanted = parseScale(args);
   const s = await openApp(options, 'scale');
   try {
-    const result = await scale(s.aws, s.engine, wanted);
+    const planned = await planScale(s.aws, s.engine, s.app, wanted);
     s.close();
+    if (!options.json)
+      for (const c of planned.changes) {
+        const owner = s.counts?.[c.process]?.from === 'autoscaling' ? ' (autoscaling may change it)' : '';
+        const stops = c.to === 0 ? (c.process === 'web' ? ' (the app stops serving)' : ' (none run)') : '';
+        out(`${c.process}: ${c.from} → ${c.to} tasks${stops}${owner}`);
+      }
+    const asked = await confirm(
+      'Change these counts? The next deploys keep them until scale or touchdown.yml changes them.',
+      options,
+    );
+    if (!asked) {
+      out('Nothing changed.');
+      return 0;
+    }
+    const result = await scale(s.aws, s.app, planned);
     if (options.json) out(JSON.stringify(result, null, 2));
     else
       for (const [p, r] of Object.entries(result))
@@ -99,12 +121,25 @@ export async function rollbackCommand(to: string | undefined, options: GlobalOpt
       : releases.filter((r) => r.status === 'superseded' && r.number < (current?.number ?? Infinity)).at(-1);
     if (!target)
       throw new ConfigError(
-        to ? `no release ${to}; touchdown status lists them` : 'no earlier release to go back to',
+        to
+          ? `no release ${to}; touchdown releases lists them`
+          : 'no earlier release to go back to; touchdown releases lists them',
       );
     if (target.status === 'failed' || target.status === 'cancelled')
       throw new ConfigError(
         `release ${target.number} ${target.status === 'failed' ? 'failed' : 'was stopped'} at ${target.failedStep}: it never served`,
       );
+    s.close();
+    if (!options.json)
+      out(
+        `Release ${target.number} (${target.image}, ${target.time} by ${target.who}) will serve again` +
+          (current ? `, instead of release ${current.number} (${current.image}).` : '.') +
+          ' The database is left as it is.',
+      );
+    if (!(await confirm('Roll back?', options))) {
+      out('Nothing changed.');
+      return 0;
+    }
     await s.lock.acquire({ timeoutMs: parseDuration(options.lockTimeout ?? '0s'), signal: s.signal });
     try {
       const result = await deploy({
@@ -132,7 +167,7 @@ export async function rollbackCommand(to: string | undefined, options: GlobalOpt
   }
 }
 
-/** A management command's output shown after it ends (shell sessions and dumps want `logs` instead). */
+/** On Lambda, the output shown after the command ends (shell sessions and dumps want `logs` instead). */
 const MANAGE_OUTPUT_LINES = 1000;
 
 export async function manageCommand(args: string[], options: GlobalOptions): Promise<number> {
@@ -140,15 +175,22 @@ export async function manageCommand(args: string[], options: GlobalOptions): Pro
     throw new ConfigError('say which management command, e.g. touchdown manage createsuperuser --noinput');
   const s = await openApp(options, 'manage');
   try {
-    const result = await manage(s.aws, s.engine, s.app, args, s.signal);
+    const result = await manage(s.aws, s.engine, s.app, args, s.signal, out);
     s.close();
-    for (const line of await result.lastLines(MANAGE_OUTPUT_LINES)) out(line);
+    // On ECS the output was printed as it came; Lambda answers with it at the end (as does a late CloudWatch).
+    const lines = result.streamed ? [] : await result.lastLines(MANAGE_OUTPUT_LINES);
+    for (const line of lines) out(line);
+    const printed = (result.streamed ?? 0) + lines.length;
     if (result.exitCode === undefined) {
       process.stderr.write(
-        `manage.py ${args[0]} stopped without an exit code: ${result.reason ?? 'no reason given'}\n`,
+        `manage.py ${args.join(' ')} stopped without an exit code: ${result.reason ?? 'no reason given'}\n`,
       );
       return 1;
     }
+    // Said every time: a command that printed nothing still ended one way or the other.
+    process.stderr.write(
+      `manage.py ${args.join(' ')} exited with code ${result.exitCode}${printed === 0 ? ' (it printed nothing)' : ''}\n`,
+    );
     return result.exitCode;
   } finally {
     s.close();
@@ -162,17 +204,41 @@ export async function logsCommand(
   s.close();
   const prefix = `/${s.app.stackName}/`;
   const logs = await s.aws.logs();
-  const groups = ((await logs.describeLogGroups({ logGroupNamePrefix: prefix })).logGroups ?? [])
-    .map((g) => g.logGroupName!)
-    .filter((g) => !options.process || g.slice(prefix.length).startsWith(options.process));
-  if (groups.length === 0) throw new ConfigError(`no logs for ${options.process ?? 'this app'} yet`);
-  let since = Date.now() - parseDuration(options.since ?? '10m');
+  const all = ((await logs.describeLogGroups({ logGroupNamePrefix: prefix })).logGroups ?? []).map(
+    (g) => g.logGroupName!,
+  );
+  const groups = all.filter((g) => !options.process || g.slice(prefix.length).startsWith(options.process));
+  const names = all.map((g) => g.slice(prefix.length)).join(', ');
+  if (groups.length === 0)
+    throw new ConfigError(
+      options.process
+        ? `no process "${options.process}" has logs in ${s.app.stackName}; these do: ${names || 'none yet'}`
+        : `${s.app.stackName} has no logs yet: touchdown deploy creates them`,
+    );
+  const which = groups.map((g) => g.slice(prefix.length)).join(', ');
+  const matching = options.filter ? ` matching "${options.filter}"` : '';
+  const since = options.since ?? '10m';
+  let from = Date.now() - parseDuration(since);
+  let printed = 0;
   for (;;) {
-    const lines = await readLogs(s.aws, groups, { since, filter: options.filter });
+    const until = Date.now();
+    const lines = await readLogs(s.aws, groups, { since: from, filter: options.filter, until });
     for (const l of lines)
       out(`${new Date(l.time).toISOString()} ${l.group.slice(prefix.length)} ${l.message}`);
+    // Nothing to show is said, with what was searched, so silence never reads as "no logs exist".
+    if (printed === 0 && lines.length === 0) {
+      const window = `${new Date(from).toISOString().slice(0, 19)}Z to ${new Date(until).toISOString().slice(0, 19)}Z`;
+      process.stderr.write(
+        `no log lines from ${which}${matching} in the last ${since} (${window})` +
+          (options.follow
+            ? '; waiting for new ones (Ctrl-C stops)\n'
+            : '; try a longer --since, e.g. --since 1h\n'),
+      );
+    }
+    printed += lines.length;
     if (!options.follow) return 0;
-    since = (lines.at(-1)?.time ?? since - 1) + 1;
+    printed = Math.max(printed, 1);
+    from = (lines.at(-1)?.time ?? until - 1) + 1;
     await new Promise((r) => setTimeout(r, 2_000));
   }
 }
@@ -190,23 +256,50 @@ export async function secretsCommand(
     if (!name) throw new ConfigError(`touchdown secrets ${action} needs a NAME`);
     return name;
   };
+  const stage = s.app.stage === 'production' ? '' : ` --stage ${s.app.stage}`;
   switch (action) {
-    case 'list':
-      for (const x of await secrets.list()) {
-        out(`${x.name}${x.modified ? '' : '  (not set)'}${x.declared ? '' : '  (not in touchdown.yml)'}`);
+    case 'list': {
+      const list = await secrets.list();
+      if (options.json) {
+        out(JSON.stringify(list, null, 2));
+        return 0;
+      }
+      const width = Math.max(...list.map((x) => x.name.length));
+      for (const x of list) {
+        const state = x.modified
+          ? `set ${x.modified.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+          : 'not set';
+        const what = x.own
+          ? `Touchdown's own: ${x.own}`
+          : x.declared
+            ? 'declared in touchdown.yml'
+            : 'not in touchdown.yml: the app does not get it (add it under secrets:)';
+        out(`${x.name.padEnd(width)}  ${state.padEnd(24)}  ${what}`);
       }
       return 0;
+    }
     case 'get': {
       const v = await secrets.get(need());
-      if (v === undefined) throw new ConfigError(`${name} is not set: touchdown secrets set ${name}`);
+      if (v === undefined) throw new ConfigError(`${name} is not set: touchdown secrets set ${name}${stage}`);
       out(options.reveal ? v : `${name} is set (${v.length} characters); pass --reveal to print it`);
       return 0;
     }
     case 'set': {
-      // A value on the command line would stay in the shell's history: read it from stdin instead when missing.
-      const secret = value ?? (await readSecret(need()));
-      await secrets.set(need(), secret);
-      out(`${name} set; deploy to hand it to the app`);
+      const secretName = need();
+      // A value on the command line would stay in the shell's history: ask for it (unechoed) when missing.
+      const secret = value ?? (await readSecret(secretName));
+      await secrets.set(secretName, secret);
+      if (s.app.manifest.secrets.includes(secretName) || ownSecrets(s.app).includes(secretName)) {
+        out(
+          `${secretName} set; tasks read it when they start: the next touchdown deploy hands it to the app`,
+        );
+      } else {
+        out(
+          `${secretName} set, but ${basename(s.app.path)} does not declare it, so the app does not get it. Declare it:\n` +
+            `  secrets:\n    - ${secretName}\n` +
+            `then run touchdown deploy${stage}.`,
+        );
+      }
       return 0;
     }
     case 'unset':
@@ -215,18 +308,4 @@ export async function secretsCommand(
     default:
       throw new ConfigError(`touchdown secrets ${action}: use set, get, list or unset`);
   }
-}
-
-async function readSecret(name: string): Promise<string> {
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdin.isTTY ? process.stderr : undefined,
-    terminal: false,
-  });
-  if (process.stdin.isTTY) process.stderr.write(`Value for ${name} (not shown): `);
-  for await (const line of rl) {
-    rl.close();
-    return line;
-  }
-  throw new ConfigError(`no value for ${name}: give it as an argument or on standard input`);
 }

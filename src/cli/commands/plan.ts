@@ -1,5 +1,5 @@
 import { hasChanges } from '../../core/plan.js';
-import { renderPlan } from '../render/plan.js';
+import { renderCounts, renderPlan } from '../render/plan.js';
 import { type GlobalOptions, openSession } from '../session.js';
 
 /** Exit codes as Terraform's --detailed-exitcode: 0 no changes, 2 changes, 1 error. */
@@ -9,7 +9,11 @@ export async function planCommand(options: GlobalOptions & { detailedExitcode?: 
     const { plan } = await session.engine.plan();
     session.close();
     if (options.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    else process.stdout.write(`${renderPlan(plan, session.colors)}\n`);
+    else {
+      process.stdout.write(`${renderPlan(plan, session.colors)}\n`);
+      const counts = session.counts && renderCounts(session.counts, session.colors);
+      if (counts) process.stdout.write(`\n${counts}\n`);
+    }
     return options.detailedExitcode && hasChanges(plan) ? 2 : 0;
   } finally {
     session.close();

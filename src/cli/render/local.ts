@@ -24,9 +24,13 @@ function stateText(c: Colors, state: ProcessState): string {
   return c.red(state);
 }
 
-/** The local AWS's line for every request it answered: in its log file, not on the screen. */
-const isRoutine = (e: UpEvent) =>
-  e.type === 'local.log' && e.name === 'local-aws' && /" [23]\d\d -?$/.test(e.line);
+/**
+ * The local AWS writes a line for every request it answers (hundreds while up provisions, 4xx included, as
+ * AWS answers "not found"): all of it goes to its log file, which `touchdown logs --local --process local-aws`
+ * reads, never to the screen. When it stops, its process row says so.
+ */
+const isRoutine = (e: UpEvent) => e.type === 'local.log' && e.name === LOCAL_AWS;
+const LOCAL_AWS = 'local-aws';
 
 /** One line for what is not a process's own output. */
 function describeLocal(e: UpEvent, c: Colors): string | undefined {
@@ -38,7 +42,10 @@ function describeLocal(e: UpEvent, c: Colors): string | undefined {
         ? c.yellow(`  schedule ${e.name} (${e.cron}) does not run locally: ${e.detail}`)
         : undefined;
     case 'local.ready':
-      return c.bold(c.green(`${e.stack} runs at ${e.url}`)) + c.dim(`  (local AWS: ${e.localAws})`);
+      return (
+        c.bold(c.green(`${e.stack} runs at ${e.url}`)) +
+        c.dim(`  (local AWS: ${e.localAws}; its log: touchdown logs --local --process ${LOCAL_AWS})`)
+      );
     case 'local.stopping':
       return c.yellow('stopping: the app first, then what it uses');
     case 'local.stopped':

@@ -40,11 +40,17 @@ export function plainProgress(out: NodeJS.WritableStream, c: Colors): ProgressVi
   };
 }
 
-/** What is in flight, redrawn in place with elapsed times; finished steps scroll above it. */
+/**
+ * What is in flight, redrawn in place with elapsed times; finished steps scroll above it. The frame exists only
+ * while something runs (nothing drawn when idle), so lines others write between operations (a plan, a
+ * question, a command's own output) are never erased; stop() clears it, and the view resumes on new work.
+ */
 export function liveProgress(out: NodeJS.WriteStream, c: Colors): ProgressView {
   const log = createLogUpdate(out);
   const running = new Map<string, Running>();
   let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let drawn = false;
   const draw = () => {
     frame = (frame + 1) % SPINNER.length;
     const now = Date.now();
@@ -52,12 +58,30 @@ export function liveProgress(out: NodeJS.WriteStream, c: Colors): ProgressView {
       const extra = r.message ? c.dim(` ${r.message}`) : '';
       return `${c.cyan(SPINNER[frame]!)} ${r.doing} ${c.bold(address)} ${c.dim(formatDuration(now - r.started))}${extra}`;
     });
-    log(lines.join('\n'));
+    if (lines.length > 0) {
+      log(lines.join('\n'));
+      drawn = true;
+    } else clear();
   };
-  const timer = setInterval(draw, 100);
-  timer.unref();
+  const clear = () => {
+    if (drawn) log.clear();
+    drawn = false;
+  };
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    clear();
+    log.done();
+  };
   return {
     handle(e) {
+      if (e.type === 'find.start')
+        running.set(READING, {
+          doing: 'reading',
+          started: Date.now(),
+          message: `${e.kinds} kinds of resource`,
+        });
+      if (e.type === 'find.done') running.delete(READING);
       if (e.type === 'op.start')
         running.set(e.address, { doing: DOING[e.action] ?? e.action, started: Date.now() });
       if (e.type === 'op.progress') {
@@ -67,16 +91,23 @@ export function liveProgress(out: NodeJS.WriteStream, c: Colors): ProgressView {
       if (e.type === 'op.done' || e.type === 'op.failed' || e.type === 'op.skipped')
         running.delete(e.address);
       const line = describe(e, c);
-      if (line) log.persist(line);
+      if (line) {
+        clear();
+        log.persist(line);
+      }
+      if (running.size > 0 && !timer) {
+        timer = setInterval(draw, 100);
+        timer.unref();
+      }
       draw();
+      if (running.size === 0 && timer) stop();
     },
-    stop() {
-      clearInterval(timer);
-      log.clear();
-      log.done();
-    },
+    stop,
   };
 }
+
+/** The live view's line while the engine reads what exists (a plan, status, outputs). */
+const READING = 'what exists';
 
 export function describe(e: EngineEvent, c: Colors): string | undefined {
   switch (e.type) {
