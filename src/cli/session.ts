@@ -15,6 +15,7 @@ import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock, type StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
+import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
@@ -60,12 +61,10 @@ export async function openSession(
   let aws: AwsClients;
   if (isManifest(configPath)) {
     app = await loadManifest(configPath, options.stage);
-    region =
-      options.region ??
-      process.env.AWS_REGION ??
-      process.env.AWS_DEFAULT_REGION ??
-      app.manifest.region ??
-      (offline ? 'us-east-1' : await profileRegion());
+    const chosen = await chooseRegion(options, app.manifest.region, 'touchdown.yml region', offline);
+    region = chosen.region;
+    // Before the first AWS call: nothing a check can find is left to fail after a change.
+    await preflight(app, { command, ...chosen, image: (options as { image?: string }).image });
     aws = new AwsClients({ region });
     // The infrastructure as the release serving now runs it.
     const [account, current] = offline
@@ -75,12 +74,9 @@ export async function openSession(
   } else {
     const definition = await loadDefinition(configPath);
     stack = instantiate(definition, options.stack);
-    region =
-      options.region ??
-      process.env.AWS_REGION ??
-      process.env.AWS_DEFAULT_REGION ??
-      definition.region ??
-      (offline ? 'us-east-1' : await profileRegion());
+    const chosen = await chooseRegion(options, definition.region, 'the stack definition region', offline);
+    region = chosen.region;
+    await preflight(undefined, { command, ...chosen });
     aws = new AwsClients({ region });
   }
   stack.check();
@@ -156,6 +152,25 @@ export async function openApp(
     );
   }
   return session as Session & { app: LoadedManifest };
+}
+
+/** The region to work in, and where it was set (for a message naming it). */
+async function chooseRegion(
+  options: GlobalOptions,
+  declared: string | undefined,
+  declaredFrom: string,
+  offline: boolean,
+): Promise<{ region: string; regionFrom: string }> {
+  const from: [string | undefined, string][] = [
+    [options.region, '--region'],
+    [process.env.AWS_REGION, 'AWS_REGION'],
+    [process.env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'],
+    [declared, declaredFrom],
+  ];
+  const set = from.find(([r]) => r !== undefined && r !== '');
+  if (set) return { region: set[0]!, regionFrom: set[1] };
+  if (offline) return { region: 'us-east-1', regionFrom: 'the default region' };
+  return { region: await profileRegion(), regionFrom: 'the region of your AWS profile' };
 }
 
 /** The region of the AWS profile in use, resolved by the SDK's own chain (config file, SSO profiles). */
