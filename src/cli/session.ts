@@ -54,6 +54,8 @@ export async function openSession(
   command: string,
   { offline = false } = {},
 ): Promise<Session> {
+  // Flags first: a bad one is refused before the configuration is read or AWS is asked anything.
+  const lockTimeoutMs = parseDuration(options.lockTimeout ?? '0s');
   const configPath = await findConfig(options.config);
   let stack: AwsStack;
   let app: LoadedManifest | undefined;
@@ -119,7 +121,7 @@ export async function openSession(
     events,
     signal: controller.signal,
     lock,
-    lockTimeoutMs: parseDuration(options.lockTimeout ?? '0s'),
+    lockTimeoutMs,
   });
   return {
     stack,

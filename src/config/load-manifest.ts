@@ -49,7 +49,7 @@ export function parseManifest(text: string, path: string, stage?: string): Loade
         !doc.errors.some((o) => o.code === 'MULTILINE_IMPLICIT_KEY' && o.pos[0] === e.pos[0]),
     );
     const problems = [...new Set(errors.map((e) => yamlProblem(e, text, lines, file)))];
-    throw new ConfigError(`${file} is not valid YAML`, problems);
+    throw new ConfigError(problems.length === 1 ? problems[0]! : `${file} is not valid YAML`, problems);
   }
   const raw = doc.toJS() as unknown;
   if (raw === null || raw === undefined) {

@@ -7,6 +7,7 @@ import { regionProblem } from '../config/regions.js';
 import { ConfigError } from '../core/errors.js';
 import { awsBlueprint } from './blueprint/index.js';
 import { findBuilder, NoImageBuilder } from './image.js';
+import { packageLocation } from './lambda-package.js';
 
 export interface PreflightOptions {
   command: string;
@@ -17,8 +18,9 @@ export interface PreflightOptions {
   image?: string;
 }
 
-/** An image that stands for the release's while the stack is checked; never sent anywhere. */
+/** What stands for the release's image (a zip package on Lambda) while the stack is checked; never sent anywhere. */
 const PLACEHOLDER_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/preflight:check';
+const PLACEHOLDER_PACKAGE = 's3://touchdown-preflight/lambda/check.zip';
 
 /** Throws one ConfigError naming every problem found; changes nothing and calls no AWS API. */
 export async function preflight(loaded: LoadedManifest | undefined, o: PreflightOptions): Promise<void> {
@@ -27,14 +29,14 @@ export async function preflight(loaded: LoadedManifest | undefined, o: Preflight
   const file = basename(loaded.path);
   // The release's task definitions and function exist only once there is an image: build the stack as
   // the release will, so what they refuse is refused now, not after the infrastructure changed.
-  const released = awsBlueprint(loaded, {
-    region: o.region,
-    account: '000000000000',
-    image: PLACEHOLDER_IMAGE,
-    version: '1',
-  });
+  const lambda = loaded.manifest.web.compute === 'lambda';
   try {
-    released.check();
+    awsBlueprint(loaded, {
+      region: o.region,
+      account: '000000000000',
+      image: lambda ? PLACEHOLDER_PACKAGE : PLACEHOLDER_IMAGE,
+      version: '1',
+    }).check();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((p) => `${file} (stage ${loaded.stage}): ${p}`);
@@ -45,11 +47,15 @@ export async function preflight(loaded: LoadedManifest | undefined, o: Preflight
   }
   if (o.command !== 'deploy') return;
   if (o.image !== undefined) {
-    const problem = imageProblem(o.image);
+    const problem = lambda
+      ? packageLocation(o.image)
+        ? undefined
+        : 'web.compute lambda runs a zip package: pass s3://<bucket>/<key>.zip, or leave --image out and deploy builds it'
+      : imageProblem(o.image);
     if (problem) throw new ConfigError(`--image ${o.image}: ${problem}`);
     return;
   }
-  if (loaded.manifest.web.compute === 'lambda') return;
+  if (lambda) return;
   try {
     await findBuilder();
   } catch (err) {
