@@ -4,12 +4,14 @@
 // endpoint of the case's own that records every request (most cases must not reach it at all).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { resourceTypes } from '../src/aws/registry.js';
 import { touchdownBin } from './support/cli.js';
 import { changes, closedPort, type Misbehaviour, startFakeEndpoint } from './support/fake-endpoints.js';
+import { repoRoot } from './support/paths.js';
 
 const BASE = `app: shop
 django:
@@ -552,4 +554,13 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
       }
     });
   }
+});
+
+describe('what the README promises', () => {
+  it('counts the resource types the registry has', async () => {
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    const said = /(\d+) resource types are available/.exec(readme);
+    assert.ok(said, 'README says how many resource types there are');
+    assert.equal(Number(said[1]), resourceTypes.length);
+  });
 });
