@@ -8,7 +8,11 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { AwsClients } from '../src/aws/clients.js';
 import { resourceTypes } from '../src/aws/registry.js';
+import { parseManifest } from '../src/config/load-manifest.js';
+import { ConfigError } from '../src/core/errors.js';
+import { Secrets } from '../src/django/secrets.js';
 import { touchdownBin } from './support/cli.js';
 import { changes, closedPort, type Misbehaviour, startFakeEndpoint } from './support/fake-endpoints.js';
 import { repoRoot } from './support/paths.js';
@@ -551,6 +555,36 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
         }
       } finally {
         await endpoint?.close();
+      }
+    });
+  }
+});
+
+describe('secret values Parameter Store would refuse', () => {
+  for (const [what, value, says] of [
+    ['an empty value', '', /^STRIPE_KEY: the value is empty; give the secret's value$/],
+    [
+      'a value over 4 KB',
+      'k'.repeat(5000),
+      /^STRIPE_KEY: 5000 bytes; Parameter Store keeps up to 4096 per secret: keep a larger one/,
+    ],
+  ] as const) {
+    it(`refuses ${what} before calling AWS`, async () => {
+      const endpoint = await startFakeEndpoint('refuse-all');
+      try {
+        const aws = new AwsClients({ region: 'us-east-1', endpoint: endpoint.url });
+        const secrets = new Secrets(
+          aws,
+          parseManifest(`${BASE}secrets: [STRIPE_KEY]\n`, '/shop/touchdown.yml'),
+        );
+        await assert.rejects(
+          secrets.set('STRIPE_KEY', value),
+          (err) => err instanceof ConfigError && says.test(err.message),
+        );
+        assert.deepEqual(endpoint.asked, [], 'no AWS call');
+        assert.deepEqual(aws.calls, []);
+      } finally {
+        await endpoint.close();
       }
     });
   }
