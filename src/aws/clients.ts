@@ -62,12 +62,17 @@ interface Sendable {
 
 /**
  * Connect and read timeouts of every call, so a hung endpoint fails (named) within 30 s instead of hanging:
- * the read timeout counts silence on the socket, not the length of an upload, and AWS's APIs answer well
- * within it. Lambda's Invoke waits for the function (a release's migrate), up to Lambda's 15 minutes. A call
- * that times out twice stops retrying (errors.ts addCallFacts).
+ * the read timeout counts silence on the socket, not the length of an upload (AWS's APIs answer well within
+ * it; TOUCHDOWN_AWS_READ_TIMEOUT, in seconds, lengthens it for a slow link). Lambda's Invoke waits for the
+ * function (a release's migrate), up to Lambda's 15 minutes. A call that times out twice stops retrying
+ * (errors.ts addCallFacts).
  */
 export function requestHandlerOptions(service: string): { connectionTimeout: number; socketTimeout: number } {
-  return { connectionTimeout: 5_000, socketTimeout: service === 'lambda' ? 16 * 60_000 : 5_000 };
+  const read = Number(process.env.TOUCHDOWN_AWS_READ_TIMEOUT) * 1000 || 8_000;
+  return {
+    connectionTimeout: 5_000,
+    socketTimeout: service === 'lambda' ? Math.max(read, 16 * 60_000) : read,
+  };
 }
 
 export class AwsClients {

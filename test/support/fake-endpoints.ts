@@ -14,6 +14,8 @@ export interface Asked {
 export interface FakeEndpoint {
   url: string;
   asked: Asked[];
+  /** When the first connection arrived (Date.now()), to time how long a client waits on it. */
+  firstContact?: number;
   close(): Promise<void>;
 }
 
@@ -83,20 +85,20 @@ export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoin
             );
           }
         });
+  const endpoint = { asked } as FakeEndpoint;
   server.on('connection', (s: Socket) => {
+    endpoint.firstContact ??= Date.now();
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return {
-    url: `http://localhost:${port}`,
-    asked,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  endpoint.url = `http://localhost:${port}`;
+  endpoint.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+  return endpoint;
 }
 
 /** A local port nobody listens on (taken, then let go). */
