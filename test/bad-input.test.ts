@@ -40,6 +40,8 @@ interface Case {
   code?: number;
   /** The message: names the field or flag, and the fix. */
   says: RegExp;
+  /** A part of the message that must appear exactly once. */
+  once?: RegExp;
   /** Where the message goes: stderr (default) or stdout (--json). */
   on?: 'stderr' | 'stdout';
   /** AWS requests the case may make before refusing: none (default), or reads only. */
@@ -483,6 +485,15 @@ const CASES: Case[] = [
     says: /no AWS credentials for .*: set AWS_PROFILE \(after aws configure or aws sso login\), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
   },
   {
+    what: 'AWS failing in the middle of a deploy: the failed step is said once',
+    files: yml(BASE),
+    args: ['deploy', '--image', IMAGE, '--yes'],
+    endpoint: 'identity-only',
+    calls: 'reads',
+    says: /infrastructure failed: reading .* of stack "shop-production": .*answered HTTP 500, a server error/,
+    once: /answered HTTP 500/g,
+  },
+  {
     what: 'a server error, with --json',
     files: yml(BASE),
     args: ['plan', '--json'],
@@ -545,6 +556,7 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
         assert.match(said, c.says);
         if (c.on !== 'stdout') assert.equal(r.stdout.trim(), '', 'nothing on stdout but a result');
         else JSON.parse(r.stdout);
+        if (c.once) assert.equal(said.match(c.once)?.length, 1, `said once:\n${said}`);
         const lines = said.split('\n').filter((l) => l.trim() !== '' && !/^\s*"/.test(l));
         assert.equal(new Set(lines).size, lines.length, `each line once:\n${said}`);
         if (c.within) {

@@ -40,6 +40,12 @@ export function describeError(err: unknown): DescribedError {
   return { kind: 'internal', message };
 }
 
+/** Messages the progress view has printed already (a failed deploy step): the final error does not repeat them. */
+const shown = new Set<string>();
+export function shownAlready(message: string): void {
+  shown.add(message);
+}
+
 export function reportError(err: unknown, options: { json?: boolean } = {}): number {
   const d = describeError(err);
   if (options.json) {
@@ -48,7 +54,9 @@ export function reportError(err: unknown, options: { json?: boolean } = {}): num
   }
   const c = pc.createColors(pc.isColorSupported && process.stderr.isTTY);
   const write = (s: string) => process.stderr.write(`${s}\n`);
-  if (d.problems) {
+  if (shown.has(d.message)) {
+    // Said once, by the step that failed; what to do is still worth a line.
+  } else if (d.problems) {
     write(c.red(`error: ${d.message}:`));
     for (const p of d.problems) write(`  - ${p}`);
   } else {

@@ -17,6 +17,7 @@ import { FileLock, type StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
 import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
+import { shownAlready } from './errors.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
 export interface GlobalOptions {
@@ -95,6 +96,7 @@ export async function openSession(
   const events = (e: EngineEvent) => {
     if (e.type === 'op.start') inFlight.add(e.address);
     if (e.type === 'op.done' || e.type === 'op.failed') inFlight.delete(e.address);
+    if (e.type === 'step' && e.state === 'failed' && e.message && !options.json) shownAlready(e.message);
     view.handle(e);
   };
   const onSigint = () => {

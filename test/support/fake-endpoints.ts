@@ -19,7 +19,8 @@ export interface FakeEndpoint {
   close(): Promise<void>;
 }
 
-export type Misbehaviour = 'server-error' | 'garbage' | 'hang' | 'refuse-all';
+/** identity-only: answers who the caller is and that no secrets are set, then a server error to all else. */
+export type Misbehaviour = 'server-error' | 'garbage' | 'hang' | 'refuse-all' | 'identity-only';
 
 async function body(req: IncomingMessage): Promise<string> {
   let text = '';
@@ -65,7 +66,19 @@ export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoin
       : createHttpServer(async (req, res) => {
           const text = await body(req);
           asked.push({ method: req.method ?? '', path: req.url ?? '', operation: operationOf(req, text) });
-          if (kind === 'server-error') {
+
+          const operation = operationOf(req, text);
+          if (kind === 'identity-only' && operation === 'GetCallerIdentity') {
+            res.writeHead(200, { 'content-type': 'text/xml' });
+            res.end(
+              '<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>' +
+                '<Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATEST</UserId></GetCallerIdentityResult>' +
+                '</GetCallerIdentityResponse>',
+            );
+          } else if (kind === 'identity-only' && operation === 'GetParametersByPath') {
+            res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+            res.end(JSON.stringify({ Parameters: [] }));
+          } else if (kind === 'server-error' || kind === 'identity-only') {
             res.writeHead(500, { 'content-type': 'text/html' });
             res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
           } else if (kind === 'garbage') {
