@@ -85,7 +85,14 @@ export function parseManifest(text: string, path: string, stage?: string): Loade
       if (name === chosen) data = result.data;
       continue;
     }
-    for (const issue of result.error.issues) problems.push(describe(issue, doc, lines, file, name, override));
+    for (const issue of result.error.issues) {
+      const text = describe(issue, doc, lines, file, name, override);
+      if (problems.includes(text)) continue;
+      // A base value that only this stage's overrides make wrong: say which stage.
+      const other = name !== chosen && !text.includes(`stages.${name}.`);
+      const said = other ? `${text} (with stage ${name})` : text;
+      if (!problems.includes(said)) problems.push(said);
+    }
   }
   if (!data || problems.length > 0) {
     const unique = [...new Set(problems)];

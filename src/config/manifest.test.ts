@@ -208,6 +208,15 @@ stages:
     );
   });
 
+  it('names the stage whose overrides make a base value wrong', () => {
+    const yaml = `${BASE}web: { count: 5 }\nstages:\n  staging:\n    web: { autoscaling: { min: 1, max: 2, cpu: 60 } }\n`;
+    const found = problems(yaml);
+    assert.match(
+      found.join('\n'),
+      /^touchdown\.yml:5:\d+: web\.count: count 5 is outside autoscaling's 1 to 2 \(with stage staging\)$/m,
+    );
+  });
+
   it('refuses a stage nobody declared, naming the known ones and how to create it', () => {
     assert.throws(() => parseManifest(BASE, 'touchdown.yml', 'nope'), {
       message:
