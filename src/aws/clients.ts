@@ -1,5 +1,6 @@
 // One factory for every AWS client: loaded on first use (the CLI starts fast), one retry policy,
 // endpoints and credentials from the standard AWS chain, and a count of every call made.
+import { addCallFacts, explainAwsError } from './errors.js';
 
 /** Each service's aggregated client class, imported only when first used. */
 const SERVICES = {
@@ -60,17 +61,18 @@ interface Sendable {
 }
 
 /**
- * Errors that carry no AWS error code (a server error page, an answer the SDK could not parse) say nothing
- * of what was called: name the operation, so the user knows what failed.
+ * Connect and read timeouts of every call, so a hung endpoint fails (named) within 30 s instead of hanging:
+ * the read timeout counts silence on the socket, not the length of an upload (AWS's APIs answer well within
+ * it; TOUCHDOWN_AWS_READ_TIMEOUT, in seconds, lengthens it for a slow link). Lambda's Invoke waits for the
+ * function (a release's migrate), up to Lambda's 15 minutes. A call that times out twice stops retrying
+ * (errors.ts addCallFacts).
  */
-function withOperation(err: unknown, service: string, operation: string): unknown {
-  if (!(err instanceof Error)) return err;
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const unexplained = err.name === 'Error' || /parse|^Unknown/i.test(`${err.name} ${err.message}`);
-  if ((status !== undefined && status >= 500) || unexplained) {
-    if (!err.message.includes(operation)) err.message = `${service} ${operation}: ${err.message || err.name}`;
-  }
-  return err;
+export function requestHandlerOptions(service: string): { connectionTimeout: number; socketTimeout: number } {
+  const read = Number(process.env.TOUCHDOWN_AWS_READ_TIMEOUT) * 1000 || 8_000;
+  return {
+    connectionTimeout: 5_000,
+    socketTimeout: service === 'lambda' ? Math.max(read, 16 * 60_000) : read,
+  };
 }
 
 export class AwsClients {
@@ -143,6 +145,7 @@ export class AwsClients {
       region: this.options.region,
       maxAttempts: this.options.maxAttempts ?? 8,
       retryMode: 'standard' as const,
+      requestHandler: requestHandlerOptions(service),
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       // A local AWS serves every bucket under one host name.
       ...(service === 's3' ? { forcePathStyle: this.customEndpoint } : {}),
@@ -157,10 +160,15 @@ export class AwsClients {
         try {
           return await next(args);
         } catch (err) {
-          throw withOperation(err, service, operation);
+          throw explainAwsError(err, {
+            service,
+            operation,
+            endpoint: context.touchdownEndpoint as string | undefined,
+          });
         }
       },
       { step: 'initialize', name: 'touchdownCallCounter' },
     );
+    addCallFacts(client.middlewareStack as unknown as Parameters<typeof addCallFacts>[0]);
   }
 }

@@ -66,3 +66,114 @@ export function hintFor(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What one API call was: the facts every AWS error is told with. */
+export interface AwsCallFacts {
+  service: string;
+  operation: string;
+  /** Where the request went: https://ssm.us-east-1.amazonaws.com, or a local AWS. */
+  endpoint?: string;
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens there (connection refused)',
+  ENOTFOUND: 'its host name does not resolve (DNS)',
+  EAI_AGAIN: 'its host name does not resolve (DNS)',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'the host cannot be reached',
+  ENETUNREACH: 'the network cannot be reached',
+  EPIPE: 'the connection was closed while sending',
+  ETIMEDOUT: 'it did not answer in time',
+};
+
+/** Why the call failed, said as a sentence a person can act on, naming service, operation, status, endpoint. */
+export function explainAwsError(err: unknown, call: AwsCallFacts): unknown {
+  if (!(err instanceof Error) || (err as { explained?: boolean }).explained) return err;
+  const e = err as Error & {
+    code?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+    $response?: { statusCode?: number; headers?: Record<string, string>; body?: unknown };
+  };
+  const at = call.endpoint ?? `the ${call.service} endpoint`;
+  const what = `${call.service} ${call.operation}`;
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const attempts = e.$metadata?.attempts;
+  const tries = attempts && attempts > 1 ? ` (${attempts} attempts)` : '';
+  const code = e.code ?? '';
+  let message: string;
+  if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message)) {
+    message =
+      `no AWS credentials for ${what}: set AWS_PROFILE (after aws configure or aws sso login), or ` +
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; Touchdown reads the standard AWS chain';
+  } else if (e.name === 'EndpointTimeout' || e.name === 'TimeoutError') {
+    message = `${what}: ${at} did not answer in time${tries}: check the network, a proxy, or AWS_ENDPOINT_URL`;
+  } else if (NETWORK_CODES[code]) {
+    message = `${what}: cannot reach ${at}: ${NETWORK_CODES[code]}${tries}; check the network, a proxy, or AWS_ENDPOINT_URL`;
+  } else if (status !== undefined && status >= 500) {
+    const said =
+      e.message && !/^Unknown(Error)?$|Deserialization error/i.test(e.message) ? `: ${e.message}` : '';
+    message = `${what}: ${at} answered HTTP ${status}, a server error${tries}${said}`;
+  } else if (/Deserialization error|parse error|is not valid JSON/i.test(e.message)) {
+    const type = e.$response?.headers?.['content-type'];
+    message =
+      `${what}: ${at} answered HTTP ${status ?? '?'}${type ? ` (${type})` : ''} with something that is not an ` +
+      `AWS answer${tries}; a proxy, a captive portal or a wrong AWS_ENDPOINT_URL answers instead of AWS`;
+  } else {
+    // An AWS error with its own code and message: keep them, and say which call it was.
+    const awsCode = errorCode(e);
+    const said = e.message || awsCode;
+    const named = awsCode && awsCode !== 'Error' && !said.includes(awsCode) ? `${awsCode}: ${said}` : said;
+    message = `${named} (${what} at ${at}${status ? `: HTTP ${status}` : ''})`;
+  }
+  e.message = message;
+  Object.defineProperty(e, 'explained', { value: true, enumerable: false });
+  return e;
+}
+
+/** A call that timed out twice ends: a hung endpoint fails in seconds, not after every retry. */
+export const TIMEOUTS_PER_CALL = 2;
+
+interface MiddlewareStack {
+  add(
+    mw: (
+      next: (a: unknown) => Promise<unknown>,
+      ctx: Record<string, unknown>,
+    ) => (a: unknown) => Promise<unknown>,
+    opts: { step: 'build' | 'finalizeRequest'; name: string; priority?: 'low' },
+  ): void;
+}
+
+/**
+ * Records where each call goes (for explainAwsError, which reads context.touchdownEndpoint) and stops
+ * retrying a call after TIMEOUTS_PER_CALL timeouts: the SDK would otherwise retry a hung endpoint to the end.
+ */
+export function addCallFacts(stack: MiddlewareStack): void {
+  stack.add(
+    (next, context) => async (args) => {
+      const req = (args as { request?: { protocol?: string; hostname?: string; port?: number } }).request;
+      if (req?.hostname) {
+        context.touchdownEndpoint = `${req.protocol ?? 'https:'}//${req.hostname}${req.port ? `:${req.port}` : ''}`;
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'touchdownEndpoint' },
+  );
+  stack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        if (e?.name === 'TimeoutError') {
+          const count = ((context.touchdownTimeouts as number | undefined) ?? 0) + 1;
+          context.touchdownTimeouts = count;
+          // Renamed, the SDK's retry sees no transient error and gives up.
+          if (count >= TIMEOUTS_PER_CALL)
+            throw Object.assign(e, { name: 'EndpointTimeout', code: undefined });
+        }
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', name: 'touchdownTimeoutLimit', priority: 'low' },
+  );
+}

@@ -1,28 +1,73 @@
-// Errors as the user sees them: what went wrong and what to do; a stack trace only when asked.
+// Errors as the user sees them: what went wrong and what to do, once; a stack trace only when asked. With
+// --json, one JSON document on stdout (for CI), and the same non-zero exit.
 import pc from 'picocolors';
+import { hintFor } from '../aws/errors.js';
 import { ConfigError, ResourceError } from '../core/errors.js';
 
-export function reportError(err: unknown): number {
-  const c = pc.createColors(pc.isColorSupported && process.stderr.isTTY);
-  const write = (s: string) => process.stderr.write(`${s}\n`);
+export interface DescribedError {
+  /** input: fix the configuration or command line; aws: an AWS call failed; internal: a fault of Touchdown. */
+  kind: 'input' | 'aws' | 'internal';
+  message: string;
+  /** Each problem of the input, when there are several. */
+  problems?: string[];
+  hint?: string;
+  /** True when nothing was sent to AWS that changes something. */
+  nothingChanged?: boolean;
+}
+
+const isAwsError = (err: unknown) =>
+  typeof err === 'object' && err !== null && ('$metadata' in err || 'explained' in err);
+
+export function describeError(err: unknown): DescribedError {
   if (err instanceof ConfigError) {
-    if (err.problems.length > 1) {
-      write(c.red(`error: ${err.message}:`));
-      for (const p of err.problems) write(`  - ${p}`);
-    } else {
-      write(c.red(`error: ${err.message}`));
-    }
-    write(c.dim('Nothing was changed in AWS.'));
-    return 1;
+    return {
+      kind: 'input',
+      message: err.message,
+      // One problem that is not the message itself (a YAML error under "not valid YAML") is shown too.
+      ...(err.problems.length > 1 || err.problems[0] !== err.message ? { problems: [...err.problems] } : {}),
+      nothingChanged: true,
+    };
   }
   if (err instanceof ResourceError) {
-    write(c.red(`error: ${err.message}`));
-    if (err.hint) write(c.dim(`what to do: ${err.hint}`));
-    return 1;
+    return { kind: 'aws', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
   const e = err as Error;
-  write(c.red(`error: ${e?.message ?? String(err)}`));
-  if (process.env.TOUCHDOWN_DEBUG) write(e?.stack ?? '');
-  else write(c.dim('Set TOUCHDOWN_DEBUG=1 for the stack trace.'));
+  const message = e?.message ?? String(err);
+  if (isAwsError(err)) {
+    const hint = hintFor(err);
+    return { kind: 'aws', message, ...(hint ? { hint } : {}) };
+  }
+  return { kind: 'internal', message };
+}
+
+/** Messages the progress view has printed already (a failed deploy step): the final error does not repeat them. */
+const shown = new Set<string>();
+export function shownAlready(message: string): void {
+  shown.add(message);
+}
+
+export function reportError(err: unknown, options: { json?: boolean } = {}): number {
+  const d = describeError(err);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ error: d }, null, 2)}\n`);
+    return 1;
+  }
+  const c = pc.createColors(pc.isColorSupported && process.stderr.isTTY);
+  const write = (s: string) => process.stderr.write(`${s}\n`);
+  if (shown.has(d.message)) {
+    // Said once, by the step that failed; what to do is still worth a line.
+  } else if (d.problems) {
+    write(c.red(`error: ${d.message}:`));
+    for (const p of d.problems) write(`  - ${p}`);
+  } else {
+    write(c.red(`error: ${d.message}`));
+  }
+  if (d.hint) write(c.dim(`what to do: ${d.hint}`));
+  if (d.nothingChanged) write(c.dim('Nothing was changed in AWS.'));
+  if (d.kind === 'internal') {
+    const stack = (err as Error)?.stack;
+    if (process.env.TOUCHDOWN_DEBUG) write(stack ?? '');
+    else write(c.dim('Set TOUCHDOWN_DEBUG=1 for the stack trace.'));
+  }
   return 1;
 }

@@ -24,7 +24,23 @@ const program = new Command('touchdown')
     'an S3 bucket whose lock every machine deploying this stack shares (default: TOUCHDOWN_LOCK_BUCKET, else a file beside the project)',
   )
   .option('--no-color', 'plain text without colours')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // With --json, a mistake on the command line is a JSON document on stdout too (help text is left out).
+  .configureOutput({
+    writeErr: (text) => (wantsJson() ? undefined : process.stderr.write(text)),
+    outputError: (text, write) => {
+      if (!wantsJson()) return write(text);
+      const message = text.replace(/^error: /, '').trim();
+      process.stdout.write(
+        `${JSON.stringify({ error: { kind: 'input', message, nothingChanged: true } }, null, 2)}\n`,
+      );
+    },
+  });
+
+/** --json anywhere on the command line, even one commander could not parse. */
+function wantsJson(): boolean {
+  return process.argv.slice(2).includes('--json');
+}
 
 program
   .command('plan')
@@ -215,7 +231,7 @@ async function finish(run: Promise<number>): Promise<void> {
     process.exitCode = await run;
   } catch (err) {
     const { reportError } = await import('./errors.js');
-    process.exitCode = reportError(err);
+    process.exitCode = reportError(err, { json: wantsJson() });
   }
 }
 

@@ -16,7 +16,9 @@ import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock, type StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
 import { type CountSource, runningCounts } from '../django/counts.js';
+import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
+import { shownAlready } from './errors.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
 export interface GlobalOptions {
@@ -56,6 +58,8 @@ export async function openSession(
   command: string,
   { offline = false } = {},
 ): Promise<Session> {
+  // Flags first: a bad one is refused before the configuration is read or AWS is asked anything.
+  const lockTimeoutMs = parseDuration(options.lockTimeout ?? '0s');
   const configPath = await findConfig(options.config);
   let stack: AwsStack;
   let app: LoadedManifest | undefined;
@@ -69,12 +73,10 @@ export async function openSession(
         `--stack does not apply to ${basename(configPath)}: its stack is named <app>-<stage>; pass --stage NAME for another copy of the app`,
       );
     app = await loadManifest(configPath, options.stage);
-    region =
-      options.region ??
-      process.env.AWS_REGION ??
-      process.env.AWS_DEFAULT_REGION ??
-      app.manifest.region ??
-      (offline ? 'us-east-1' : await profileRegion());
+    const chosen = await chooseRegion(options, app.manifest.region, 'touchdown.yml region', offline);
+    region = chosen.region;
+    // Before the first AWS call: nothing a check can find is left to fail after a change.
+    await preflight(app, { command, ...chosen, image: (options as { image?: string }).image });
     aws = new AwsClients({ region });
     // The infrastructure as the release serving now runs it, at the counts `touchdown scale` set.
     const [account, current, running] = offline
@@ -93,12 +95,9 @@ export async function openSession(
       );
     const definition = await loadDefinition(configPath);
     stack = instantiate(definition, options.stack);
-    region =
-      options.region ??
-      process.env.AWS_REGION ??
-      process.env.AWS_DEFAULT_REGION ??
-      definition.region ??
-      (offline ? 'us-east-1' : await profileRegion());
+    const chosen = await chooseRegion(options, definition.region, 'the stack definition region', offline);
+    region = chosen.region;
+    await preflight(undefined, { command, ...chosen });
     aws = new AwsClients({ region });
   }
   stack.check();
@@ -115,6 +114,7 @@ export async function openSession(
   const events = (e: EngineEvent) => {
     if (e.type === 'op.start') inFlight.add(e.address);
     if (e.type === 'op.done' || e.type === 'op.failed') inFlight.delete(e.address);
+    if (e.type === 'step' && e.state === 'failed' && e.message && !options.json) shownAlready(e.message);
     view.handle(e);
   };
   const onSigint = () => {
@@ -141,7 +141,7 @@ export async function openSession(
     events,
     signal: controller.signal,
     lock,
-    lockTimeoutMs: parseDuration(options.lockTimeout ?? '0s'),
+    lockTimeoutMs,
   });
   return {
     stack,
@@ -175,6 +175,25 @@ export async function openApp(
     );
   }
   return session as Session & { app: LoadedManifest };
+}
+
+/** The region to work in, and where it was set (for a message naming it). */
+async function chooseRegion(
+  options: GlobalOptions,
+  declared: string | undefined,
+  declaredFrom: string,
+  offline: boolean,
+): Promise<{ region: string; regionFrom: string }> {
+  const from: [string | undefined, string][] = [
+    [options.region, '--region'],
+    [process.env.AWS_REGION, 'AWS_REGION'],
+    [process.env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'],
+    [declared, declaredFrom],
+  ];
+  const set = from.find(([r]) => r !== undefined && r !== '');
+  if (set) return { region: set[0]!, regionFrom: set[1] };
+  if (offline) return { region: 'us-east-1', regionFrom: 'the default region' };
+  return { region: await profileRegion(), regionFrom: 'the region of your AWS profile' };
 }
 
 /** The region of the AWS profile in use, resolved by the SDK's own chain (config file, SSO profiles). */

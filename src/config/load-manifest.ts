@@ -1,8 +1,8 @@
 // Reads touchdown.yml, applies a stage's overrides, and validates, before anything talks to AWS.
 // Every problem names the file, line, field and fix.
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { basename, join } from 'node:path';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { isPlainObject } from '../core/ref.js';
@@ -20,7 +20,21 @@ export interface LoadedManifest {
 }
 
 export async function loadManifest(path: string, stage?: string): Promise<LoadedManifest> {
-  return parseManifest(await readFile(path, 'utf8'), path, stage);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new ConfigError(
+        `${path} is a directory, not a touchdown.yml: pass the file itself, e.g. --config ${join(path, 'touchdown.yml')}`,
+      );
+    }
+    throw new ConfigError(
+      `reading ${path}: ${(err as Error).message}; check that the file exists and is readable`,
+    );
+  }
+  return parseManifest(text, path, stage);
 }
 
 export function parseManifest(text: string, path: string, stage?: string): LoadedManifest {
@@ -28,33 +42,97 @@ export function parseManifest(text: string, path: string, stage?: string): Loade
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      `${file} is not valid YAML`,
-      doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+    // A key indented too far raises two errors at one place; the second names the line at fault.
+    const errors = doc.errors.filter(
+      (e) =>
+        e.code !== 'BLOCK_AS_IMPLICIT_KEY' ||
+        !doc.errors.some((o) => o.code === 'MULTILINE_IMPLICIT_KEY' && o.pos[0] === e.pos[0]),
     );
+    const problems = [...new Set(errors.map((e) => yamlProblem(e, text, lines, file)))];
+    throw new ConfigError(problems.length === 1 ? problems[0]! : `${file} is not valid YAML`, problems);
   }
   const raw = doc.toJS() as unknown;
-  if (!isPlainObject(raw))
-    throw new ConfigError(`${file}: expected settings such as "app: mysite", found ${typeof raw}`);
+  if (raw === null || raw === undefined) {
+    throw new ConfigError(
+      `${file} is empty: it needs at least app: and django: (settings, wsgi); touchdown init writes one for your project`,
+    );
+  }
+  if (!isPlainObject(raw)) {
+    const found = Array.isArray(raw)
+      ? 'a list (lines starting with "- ")'
+      : `the single value ${JSON.stringify(raw)}`;
+    throw new ConfigError(
+      `${file}:1:1: the file holds ${found}; it must hold settings as "key: value" lines, starting with "app: mysite" (touchdown init writes one)`,
+    );
+  }
 
   const stages = isPlainObject(raw.stages) ? raw.stages : {};
   const chosen = stage ?? DEFAULT_STAGE;
-  const declared = Object.keys(stages);
-  if (stage !== undefined && declared.length > 0 && !declared.includes(stage)) {
-    throw new ConfigError(`${file}: no stage "${stage}"; it declares ${declared.join(', ')}`);
-  }
-  const override = isPlainObject(stages[chosen]) ? stages[chosen] : {};
-  const merged = deepMerge(raw, override);
-
-  const result = manifestSchema.safeParse(merged, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => describe(issue, doc, lines, file, chosen, override));
+  const known = [...new Set([DEFAULT_STAGE, ...Object.keys(stages)])];
+  if (!known.includes(chosen)) {
     throw new ConfigError(
-      problems.length === 1 ? problems[0]! : `${problems.length} problems in ${file}`,
-      problems,
+      `--stage ${chosen}: ${file} has no stage "${chosen}"; its stages are ${known.join(', ')}. ` +
+        `To create it, declare it in ${file}: stages: { ${chosen}: {} } (with the values it overrides)`,
     );
   }
-  return { path, stage: chosen, stackName: `${result.data.app}-${chosen}`, manifest: result.data };
+  // Every stage is checked, not only the one asked for: a fault in staging is found before production deploys.
+  const problems: string[] = [];
+  let data: Manifest | undefined;
+  for (const name of [chosen, ...known.filter((k) => k !== chosen)]) {
+    const override = isPlainObject(stages[name]) ? stages[name] : {};
+    const result = manifestSchema.safeParse(deepMerge(raw, override), { reportInput: true });
+    if (result.success) {
+      if (name === chosen) data = result.data;
+      continue;
+    }
+    for (const issue of result.error.issues) {
+      const text = describe(issue, doc, lines, file, name, override);
+      if (problems.includes(text)) continue;
+      // A base value that only this stage's overrides make wrong: say which stage.
+      const other = name !== chosen && !text.includes(`stages.${name}.`);
+      const said = other ? `${text} (with stage ${name})` : text;
+      if (!problems.includes(said)) problems.push(said);
+    }
+  }
+  if (!data || problems.length > 0) {
+    const unique = [...new Set(problems)];
+    throw new ConfigError(unique.length === 1 ? unique[0]! : `${unique.length} problems in ${file}`, unique);
+  }
+  return { path, stage: chosen, stackName: `${data.app}-${chosen}`, manifest: data };
+}
+
+/** A YAML syntax error on the line where the fault is, with what to do about it. */
+function yamlProblem(e: YAMLError, text: string, lines: LineCounter, file: string): string {
+  const first = e.message.split('\n')[0]!;
+  const at = (offset: number) => `${file}:${lines.linePos(offset).line}`;
+  switch (e.code) {
+    case 'MULTILINE_IMPLICIT_KEY': {
+      // The line that breaks the mapping is where the error span ends: a key indented too far.
+      const end = at(Math.max(e.pos[0], e.pos[1] - 1));
+      return `${end}: this line is indented differently from the keys beside it: line it up with them`;
+    }
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return `${at(e.pos[0])}: ${first}: a value holding ": " must be in quotes, e.g. key: "a: b"`;
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR': {
+      const closer = /end with an? (\S)|Missing closing (["'])quote/.exec(first);
+      const char = closer?.[1] ?? closer?.[2];
+      const opener = char
+        ? ({ '}': '{', ']': '[', '"': '"', "'": "'" } as Record<string, string>)[char]
+        : undefined;
+      const opened = opener ? text.lastIndexOf(opener, e.pos[0] - 1) : -1;
+      if (opener && opened >= 0) {
+        return `${at(opened)}: the ${opener} opened here is never closed: add the closing ${char}`;
+      }
+      return `${at(e.pos[0])}: ${first}`;
+    }
+    case 'TAB_AS_INDENT':
+      return `${at(e.pos[0])}: ${first}: indent with spaces`;
+    case 'DUPLICATE_KEY':
+      return `${at(e.pos[0])}: ${first}: this key appears twice at this level; keep one`;
+    default:
+      return `${at(e.pos[0])}: ${first}`;
+  }
 }
 
 /** A stage's values replace the base's; maps merge key by key, lists and scalars are replaced whole. */
@@ -87,7 +165,9 @@ function describe(
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
       .map((key) => {
-        const keyWhere = locate(doc, lines, [...yamlPath, key], file);
+        const keyInStage = hasPath(override, [...path, key]);
+        const keyPath = keyInStage ? ['stages', stage, ...path] : path;
+        const keyWhere = locate(doc, lines, [...keyPath, key], file);
         const known = knownKeys(path);
         const near = closest(key, known);
         const fix = near
@@ -95,15 +175,37 @@ function describe(
           : known.length > 0
             ? `the settings here are ${known.join(', ')}`
             : 'remove it';
-        return `${keyWhere}: ${[...(inStage ? yamlPath : path), key].join('.')}: unknown setting; ${fix}`;
+        return `${keyWhere}: ${[...keyPath, key].join('.')}: unknown setting; ${fix}`;
       })
       .join('\n');
   }
   if (issue.code === 'invalid_type' && issue.input === undefined)
     return `${where}: ${field}: required (${issue.expected})`;
-  if (issue.code === 'invalid_value')
+  const quoted = unquotedText(issue, doc, yamlPath);
+  if (quoted) return `${where}: ${field}: ${quoted}`;
+  if (issue.code === 'too_small' && issue.message.startsWith('Too small'))
+    return `${where}: ${field}: use ${String(issue.minimum)} or more`;
+  if (issue.code === 'too_big' && issue.message.startsWith('Too big'))
+    return `${where}: ${field}: use at most ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_key') return `${where}: ${field}: ${issue.issues[0]?.message ?? issue.message}`;
+  // A long list (the AWS regions) says it better in the schema's own message.
+  if (issue.code === 'invalid_value' && issue.values.length <= 10)
     return `${where}: ${field}: use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${where}: ${field}: ${issue.message}`;
+}
+
+/** A number or true/false where text is expected: YAML read it as such (3.10 is the number 3.1). */
+function unquotedText(issue: z.core.$ZodIssue, doc: Document, yamlPath: string[]): string | undefined {
+  const input = (issue as { input?: unknown }).input;
+  if (typeof input !== 'number' && typeof input !== 'boolean') return undefined;
+  const wantsText =
+    (issue.code === 'invalid_type' && issue.expected === 'string') ||
+    (issue.code === 'invalid_value' && issue.values.every((v) => typeof v === 'string'));
+  if (!wantsText) return undefined;
+  const node = doc.getIn(yamlPath, true) as { source?: string } | undefined;
+  const written = node?.source ?? String(input);
+  const read = String(input) === written ? '' : ` (YAML reads ${written} as ${String(input)})`;
+  return `write it in quotes, "${written}": without them it is a ${typeof input}${read}`;
 }
 
 function knownKeys(path: string[]): string[] {

@@ -1,6 +1,6 @@
 // Finds and loads the user's configuration, before anything talks to AWS.
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, stat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import { isStackDefinition, type StackDefinition } from './define.js';
@@ -20,12 +20,33 @@ export const isManifest = (path: string) => /\.ya?ml$/.test(path);
 export async function findConfig(explicit: string | undefined, cwd = process.cwd()): Promise<string> {
   if (explicit) {
     const path = resolve(cwd, explicit);
-    if (!(await exists(path))) throw new ConfigError(`--config ${explicit}: no such file`);
+    if (!(await exists(path))) {
+      throw new ConfigError(
+        `--config ${explicit}: no such file; give the path of your touchdown.yml or touchdown.config.ts`,
+      );
+    }
+    if ((await stat(path)).isDirectory()) {
+      const inside = await findConfig(undefined, path).catch(() => undefined);
+      throw new ConfigError(
+        `--config ${explicit} is a directory; pass the file itself${inside ? `, e.g. --config ${relative(cwd, inside)}` : ' (touchdown.yml or touchdown.config.ts)'}`,
+      );
+    }
+    if (!/\.(ya?ml|[cm]?[jt]s)$/.test(path)) {
+      throw new ConfigError(
+        `--config ${explicit}: Touchdown reads a touchdown.yml (YAML) or a touchdown.config.ts; give one of those`,
+      );
+    }
     return path;
   }
   for (const name of CONFIG_FILES) {
     const path = resolve(cwd, name);
-    if (await exists(path)) return path;
+    if (!(await exists(path))) continue;
+    if ((await stat(path)).isDirectory()) {
+      throw new ConfigError(
+        `${path} is a directory, not a file: Touchdown reads ${name} as a file; rename the directory`,
+      );
+    }
+    return path;
   }
   throw new ConfigError(
     `no touchdown.yml or touchdown.config.ts in ${cwd}: run touchdown in your project's directory (touchdown init writes a touchdown.yml), or pass --config PATH`,

@@ -138,6 +138,62 @@ stages:
       `${BASE}network: { nat: always }\n`,
       /network\.nat: use one of "none", "instance", "gateway"/,
     ],
+    [
+      'an unquoted python: 3.10 (YAML reads the number 3.1)',
+      'app: shop\ndjango:\n  settings: a.b\n  wsgi: a.wsgi\n  python: 3.10\n',
+      /^touchdown\.yml:5:3: django\.python: write it in quotes, "3\.10".*YAML reads 3\.10 as 3\.1/,
+    ],
+    [
+      'a number where environment takes text',
+      `${BASE}environment:\n  PORT: 8000\n`,
+      /^touchdown\.yml:6:3: environment\.PORT: write it in quotes, "8000"/,
+    ],
+    [
+      'an environment name with non-ASCII letters',
+      `${BASE}environment:\n  CAFÉ: x\n`,
+      /^touchdown\.yml:6:3: environment\.CAFÉ: use upper-case letters, digits and underscores/,
+    ],
+    [
+      'a secret typed into environment',
+      `${BASE}environment:\n  STRIPE_SECRET_KEY: sk_live_abc\n`,
+      /^touchdown\.yml:6:3: environment\.STRIPE_SECRET_KEY: looks like a secret.*secrets: \[STRIPE_SECRET_KEY\].*touchdown secrets set STRIPE_SECRET_KEY/,
+    ],
+    [
+      'more environment than a task definition holds',
+      `${BASE}environment:\n  BIG: "${'x'.repeat(50_000)}"\n`,
+      /^touchdown\.yml:5:1: environment: \d+ bytes of settings; ECS takes at most 64 KiB/,
+    ],
+    [
+      'a region that does not exist',
+      `${BASE}region: us-east-7\n`,
+      /^touchdown\.yml:5:\d+: region: "us-east-7" is not an AWS region; did you mean us-east-1\?/,
+    ],
+    ['an empty file', '', /^touchdown\.yml is empty: it needs at least app: and django:/],
+    ['only comments', '# later\n', /^touchdown\.yml is empty/],
+    ['a list at the top', '- app: shop\n', /^touchdown\.yml:1:1: the file holds a list.*"key: value"/],
+    [
+      'a key with non-ASCII letters',
+      `${BASE}dätabase: {}\n`,
+      /^touchdown\.yml:5:1: dätabase: unknown setting; did you mean "database"\?/,
+    ],
+    [
+      'a key indented too far',
+      `${BASE}web:\n  count: 2\n   cpu: 256\n`,
+      /^touchdown\.yml:7: this line is indented differently/,
+    ],
+    [
+      'an unclosed {',
+      `${BASE}web: { count: 2\ncache: {}\n`,
+      /^touchdown\.yml:5: the \{ opened here is never closed/,
+    ],
+    [
+      'an unclosed quote',
+      `${BASE}web:\n  command: "gunicorn\n`,
+      /^touchdown\.yml:6: the " opened here is never closed/,
+    ],
+    ['a tab as indentation', `${BASE}web:\n\tcount: 2\n`, /^touchdown\.yml:6: .*indent with spaces/],
+    ['a key given twice', `${BASE}web: {}\nweb: {}\n`, /^touchdown\.yml:6: .*keep one/],
+    ['a value holding ": "', `${BASE}web:\n  command: a: b\n`, /^touchdown\.yml:6: .*must be in quotes/],
   ];
   for (const [what, yaml, expected] of cases) {
     it(`refuses ${what}, naming the field and the fix`, () => {
@@ -155,11 +211,38 @@ stages:
     assert.match(p!, /^touchdown\.yml:7:\d+: stages\.staging\.web\.count: /);
   });
 
+  it("checks every stage, not only the one asked for, at the stage's own lines", () => {
+    const yaml = `${BASE}stages:\n  staging:\n    web: { count: 0 }\n  qa:\n    wbe: {}\n`;
+    const found = problems(yaml);
+    assert.match(found.join('\n'), /^touchdown\.yml:7:\d+: stages\.staging\.web\.count: use 1 or more$/m);
+    assert.match(
+      found.join('\n'),
+      /^touchdown\.yml:9:5: stages\.qa\.wbe: unknown setting; did you mean "web"\?$/m,
+    );
+  });
+
+  it('names the stage whose overrides make a base value wrong', () => {
+    const yaml = `${BASE}web: { count: 5 }\nstages:\n  staging:\n    web: { autoscaling: { min: 1, max: 2, cpu: 60 } }\n`;
+    const found = problems(yaml);
+    assert.match(
+      found.join('\n'),
+      /^touchdown\.yml:5:\d+: web\.count: count 5 is outside autoscaling's 1 to 2 \(with stage staging\)$/m,
+    );
+  });
+
+  it('refuses a stage nobody declared, naming the known ones and how to create it', () => {
+    assert.throws(() => parseManifest(BASE, 'touchdown.yml', 'nope'), {
+      message:
+        /^--stage nope: touchdown\.yml has no stage "nope"; its stages are production\. To create it, declare it/,
+    });
+  });
+
   it('names the stages when asked for one it does not declare', () => {
     assert.throws(
       () => parseManifest(`${BASE}stages: { staging: {}, production: {} }\n`, 'touchdown.yml', 'prod'),
       {
-        message: 'touchdown.yml: no stage "prod"; it declares staging, production',
+        message:
+          '--stage prod: touchdown.yml has no stage "prod"; its stages are production, staging. To create it, declare it in touchdown.yml: stages: { prod: {} } (with the values it overrides)',
       },
     );
   });

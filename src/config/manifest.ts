@@ -1,8 +1,12 @@
 // touchdown.yml: what a Django developer declares. One schema serves validation, defaults, editor completion
 // (published as JSON Schema) and the blueprint that turns it into AWS resources.
 import { z } from 'zod';
+import { isSecretName } from '../aws/ecs/task-definition.js';
 import { parseCidr } from '../core/args.js';
+import { AWS_REGIONS, regionProblem } from './regions.js';
 
+/** Room for environment in a 64 KiB task definition, leaving the rest for Touchdown's own settings. */
+export const ENVIRONMENT_LIMIT = 48 * 1024;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -81,10 +85,7 @@ export const manifestSchema = z
         'use 2 to 30 lower-case letters, digits and hyphens, starting with a letter',
       ),
     /** AWS region; AWS_REGION and --region override it. */
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region like us-east-1')
-      .optional(),
+    region: z.enum(AWS_REGIONS, { error: (issue) => regionProblem(String(issue.input)) }).optional(),
     django: z.strictObject({
       /** Directory of manage.py, relative to this file. */
       project: z.string().default('.'),
@@ -338,6 +339,28 @@ export const manifestSchema = z
     for (const s of m.secrets) {
       if (s in m.environment)
         problem(['environment', s], `${s} is declared as a secret: remove it from environment`);
+    }
+    for (const name of Object.keys(m.environment)) {
+      if (isSecretName(name) && !m.secrets.includes(name)) {
+        problem(
+          ['environment', name],
+          'looks like a secret, and environment values are visible to anyone who can read the task ' +
+            `definition: move it to secrets: [${name}] and set it with touchdown secrets set ${name}`,
+        );
+      }
+    }
+    // ECS refuses a task definition over 64 KiB; each process's definition carries all of environment.
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+    const envBytes = Object.entries(m.environment).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 32,
+      0,
+    );
+    if (envBytes > ENVIRONMENT_LIMIT) {
+      problem(
+        ['environment'],
+        `${envBytes} bytes of settings; ECS takes at most 64 KiB per task definition, so keep environment ` +
+          `under ${ENVIRONMENT_LIMIT} bytes: move large values to a file in the image or to S3`,
+      );
     }
   });
 

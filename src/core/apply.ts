@@ -203,21 +203,8 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
 
   // Without force, a plan that would delete data changes nothing at all, so the stack keeps working.
   if (!options.force) {
-    const refused = await dataStoresHoldingData(ops, world, options.ctx);
-    if (refused.size > 0) {
-      for (const [id, err] of refused) {
-        const op = ops.find((o) => o.id === id)!;
-        events({
-          type: 'op.failed',
-          address: op.change.address,
-          action: op.kind,
-          error: err.message,
-          hint: err.hint,
-        });
-      }
-      const outcomes = new Map([...refused].map(([id, error]) => [id, { state: 'failed' as const, error }]));
-      return { ...reportOf(ops, outcomes, signal, started), refused: true };
-    }
+    const refused = await refusedForData(plan, world, options.ctx, signal);
+    if (refused) return refused;
   }
 
   const nodes: WalkNode[] = ops.map((op) => ({ id: op.id, deps: op.deps, run: () => run(op) }));
@@ -267,6 +254,24 @@ async function reread(
 ): Promise<Found> {
   const all = await type.find(ctx, [{ address, key: found.key, args: found.args }]);
   return all.find((f) => f.key === found.key) ?? found;
+}
+
+/**
+ * Without force, the report of a plan refused whole because deletes in it would lose data; undefined when
+ * none would. Callers check it before asking, so nobody confirms a run that is then refused.
+ */
+export async function refusedForData(
+  plan: Plan,
+  world: World,
+  ctx: FindContext,
+  signal: AbortSignal,
+): Promise<ApplyReport | undefined> {
+  const started = Date.now();
+  const ops = operationsFor(plan);
+  const refused = await dataStoresHoldingData(ops, world, ctx);
+  if (refused.size === 0) return undefined;
+  const outcomes = new Map([...refused].map(([id, error]) => [id, { state: 'failed' as const, error }]));
+  return { ...reportOf(ops, outcomes, signal, started), refused: true };
 }
 
 /** The deletes refused because what they would delete holds data, by operation id, in plan order. */

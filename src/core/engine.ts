@@ -1,6 +1,6 @@
 // The engine's front door: plan, apply, destroy and outputs for one stack. It emits events and never prints.
 import type { AwsClients } from '../aws/clients.js';
-import { type ApplyReport, executePlan } from './apply.js';
+import { type ApplyReport, executePlan, refusedForData } from './apply.js';
 import { SENSITIVE } from './diff.js';
 import { type EventSink, ignoreEvents } from './events.js';
 import type { StackLock } from './lock.js';
@@ -172,6 +172,11 @@ export class Engine {
 
   private async carryOut(plan: Plan, world: World, run: RunOptions): Promise<RunResult> {
     if (!hasChanges(plan)) return { plan, world, confirmed: true };
+    // Refused before asking: the report says which data stores hold data, once.
+    if (!run.force) {
+      const refused = await refusedForData(plan, world, this.ctx, this.signal);
+      if (refused) return { plan, world, report: refused, confirmed: true };
+    }
     const confirmed = run.confirm ? await run.confirm(plan) : true;
     if (!confirmed) return { plan, world, confirmed };
     const report = await executePlan(plan, world, {

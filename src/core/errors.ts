@@ -55,7 +55,8 @@ const OWN_ERRORS = new Set(['WaitTimeout', 'Interrupted', 'ConfigError', 'DataLo
 export function causeMessage(cause: unknown): string {
   if (cause instanceof Error) {
     // Our own errors read as sentences already; AWS's get their error code in front.
-    if (OWN_ERRORS.has(cause.name)) return cause.message;
+    // An AWS error explained by the client factory (aws/errors.ts) names its code already, where it has one.
+    if (OWN_ERRORS.has(cause.name) || 'explained' in cause) return cause.message;
     const code = (cause as { name?: string; Code?: string }).Code ?? cause.name;
     const msg = cause.message || code;
     return code && code !== 'Error' && !msg.includes(code) ? `${code}: ${msg}` : msg;

@@ -1,6 +1,7 @@
 // The app's own secrets in Parameter Store, under /<app>/<stage>/: set by people, read by tasks at start.
 import type { AwsClients } from '../aws/clients.js';
 import { allPages } from '../aws/pages.js';
+import { MAX_BYTES } from '../aws/ssm/parameter.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import { ConfigError } from '../core/errors.js';
 import { secretPath } from './blueprint/data.js';
@@ -45,6 +46,15 @@ export class Secrets {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
       throw new ConfigError(`"${name}": secret names are like STRIPE_API_KEY`);
     this.refuseDatabasePassword(name, 'set');
+    // Checked before the call: Parameter Store keeps no empty value, and a Standard one holds 4 KB.
+    // https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html
+    if (value.length === 0) throw new ConfigError(`${name}: the value is empty; give the secret's value`);
+    const bytes = Buffer.byteLength(value);
+    if (bytes > MAX_BYTES.Standard) {
+      throw new ConfigError(
+        `${name}: ${bytes} bytes; Parameter Store keeps up to ${MAX_BYTES.Standard} per secret: keep a larger one (a key file) in a private bucket and store its location here`,
+      );
+    }
     const ssm = await this.aws.ssm();
     await ssm.putParameter({
       Name: `${this.path}${name}`,

@@ -29,6 +29,9 @@ export const TEST_CREDENTIALS = {
   AWS_SESSION_TOKEN: 'testing',
 };
 
+/** Emulator gap: moto loads each service on its first call, which on a busy 2-core machine can take longer than AWS's silence limit. */
+const LOADED_MACHINE = { TOUCHDOWN_AWS_READ_TIMEOUT: '60' };
+
 export interface LocalAwsOptions {
   region?: string;
   /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
@@ -51,14 +54,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   });
   // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
   const endpoint = `http://localhost:${port}`;
-  Object.assign(process.env, TEST_CREDENTIALS, {
+  Object.assign(process.env, TEST_CREDENTIALS, LOADED_MACHINE, {
     AWS_REGION: region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   return {
     endpoint,
     region,
-    env: { ...TEST_CREDENTIALS, AWS_REGION: region, AWS_ENDPOINT_URL: endpoint },
+    env: { ...TEST_CREDENTIALS, ...LOADED_MACHINE, AWS_REGION: region, AWS_ENDPOINT_URL: endpoint },
     clients: () => new AwsClients({ region, endpoint, maxAttempts: 3 }),
     reset: async () => {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });

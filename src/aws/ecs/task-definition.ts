@@ -267,11 +267,14 @@ export function fargateSizeProblems(cpu: number, memory: number): string[] {
 // Word parts that mark a value as secret; KEY_PREFIX (Django's cache setting) is not one.
 const SECRET_WORDS = /(PASSWORD|PASSWD|SECRET|TOKEN|(^|_)(API|ACCESS|PRIVATE)?KEY(_(?!PREFIX)|$))/i;
 
+/** A variable name that says it holds a secret (task definitions refuse those in plain environment). */
+export const isSecretName = (name: string) => SECRET_WORDS.test(name);
+
 function containerProblems(c: Partial<Container>, where: string): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(c.environment ?? {})) {
     // A reference is another resource's output (a host name, an ARN); a literal is typed into the config.
-    if (SECRET_WORDS.test(name) && typeof value === 'string') {
+    if (isSecretName(name) && typeof value === 'string') {
       problems.push(
         `${where}.environment.${name}: looks like a secret, and plain environment values are visible to ` +
           'anyone who can read the task definition. Store it in SSM Parameter Store (SecureString) or ' +

@@ -38,7 +38,7 @@ export interface SsmParameterOutputs {
 type Args = ArgsOf<typeof fields>;
 type SsmFound = Found<Args, SsmParameterOutputs>;
 
-const MAX_BYTES = { Standard: 4096, Advanced: 8192 } as const;
+export const MAX_BYTES = { Standard: 4096, Advanced: 8192 } as const;
 
 export const SsmParameter = defineResourceType({
   kind: 'ssm-parameter',

@@ -1,0 +1,124 @@
+// Endpoints that misbehave as a broken network or a failing AWS does, for the bad-input suite: a server error
+// page, an answer that is not AWS's, a server that accepts and never answers, a port nobody listens on. Each
+// records what it was asked, so a test can prove nothing was asked to change.
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+
+export interface Asked {
+  method: string;
+  path: string;
+  /** The operation, as the request names it: X-Amz-Target (JSON APIs), Action= (query APIs), or the path. */
+  operation: string;
+}
+
+export interface FakeEndpoint {
+  url: string;
+  asked: Asked[];
+  /** When the first connection arrived (Date.now()), to time how long a client waits on it. */
+  firstContact?: number;
+  close(): Promise<void>;
+}
+
+/** identity-only: answers who the caller is and that no secrets are set, then a server error to all else. */
+export type Misbehaviour = 'server-error' | 'garbage' | 'hang' | 'refuse-all' | 'identity-only';
+
+async function body(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text;
+}
+
+function operationOf(req: IncomingMessage, text: string): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.split('.').at(-1)!;
+  const action = /(?:^|&)Action=([A-Za-z]+)/.exec(text)?.[1];
+  return action ?? `${req.method} ${req.url}`;
+}
+
+/** Operations that change something, by AWS's naming; what the suite asserts never happened. */
+export const changes = (asked: Asked[]) =>
+  asked.filter(
+    (a) =>
+      !/^(Describe|Get|List|Head|Check|Search|Lookup)/.test(a.operation) && !/^(GET|HEAD) /.test(a.operation),
+  );
+
+export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoint> {
+  const asked: Asked[] = [];
+  const sockets = new Set<Socket>();
+  const server =
+    kind === 'hang'
+      ? createTcpServer((socket) => {
+          // Accepts the connection and reads the request, but never answers.
+          sockets.add(socket);
+          let text = '';
+          socket.on('data', (d) => {
+            text += d;
+          });
+          socket.on('close', () => {
+            sockets.delete(socket);
+            if (!text) return;
+            const [method = '', path = ''] = text.split(' ', 2);
+            const target = /^x-amz-target: *(\S+)/im.exec(text)?.[1]?.split('.').at(-1);
+            const action = /(?:^|&|\n)Action=([A-Za-z]+)/.exec(text)?.[1];
+            asked.push({ method, path, operation: target ?? action ?? `${method} ${path}` });
+          });
+        })
+      : createHttpServer(async (req, res) => {
+          const text = await body(req);
+          asked.push({ method: req.method ?? '', path: req.url ?? '', operation: operationOf(req, text) });
+
+          const operation = operationOf(req, text);
+          if (kind === 'identity-only' && operation === 'GetCallerIdentity') {
+            res.writeHead(200, { 'content-type': 'text/xml' });
+            res.end(
+              '<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account>' +
+                '<Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATEST</UserId></GetCallerIdentityResult>' +
+                '</GetCallerIdentityResponse>',
+            );
+          } else if (kind === 'identity-only' && operation === 'GetParametersByPath') {
+            res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+            res.end(JSON.stringify({ Parameters: [] }));
+          } else if (kind === 'server-error' || kind === 'identity-only') {
+            res.writeHead(500, { 'content-type': 'text/html' });
+            res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
+          } else if (kind === 'garbage') {
+            res.writeHead(200, { 'content-type': 'text/xml' });
+            res.end('<<<this is not what AWS answers>>>');
+          } else if (req.headers['x-amz-target']) {
+            // AWS's JSON protocol (SSM, ECS, logs...): the error type in a header and the body.
+            res.writeHead(400, {
+              'content-type': 'application/x-amz-json-1.1',
+              'x-amzn-errortype': 'AccessDeniedException',
+            });
+            res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'refused by the test' }));
+          } else {
+            res.writeHead(403, { 'content-type': 'text/xml' });
+            res.end(
+              '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>refused by the test</Message></Error></ErrorResponse>',
+            );
+          }
+        });
+  const endpoint = { asked } as FakeEndpoint;
+  server.on('connection', (s: Socket) => {
+    endpoint.firstContact ??= Date.now();
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  endpoint.url = `http://localhost:${port}`;
+  endpoint.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return endpoint;
+}
+
+/** A local port nobody listens on (taken, then let go). */
+export async function closedPort(): Promise<string> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://localhost:${port}`;
+}
