@@ -1,7 +1,8 @@
 // `touchdown deploy` of examples/xkcd against the local AWS, with an image built elsewhere (no container
 // builder here). ECS on the emulator runs no containers; the tasks' exit codes are staged.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseManifest } from '../src/config/load-manifest.js';
@@ -176,10 +177,17 @@ describe('touchdown deploy of the blog', () => {
   });
 
   it('says clearly when no image builder is here, after the infrastructure, with nothing released', async () => {
-    await assert.rejects(
-      deployWith(t, undefined, [], 'blog'),
-      /no container builder on this machine \(looked for docker, podman and buildah\)\. Install one of them, or build the image elsewhere \(in CI, say\) and pass --image <uri>/,
-    );
+    // A PATH with no docker, podman or buildah on it, whatever this machine has installed.
+    const path = process.env.PATH;
+    process.env.PATH = await mkdtemp(join(tmpdir(), 'no-builders-'));
+    try {
+      await assert.rejects(
+        deployWith(t, undefined, [], 'blog'),
+        /no container builder on this machine \(looked for docker, podman and buildah\)\. Install one of them, or build the image elsewhere \(in CI, say\) and pass --image <uri>/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
     assert.deepEqual(await new ReleaseHistory(t.aws.clients(), 'blog-production').list(), []);
   });
 
