@@ -105,6 +105,40 @@ def fix_emulator_gaps() -> None:
     apigatewayv2.DomainName.__init__ = domain
 
 
+# ---- zones as AWS answers them (issue 11: zones are asked of EC2, not guessed) ----
+
+
+def answer_zones_as_aws() -> None:
+    """moto 5.2.5 already knows each region's own zone names (ap-northeast-1 a, c, d; us-east-1 a-f; ca-central-1
+    a, b, d) and their instance type offerings, but answers DescribeAvailabilityZones without OptInStatus,
+    GroupName and NetworkBorderGroup, which AWS gives for every zone (opt-in-not-required for a region's own
+    zones): https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html
+    """
+    from moto.ec2.models.availability_zones_and_regions import Zone
+
+    original = Zone.__init__
+
+    def zone(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        # Local and Wavelength Zones are opted into; a region's own availability zones need no opt-in.
+        self.opt_in_status = "opt-in-not-required" if self.zone_type == "availability-zone" else "not-opted-in"
+        self.group_name = self.region_name
+        self.network_border_group = self.region_name
+
+    Zone.__init__ = zone
+    # The zones are made when moto is imported: give the ones already made the same fields.
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    for zones in RegionsAndZonesBackend.zones.values():
+        for made in zones:
+            made.opt_in_status = "opt-in-not-required" if made.zone_type == "availability-zone" else "not-opted-in"
+            made.group_name = made.region_name
+            made.network_border_group = made.region_name
+
+
+# ---- end of zones ----
+
+
 def stage_from_environment() -> None:
     """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
 
@@ -207,6 +241,7 @@ def main() -> None:
     # One log line per request drowns the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     fix_emulator_gaps()
+    answer_zones_as_aws()
     stage_from_environment()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

@@ -53,7 +53,12 @@ const deployOnce = (loaded: LoadedManifest) =>
 
 const engine = (loaded: LoadedManifest) =>
   new Engine({
-    stack: awsBlueprint(loaded, { region: 'us-east-1', account: '123456789012', image: IMAGE }),
+    stack: awsBlueprint(loaded, {
+      region: 'us-east-1',
+      account: '123456789012',
+      zones: ['us-east-1a', 'us-east-1b'],
+      image: IMAGE,
+    }),
     registry: resourceTypes,
     aws: t.aws.clients(),
     events: () => {},

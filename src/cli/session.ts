@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
+import { stackZones } from '../aws/ec2/zones.js';
 import { resourceTypes } from '../aws/registry.js';
 import { S3Lock } from '../aws/s3/lock.js';
 import type { AwsStack } from '../aws/stack.js';
@@ -14,7 +15,7 @@ import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock, type StackLock } from '../core/lock.js';
-import { awsBlueprint } from '../django/blueprint/index.js';
+import { awsBlueprint, zoneNeeds } from '../django/blueprint/index.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 
@@ -68,10 +69,15 @@ export async function openSession(
       (offline ? 'us-east-1' : await profileRegion());
     aws = new AwsClients({ region });
     // The infrastructure as the release serving now runs it.
-    const [account, current] = offline
-      ? ['000000000000', undefined]
-      : await Promise.all([aws.account(), new ReleaseHistory(aws, app.stackName).current()]);
-    stack = awsBlueprint(app, { region, account, image: current?.image });
+    // Offline (graph) draws the shape only: the zones are numbered, not asked of AWS.
+    const [account, current, zones] = offline
+      ? ['000000000000', undefined, ['zone-1', 'zone-2', 'zone-3']]
+      : await Promise.all([
+          aws.account(),
+          new ReleaseHistory(aws, app.stackName).current(),
+          stackZones(aws, zoneNeeds(app.manifest)),
+        ]);
+    stack = awsBlueprint(app, { region, account, zones, image: current?.image });
   } else {
     const definition = await loadDefinition(configPath);
     stack = instantiate(definition, options.stack);

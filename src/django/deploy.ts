@@ -1,6 +1,7 @@
 // `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
 import type { AwsClients } from '../aws/clients.js';
+import { stackZones } from '../aws/ec2/zones.js';
 import { snapshotDatabase } from '../aws/rds/instance.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
@@ -10,7 +11,7 @@ import type { EventSink } from '../core/events.js';
 import { hasChanges, type Plan } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
-import { awsBlueprint } from './blueprint/index.js';
+import { awsBlueprint, zoneNeeds } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
@@ -44,10 +45,15 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const { loaded, aws, events } = o;
   const m = loaded.manifest;
   const history = new ReleaseHistory(aws, loaded.stackName);
-  const [account, current] = await Promise.all([aws.account(), history.current()]);
+  // The zones are asked first: a region without enough of them is refused before anything changes.
+  const [account, current, zones] = await Promise.all([
+    aws.account(),
+    history.current(),
+    stackZones(aws, zoneNeeds(m)),
+  ]);
   const engineFor = (image: string | undefined, version?: string) =>
     new Engine({
-      stack: awsBlueprint(loaded, { region: aws.region, account, image, version }),
+      stack: awsBlueprint(loaded, { region: aws.region, account, zones, image, version }),
       registry: resourceTypes,
       aws,
       events,

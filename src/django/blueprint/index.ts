@@ -9,10 +9,14 @@ import { fargate } from './fargate.js';
 import { serverless } from './lambda.js';
 import { network } from './network.js';
 
+export { zoneNeeds } from './network.js';
+
 export interface BlueprintOptions {
   region: string;
   /** The AWS account: bucket names and parameter ARNs include it. */
   account: string;
+  /** The zones the subnets go in, as stackZones(aws, zoneNeeds(manifest)) finds them in the account and region. */
+  zones: readonly string[];
   /** The image the release runs; without one, only what the first image needs is declared. */
   image?: string;
   /** web.compute lambda: the published function version the `live` alias serves (the release's). */
@@ -40,7 +44,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     },
     secrets: {},
   };
-  const net = network(aws, m, options.region);
+  const net = network(aws, m, options.zones);
   const d = data(aws, m, n, net, contract);
   if (m.web.compute === 'lambda') {
     serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
