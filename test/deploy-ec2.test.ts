@@ -198,7 +198,7 @@ describe('web.compute: ec2 with a NAT instance', () => {
     });
     assert.deepEqual(taskDefinition.requiresCompatibilities, ['EC2']);
     const schedule = await t.boto.call('scheduler', 'GetSchedule', { Name: `${STACK}.clearsessions` });
-    assert.deepEqual(schedule.Target.EcsParameters.CapacityProviderStrategy, [
+    assert.deepEqual(JSON.parse(schedule.Target.Input).capacityProviderStrategy, [
       { capacityProvider: PROVIDER, weight: 1 },
     ]);
 

@@ -11,6 +11,7 @@ import type { EventSink } from '../core/events.js';
 import { hasChanges, type Plan } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
+import { imageSource } from './blueprint/image-source.js';
 import { awsBlueprint, zoneNeeds } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
@@ -44,6 +45,8 @@ export interface DeployResult {
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const { loaded, aws, events } = o;
   const m = loaded.manifest;
+  // A malformed image reference is refused before anything changes (Lambda takes a package, checked later).
+  if (o.image && m.web.compute !== 'lambda') imageSource(o.image);
   const history = new ReleaseHistory(aws, loaded.stackName);
   // The zones are asked first: a region without enough of them is refused before anything changes.
   const [account, current, zones] = await Promise.all([

@@ -58,7 +58,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     net,
     d,
     contract,
-    { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen },
+    { targetGroupArn: e.targetGroup.arn, loadBalancerArn: e.loadBalancer.arn, blueGreen: e.blueGreen },
     options.image,
     m.web.compute === 'ec2' ? (app) => ec2(aws, m, n, net, app) : undefined,
   );

@@ -208,7 +208,7 @@ function roleStatements(m: Manifest, n: Names, d: Data, inVpc: boolean): Record<
       Resource: '*',
     });
   }
-  statements.push(...dataAccess(m, d));
+  statements.push(...dataAccess(d));
   return statements;
 }
 
