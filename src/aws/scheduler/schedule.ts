@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext, type Wanted } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { afterIamPropagation } from '../iam/propagation.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 
@@ -272,14 +273,21 @@ export const Schedule = defineResourceType({
   async create(ctx, args) {
     const scheduler = await ctx.aws.scheduler();
     const name = scheduleName(ctx.stack, args.name);
-    await scheduler.createSchedule({ ...request(name, args), ClientToken: randomUUID() });
+    const ClientToken = randomUUID();
+    // A scheduler role made a moment ago may not be assumable by EventBridge Scheduler yet.
+    await afterIamPropagation(ctx, 'schedule', () =>
+      scheduler.createSchedule({ ...request(name, args), ClientToken }),
+    );
     return fresh(ctx, scheduler, name, args);
   },
 
   async update(ctx, found, args) {
     const scheduler = await ctx.aws.scheduler();
     // UpdateSchedule replaces the whole definition: send all of it.
-    await scheduler.updateSchedule({ ...request(found.outputs.name, args), ClientToken: randomUUID() });
+    const ClientToken = randomUUID();
+    await afterIamPropagation(ctx, 'schedule', () =>
+      scheduler.updateSchedule({ ...request(found.outputs.name, args), ClientToken }),
+    );
     return fresh(ctx, scheduler, found.outputs.name, args);
   },
 
