@@ -186,14 +186,33 @@ const RDS_CREATES = new Set([
   'RestoreDBInstanceToPointInTime',
 ]);
 
+const keepRdsInstance = keepOnDelete(
+  'rdsInstance',
+  'rds',
+  'DeleteDBInstance',
+  'DBInstanceIdentifier',
+  'DescribeDBInstances',
+);
+
 const rdsInstance: Rule = {
-  before: keepOnDelete(
-    'rdsInstance',
-    'rds',
-    'DeleteDBInstance',
-    'DBInstanceIdentifier',
-    'DescribeDBInstances',
-  ),
+  before(call, m) {
+    if (call.service !== 'rds' || call.operation !== 'DeleteDBInstance') return undefined;
+    // Lifting deletion protection is a modification like any other: until the instance is available again,
+    // RDS still treats it as protected.
+    const id = lower(call.form.get('DBInstanceIdentifier'));
+    if (m.phase('rdsInstance', id) === 'modifying') {
+      m.refused('deletedWhileModifying');
+      return Promise.resolve(
+        queryError(
+          400,
+          'Sender',
+          'InvalidParameterCombination',
+          'Cannot delete protected DB Instance, please disable deletion protection and try again.',
+        ),
+      );
+    }
+    return keepRdsInstance?.(call, m);
+  },
   after(call, answer, m) {
     if (call.service !== 'rds') return undefined;
     const op = call.operation;
