@@ -2,10 +2,12 @@
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../../core/errors.js';
 import { deploy } from '../../django/deploy.js';
+import { appStatus, lambdaLogGroups } from '../../django/lambda-status.js';
 import { manage, parseScale, scale, services } from '../../django/operations.js';
 import { ReleaseHistory } from '../../django/releases.js';
 import { Secrets } from '../../django/secrets.js';
 import { readLogs } from '../../django/task-logs.js';
+import { appStatusLines } from '../render/app-status.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
 
@@ -39,7 +41,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     } catch {
       // nothing deployed yet
     }
-    const outputs = await s.engine.outputs();
+    const [outputs, more] = await Promise.all([s.engine.outputs(), appStatus(s.aws, s.app)]);
     const pending = plan.resources.filter((r) => r.action !== 'noop').length;
     const status = {
       stack: s.app.stackName,
@@ -47,6 +49,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
       processes: running,
       outputs,
       pendingChanges: pending,
+      ...more,
     };
     if (options.json) {
       out(JSON.stringify(status, null, 2));
@@ -60,6 +63,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     );
     for (const [p, r] of Object.entries(running))
       out(`  ${p}: ${r.running}/${r.desired} running (${r.revision})`);
+    for (const line of appStatusLines(more)) out(line);
     for (const [k, v] of Object.entries(outputs)) out(`  ${k} = ${showValue(v, 200)}`);
     out(
       pending === 0
@@ -165,12 +169,16 @@ export async function logsCommand(
   const groups = ((await logs.describeLogGroups({ logGroupNamePrefix: prefix })).logGroups ?? [])
     .map((g) => g.logGroupName!)
     .filter((g) => !options.process || g.slice(prefix.length).startsWith(options.process));
+  // A Lambda app's function writes to Lambda's own log group.
+  const lambda = lambdaLogGroups(s.app, options.process);
+  groups.push(...lambda.map((l) => l.group));
+  const processOf = (group: string) =>
+    lambda.find((l) => l.group === group)?.process ?? group.slice(prefix.length);
   if (groups.length === 0) throw new ConfigError(`no logs for ${options.process ?? 'this app'} yet`);
   let since = Date.now() - parseDuration(options.since ?? '10m');
   for (;;) {
     const lines = await readLogs(s.aws, groups, { since, filter: options.filter });
-    for (const l of lines)
-      out(`${new Date(l.time).toISOString()} ${l.group.slice(prefix.length)} ${l.message}`);
+    for (const l of lines) out(`${new Date(l.time).toISOString()} ${processOf(l.group)} ${l.message}`);
     if (!options.follow) return 0;
     since = (lines.at(-1)?.time ?? since - 1) + 1;
     await new Promise((r) => setTimeout(r, 2_000));
