@@ -122,7 +122,7 @@ export const AutoScalingGroup = defineResourceType({
       'targetGroupArns',
     ];
     if (changed.some((c) => groupFields.includes(c))) {
-      await afterIamPropagation(ctx, 'auto scaling group', () =>
+      await afterIamPropagation(ctx, GROUP_PROFILE_USER, () =>
         as.updateAutoScalingGroup({ AutoScalingGroupName, ...groupSettings(args) }),
       );
     }
@@ -200,6 +200,13 @@ function groupSettings(args: Args) {
     HealthCheckGracePeriod: args.healthCheckGracePeriodSeconds,
   };
 }
+
+/** Auto Scaling checks the launch template's instance profile, whose role EC2 assumes. */
+const GROUP_PROFILE_USER = {
+  noun: 'auto scaling group',
+  service: 'Auto Scaling',
+  principal: 'ec2.amazonaws.com',
+};
 
 /** Tags in the group's shape: every one is copied to the instances it launches. */
 function groupTags(name: string, tags: TagMap): Tag[] {

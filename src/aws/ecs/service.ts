@@ -187,7 +187,7 @@ export const EcsService = defineResourceType({
     await waitNameFree(ctx, ecs, args.cluster, name);
     const clientToken = randomUUID();
     // ECS's service-linked role, or a blue/green role made a moment ago, may not be assumable yet.
-    await afterIamPropagation(ctx, 'ECS service', () =>
+    await afterIamPropagation(ctx, ECS_ROLE_USER, () =>
       ecs.createService({
         cluster: args.cluster,
         serviceName: name,
@@ -238,7 +238,7 @@ export const EcsService = defineResourceType({
     }
     const serviceChanges = changed.filter((c) => c !== 'tags');
     if (serviceChanges.length > 0)
-      await afterIamPropagation(ctx, 'ECS service', () => ecs.updateService(request));
+      await afterIamPropagation(ctx, ECS_ROLE_USER, () => ecs.updateService(request));
     if (changed.includes('tags')) {
       await updateEcsTags(ecs, found.outputs.arn, found.args.tags ?? {}, args.tags);
     }
@@ -323,6 +323,9 @@ function deploymentConfiguration(d: Args['deployment']) {
     deploymentCircuitBreaker: { enable: d.circuitBreaker.enable, rollback: d.circuitBreaker.rollback },
   };
 }
+
+/** ECS assumes its service-linked role, and a blue/green deployment's role, when a service is made or changed. */
+const ECS_ROLE_USER = { noun: 'ECS service', service: 'ECS', principal: 'ecs.amazonaws.com' };
 
 function loadBalancers(list: Args['loadBalancers']): LoadBalancer[] {
   return list.map(({ blueGreen, ...lb }) => ({

@@ -33,16 +33,25 @@ export function iamNotVisibleYet(err: unknown): string | undefined {
 /** Minutes, not seconds: IAM changes usually reach other services in seconds, rarely in a minute or two. */
 const PROPAGATION_TIMEOUT_MS = 3 * 60_000;
 
+/** Who uses the role: `Lambda function` "web", used by `Lambda`, which assumes it as `lambda.amazonaws.com`. */
+export interface RoleUser {
+  noun: string;
+  service: string;
+  principal: string;
+  /** More to check than the trust policy. */
+  also?: string;
+}
+
 /** Sends a call that uses a role or instance profile, again while IAM has not made it visible to the service yet. */
 export function afterIamPropagation<T>(
   ctx: Pick<OpContext, 'wait' | 'path'>,
-  noun: string,
+  user: RoleUser,
   call: () => Promise<T>,
 ): Promise<T> {
   return untilAccepted(ctx.wait.bind(ctx), {
-    what: `the IAM role of ${noun} "${ctx.path}" to be usable`,
+    what: `the IAM role of ${user.noun} "${ctx.path}" to be usable by ${user.service}`,
     timeoutMs: PROPAGATION_TIMEOUT_MS,
-    hint: "check the role's trust policy names the service that assumes it, then run the same command again",
+    hint: `check that the role's trust policy lets ${user.principal} assume it${user.also ? ` (and ${user.also})` : ''}, then run the same command again`,
     call,
     passing: iamNotVisibleYet,
   });

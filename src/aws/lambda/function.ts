@@ -294,7 +294,7 @@ export const LambdaFunction = defineResourceType({
         Tags: ctx.tags({ ...args.tags, ...codeSourceTag(args) }),
       };
       // A role made a moment ago is not yet usable by Lambda (IAM is eventually consistent).
-      await afterIamPropagation(ctx, 'Lambda function', () => lambda.createFunction(request));
+      await afterIamPropagation(ctx, LAMBDA_ROLE_USER, () => lambda.createFunction(request));
     } catch (err) {
       if (madeLogGroup) await ignoreNotFound(logs.deleteLogGroup({ logGroupName: logGroupName(name) }));
       throw err;
@@ -430,6 +430,14 @@ function looksSecret(key: string, value: string): boolean {
   if (SECRET_VALUE.some((re) => re.test(value))) return true;
   return SECRET_NAME.test(key) && !NOT_SECRET.test(value);
 }
+
+/** Lambda assumes the function's role at create and at each configuration change. */
+const LAMBDA_ROLE_USER = {
+  noun: 'Lambda function',
+  service: 'Lambda',
+  principal: 'lambda.amazonaws.com',
+  also: 'in a VPC, that the role has AWSLambdaVPCAccessExecutionRole',
+};
 
 /** Runs a change, waiting while another change to the function is still in progress. */
 async function whenFree(ctx: OpContext, what: string, call: () => Promise<unknown>): Promise<void> {

@@ -275,7 +275,7 @@ export const Schedule = defineResourceType({
     const name = scheduleName(ctx.stack, args.name);
     const ClientToken = randomUUID();
     // A scheduler role made a moment ago may not be assumable by EventBridge Scheduler yet.
-    await afterIamPropagation(ctx, 'schedule', () =>
+    await afterIamPropagation(ctx, SCHEDULER_ROLE_USER, () =>
       scheduler.createSchedule({ ...request(name, args), ClientToken }),
     );
     return fresh(ctx, scheduler, name, args);
@@ -285,7 +285,7 @@ export const Schedule = defineResourceType({
     const scheduler = await ctx.aws.scheduler();
     // UpdateSchedule replaces the whole definition: send all of it.
     const ClientToken = randomUUID();
-    await afterIamPropagation(ctx, 'schedule', () =>
+    await afterIamPropagation(ctx, SCHEDULER_ROLE_USER, () =>
       scheduler.updateSchedule({ ...request(found.outputs.name, args), ClientToken }),
     );
     return fresh(ctx, scheduler, found.outputs.name, args);
@@ -398,6 +398,13 @@ function runTaskRequest(task: EcsTask) {
     overrides: { containerOverrides: [{ name: task.containerName, command: task.command }] },
   };
 }
+
+/** EventBridge Scheduler assumes the schedule's role when the schedule is made or changed. */
+const SCHEDULER_ROLE_USER = {
+  noun: 'schedule',
+  service: 'EventBridge Scheduler',
+  principal: 'scheduler.amazonaws.com',
+};
 
 /** The schedule as AWS has it, right after a write. */
 async function fresh(ctx: OpContext, scheduler: Scheduler, name: string, args: Args): Promise<ScheduleFound> {
