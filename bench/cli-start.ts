@@ -9,10 +9,11 @@ import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsClients } from '../src/aws/clients.js';
+import { stackZones } from '../src/aws/ec2/zones.js';
 import { resourceTypes } from '../src/aws/registry.js';
 import { loadManifest } from '../src/config/load-manifest.js';
 import { Engine } from '../src/core/engine.js';
-import { awsBlueprint } from '../src/django/blueprint/index.js';
+import { awsBlueprint, zoneNeeds } from '../src/django/blueprint/index.js';
 import { touchdownBin } from '../test/support/cli.js';
 import { startLocalAws } from '../test/support/local-aws.js';
 import { repoRoot } from '../test/support/paths.js';
@@ -87,7 +88,8 @@ try {
   // The same plan in this (warm) process: what the command costs beyond it is its start-up.
   const loaded = await loadManifest(join(cwd, 'touchdown.yml'));
   const aws = new AwsClients({ region: local.region, endpoint: local.endpoint });
-  const stack = awsBlueprint(loaded, { region: local.region, account: await aws.account() });
+  const zones = await stackZones(aws, zoneNeeds(loaded.manifest));
+  const stack = awsBlueprint(loaded, { region: local.region, account: await aws.account(), zones });
   resources = stack.resources.length;
   const plan = async () => {
     const started = performance.now();

@@ -116,6 +116,7 @@ const stack = () =>
   awsBlueprint(loaded, {
     region: REGION,
     account: '123456789012',
+    zones: [`${REGION}a`, `${REGION}b`],
     image: `123456789012.dkr.ecr.${REGION}.amazonaws.com/xkcd:1`,
   });
 

@@ -105,6 +105,77 @@ def fix_emulator_gaps() -> None:
     apigatewayv2.DomainName.__init__ = domain
 
 
+# ---- zones as AWS answers them (issue 11: zones are asked of EC2, not guessed) ----
+
+
+def answer_zones_as_aws() -> None:
+    """moto 5.2.5 already knows each region's own zone names (ap-northeast-1 a, c, d; us-east-1 a-f; ca-central-1
+    a, b, d) and their instance type offerings, but answers DescribeAvailabilityZones without OptInStatus,
+    GroupName and NetworkBorderGroup, which AWS gives for every zone (opt-in-not-required for a region's own
+    zones): https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZone.html
+    """
+    from moto.ec2.models.availability_zones_and_regions import Zone
+
+    original = Zone.__init__
+
+    def zone(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        # Local and Wavelength Zones are opted into; a region's own availability zones need no opt-in.
+        self.opt_in_status = "opt-in-not-required" if self.zone_type == "availability-zone" else "not-opted-in"
+        self.group_name = self.region_name
+        self.network_border_group = self.region_name
+
+    Zone.__init__ = zone
+    # The zones are made when moto is imported: give the ones already made the same fields.
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    for zones in RegionsAndZonesBackend.zones.values():
+        for made in zones:
+            made.opt_in_status = "opt-in-not-required" if made.zone_type == "availability-zone" else "not-opted-in"
+            made.group_name = made.region_name
+            made.network_border_group = made.region_name
+
+
+# ---- end of zones ----
+
+
+# ---- SES's account, as AWS answers it (issue 11: status says when SES is still in the sandbox) ----
+
+
+def answer_ses_account_as_aws() -> None:
+    """moto 5.2.5 has no SESv2 GetAccount. AWS answers it for every account: a new one is in the sandbox
+    (ProductionAccessEnabled false, 200 messages a day, 1 a second) until AWS grants production access:
+    https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
+    LOCAL_AWS_SES_PRODUCTION_ACCESS=true: the account has been granted it (50,000 a day, 14 a second).
+    """
+    from moto.sesv2.responses import SESV2Response
+
+    def get_account(self) -> str:
+        production = os.environ.get("LOCAL_AWS_SES_PRODUCTION_ACCESS") == "true"
+        return json.dumps(
+            {
+                "DedicatedIpAutoWarmupEnabled": False,
+                "EnforcementStatus": "HEALTHY",
+                "ProductionAccessEnabled": production,
+                "SendingEnabled": True,
+                "SendQuota": {
+                    "Max24HourSend": 50000.0 if production else 200.0,
+                    "MaxSendRate": 14.0 if production else 1.0,
+                    "SentLast24Hours": 0.0,
+                },
+            }
+        )
+
+    SESV2Response.get_account = get_account
+    # moto's catch-all "/v2/.*" rule is taken literally by its router: the account's path needs a rule of its own.
+    from moto.sesv2 import urls
+
+    urls.url_paths["{0}/v2/email/account$"] = urls.response.dispatch
+
+
+# ---- end of SES's account ----
+
+
 def stage_from_environment() -> None:
     """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
 
@@ -207,6 +278,8 @@ def main() -> None:
     # One log line per request drowns the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     fix_emulator_gaps()
+    answer_zones_as_aws()
+    answer_ses_account_as_aws()
     stage_from_environment()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

@@ -53,7 +53,12 @@ const deployOnce = (loaded: LoadedManifest) =>
 
 const engine = (loaded: LoadedManifest) =>
   new Engine({
-    stack: awsBlueprint(loaded, { region: 'us-east-1', account: '123456789012', image: IMAGE }),
+    stack: awsBlueprint(loaded, {
+      region: 'us-east-1',
+      account: '123456789012',
+      zones: ['us-east-1a', 'us-east-1b'],
+      image: IMAGE,
+    }),
     registry: resourceTypes,
     aws: t.aws.clients(),
     events: () => {},
@@ -193,7 +198,7 @@ describe('web.compute: ec2 with a NAT instance', () => {
     });
     assert.deepEqual(taskDefinition.requiresCompatibilities, ['EC2']);
     const schedule = await t.boto.call('scheduler', 'GetSchedule', { Name: `${STACK}.clearsessions` });
-    assert.deepEqual(schedule.Target.EcsParameters.CapacityProviderStrategy, [
+    assert.deepEqual(JSON.parse(schedule.Target.Input).capacityProviderStrategy, [
       { capacityProvider: PROVIDER, weight: 1 },
     ]);
 

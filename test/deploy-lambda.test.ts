@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { stackZones } from '../src/aws/ec2/zones.js';
 import { resourceTypes } from '../src/aws/registry.js';
 import { type LoadedManifest, parseManifest } from '../src/config/load-manifest.js';
 import { Engine } from '../src/core/engine.js';
 import type { EngineEvent } from '../src/core/events.js';
-import { awsBlueprint } from '../src/django/blueprint/index.js';
+import { awsBlueprint, zoneNeeds } from '../src/django/blueprint/index.js';
 import { type DeployOptions, deploy } from '../src/django/deploy.js';
 import { manage } from '../src/django/operations.js';
 import { type Release, ReleaseHistory } from '../src/django/releases.js';
@@ -73,6 +74,7 @@ async function engineServing(loaded: LoadedManifest, release: Release | undefine
     stack: awsBlueprint(loaded, {
       region: aws.region,
       account: await aws.account(),
+      zones: await stackZones(aws, zoneNeeds(loaded.manifest)),
       image: release?.image,
       version: release?.functionVersion,
     }),

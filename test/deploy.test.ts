@@ -169,7 +169,7 @@ describe('touchdown deploy of the blog', () => {
       Name: 'blog-production.publish-scheduled',
     });
     assert.equal(schedule.ScheduleExpression, 'cron(0/15 * * * ? *)');
-    assert.deepEqual(JSON.parse(schedule.Target.Input).containerOverrides[0].command, [
+    assert.deepEqual(JSON.parse(schedule.Target.Input).overrides.containerOverrides[0].command, [
       'python',
       'manage.py',
       'publish_scheduled',

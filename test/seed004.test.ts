@@ -15,7 +15,12 @@ const STACK = 'xkcd-production';
 async function xkcd(image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd:1') {
   const path = join(repoRoot, 'examples', 'xkcd', 'touchdown.yml');
   const loaded = parseManifest(await readFile(path, 'utf8'), path);
-  return awsBlueprint(loaded, { region: 'us-east-1', account: '123456789012', image });
+  return awsBlueprint(loaded, {
+    region: 'us-east-1',
+    account: '123456789012',
+    zones: ['us-east-1a', 'us-east-1b'],
+    image,
+  });
 }
 
 const byTag = async (type: string) => {

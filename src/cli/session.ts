@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
+import { stackZones } from '../aws/ec2/zones.js';
 import { resourceTypes } from '../aws/registry.js';
 import { S3Lock } from '../aws/s3/lock.js';
 import type { AwsStack } from '../aws/stack.js';
@@ -14,7 +15,7 @@ import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
 import { FileLock, type StackLock } from '../core/lock.js';
-import { awsBlueprint } from '../django/blueprint/index.js';
+import { awsBlueprint, UNASKED_ZONES, zoneNeeds } from '../django/blueprint/index.js';
 import { type CountSource, runningCounts } from '../django/counts.js';
 import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
@@ -79,15 +80,17 @@ export async function openSession(
     await preflight(app, { command, ...chosen, image: (options as { image?: string }).image });
     aws = new AwsClients({ region });
     // The infrastructure as the release serving now runs it, at the counts `touchdown scale` set.
-    const [account, current, running] = offline
-      ? ['000000000000', undefined, undefined]
+    // Offline (graph) draws the shape only: the zones are numbered, not asked of AWS.
+    const [account, current, running, zones] = offline
+      ? ['000000000000', undefined, undefined, UNASKED_ZONES]
       : await Promise.all([
           aws.account(),
           new ReleaseHistory(aws, app.stackName).current(),
           runningCounts(aws, app),
+          stackZones(aws, zoneNeeds(app.manifest)),
         ]);
     counts = running?.counts;
-    stack = awsBlueprint(running?.loaded ?? app, { region, account, image: current?.image });
+    stack = awsBlueprint(running?.loaded ?? app, { region, account, zones, image: current?.image });
   } else {
     if (options.stage !== undefined)
       throw new ConfigError(

@@ -324,6 +324,12 @@ export const manifestSchema = z
       if (a.cpu === undefined && a.requestsPerTarget === undefined) {
         problem(['web', 'autoscaling'], 'say what to scale on: cpu (a percentage) or requestsPerTarget');
       }
+      if (a.requestsPerTarget !== undefined && m.web.traffic === 'switch') {
+        problem(
+          ['web', 'autoscaling', 'requestsPerTarget'],
+          'requests are counted at one target group, and web.traffic: switch moves the service between two at each release: scale on cpu, or use web.traffic: rolling',
+        );
+      }
     }
     if (m.database?.maxStorage !== undefined && m.database.maxStorage <= m.database.storage) {
       problem(['database', 'maxStorage'], `maxStorage must be above storage (${m.database.storage} GB)`);

@@ -78,3 +78,30 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s}s`;
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
+
+/**
+ * Sends `call` until AWS accepts it, waiting with the one waiter while `passing(err)` names a refusal that passes
+ * by itself (IAM propagation); any other error, or the wait's timeout, ends it.
+ */
+export function untilAccepted<T>(
+  wait: <V>(spec: WaitSpec<V>) => Promise<V>,
+  spec: Omit<WaitSpec<T>, 'check'> & {
+    call: () => Promise<T>;
+    passing: (err: unknown) => string | undefined;
+  },
+): Promise<T> {
+  return wait({
+    what: spec.what,
+    timeoutMs: spec.timeoutMs,
+    hint: spec.hint,
+    check: async () => {
+      try {
+        return { done: true, value: await spec.call() };
+      } catch (err) {
+        const state = spec.passing(err);
+        if (state === undefined) throw err;
+        return { done: false, state };
+      }
+    },
+  });
+}

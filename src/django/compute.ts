@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { World } from '../core/plan.js';
 import type { Names } from './blueprint/data.js';
+import { executionRoleName } from './blueprint/fargate.js';
 import { ARCHITECTURE, artifactsAddress, FUNCTION } from './blueprint/lambda.js';
 import { buildAndPush, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
@@ -66,7 +67,11 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
         return built.digestUri;
       },
     },
-    definition: { step: 'release task', only: (a) => a === 'task-definition.release' },
+    // The execution role too: its pull grant follows an image from another repository before migrate pulls it.
+    definition: {
+      step: 'release task',
+      only: (a) => a === 'task-definition.release' || a === `role.${executionRoleName(loaded.stackName)}`,
+    },
     async prepare(world) {
       const task = oneOffTask(world, m.network.nat === 'none');
       return {

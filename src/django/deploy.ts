@@ -2,6 +2,7 @@
 // record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
 import type { AwsClients } from '../aws/clients.js';
+import { stackZones } from '../aws/ec2/zones.js';
 import { snapshotDatabase } from '../aws/rds/instance.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
@@ -11,7 +12,8 @@ import type { EventSink } from '../core/events.js';
 import { hasChanges, type Plan } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
-import { awsBlueprint } from './blueprint/index.js';
+import { imageSource } from './blueprint/image-source.js';
+import { awsBlueprint, zoneNeeds } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
 import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
@@ -45,17 +47,21 @@ export interface DeployResult {
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const { aws, events } = o;
+  // A malformed image reference is refused before anything changes (Lambda takes a package, checked later).
+  if (o.image && o.loaded.manifest.web.compute !== 'lambda') imageSource(o.image);
   const history = new ReleaseHistory(aws, o.loaded.stackName);
-  // Counts set with `touchdown scale` stand until scale or touchdown.yml changes them.
-  const [account, current, { loaded }] = await Promise.all([
+  // Counts set with `touchdown scale` stand until scale or touchdown.yml changes them. The zones are asked
+  // first: a region without enough of them is refused before anything changes.
+  const [account, current, { loaded }, zones] = await Promise.all([
     aws.account(),
     history.current(),
     runningCounts(aws, o.loaded),
+    stackZones(aws, zoneNeeds(o.loaded.manifest)),
   ]);
   const m = loaded.manifest;
   const engineFor = (image: string | undefined, version?: string) =>
     new Engine({
-      stack: awsBlueprint(loaded, { region: aws.region, account, image, version }),
+      stack: awsBlueprint(loaded, { region: aws.region, account, zones, image, version }),
       registry: resourceTypes,
       aws,
       events,

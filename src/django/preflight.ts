@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import { regionProblem } from '../config/regions.js';
 import { ConfigError } from '../core/errors.js';
-import { awsBlueprint } from './blueprint/index.js';
+import { awsBlueprint, UNASKED_ZONES } from './blueprint/index.js';
 import { findBuilder, NoImageBuilder } from './image.js';
 import { packageLocation } from './lambda-package.js';
 
@@ -34,6 +34,8 @@ export async function preflight(loaded: LoadedManifest | undefined, o: Preflight
     awsBlueprint(loaded, {
       region: o.region,
       account: '000000000000',
+      // Which zones AWS offers is asked later, with the account's credentials; their names do not change the checks.
+      zones: UNASKED_ZONES,
       image: lambda ? PLACEHOLDER_PACKAGE : PLACEHOLDER_IMAGE,
       version: '1',
     }).check();

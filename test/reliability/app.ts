@@ -56,7 +56,12 @@ export async function xkcdApp(app: string): Promise<App> {
 /** How many resources of each kind the app's blueprint declares for a release of `img`. */
 export async function declared(a: App, img: string): Promise<Record<string, number>> {
   const loaded = await loadManifest(join(a.cwd, 'touchdown.yml'));
-  const stack = awsBlueprint(loaded, { region: 'us-east-1', account: ACCOUNT, image: img });
+  const stack = awsBlueprint(loaded, {
+    region: 'us-east-1',
+    account: ACCOUNT,
+    zones: ['us-east-1a', 'us-east-1b'],
+    image: img,
+  });
   const counts: Record<string, number> = { 'nat-gateway': 0, 'elastic-ip': 0 };
   for (const r of stack.resources) {
     const kind = r.address.split('.')[0]!;

@@ -117,16 +117,26 @@ export const Certificate = defineResourceType({
       ),
     );
     const wantedRegion = new Map(wanted.map((w) => [w.address, regionOf(w)]));
-    return found
-      .filter((f): f is CertFound => f !== undefined)
-      .map((f) => {
-        // In another region than declared, or never to be issued: not the declared one, so replaced.
-        const region = f.args.region!;
-        if (wantedRegion.has(f.key) && wantedRegion.get(f.key) !== region)
-          return { ...f, key: `${f.key}@${region}` };
-        if (DEAD.includes(f.outputs.status)) return { ...f, key: `${f.key} (${f.outputs.status})` };
-        return f;
-      });
+    const declaredIn = new Set(wanted.map(regionOf));
+    return (
+      found
+        .filter((f): f is CertFound => f !== undefined)
+        // In a region other than the stack's, only what is declared there (CloudFront's in us-east-1): the rest
+        // there belongs to a stack of the same name in that region.
+        .filter(
+          (f) =>
+            f.args.region === ctx.region ||
+            (declaredIn.has(f.args.region!) && wantedRegion.get(f.key) === f.args.region),
+        )
+        .map((f) => {
+          // In another region than declared, or never to be issued: not the declared one, so replaced.
+          const region = f.args.region!;
+          if (wantedRegion.has(f.key) && wantedRegion.get(f.key) !== region)
+            return { ...f, key: `${f.key}@${region}` };
+          if (DEAD.includes(f.outputs.status)) return { ...f, key: `${f.key} (${f.outputs.status})` };
+          return f;
+        })
+    );
   },
 
   async create(ctx, args) {

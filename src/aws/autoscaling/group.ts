@@ -6,6 +6,7 @@ import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { nameTag } from '../ec2/common.js';
 import { errorCode } from '../errors.js';
+import { afterIamPropagation, iamNotVisibleYet } from '../iam/propagation.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagMap, userTags } from '../tags.js';
@@ -121,7 +122,9 @@ export const AutoScalingGroup = defineResourceType({
       'targetGroupArns',
     ];
     if (changed.some((c) => groupFields.includes(c))) {
-      await as.updateAutoScalingGroup({ AutoScalingGroupName, ...groupSettings(args) });
+      await afterIamPropagation(ctx, GROUP_PROFILE_USER, () =>
+        as.updateAutoScalingGroup({ AutoScalingGroupName, ...groupSettings(args) }),
+      );
     }
     if (changed.includes('targetGroupArns')) {
       const before = new Set(have.targetGroupArns ?? []);
@@ -198,6 +201,13 @@ function groupSettings(args: Args) {
   };
 }
 
+/** Auto Scaling checks the launch template's instance profile, whose role EC2 assumes. */
+const GROUP_PROFILE_USER = {
+  noun: 'auto scaling group',
+  service: 'Auto Scaling',
+  principal: 'ec2.amazonaws.com',
+};
+
 /** Tags in the group's shape: every one is copied to the instances it launches. */
 function groupTags(name: string, tags: TagMap): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({
@@ -228,6 +238,9 @@ async function createOnce(ctx: OpContext, as: AutoScaling, name: string, args: A
         await as.createAutoScalingGroup(request);
         return { done: true, value: undefined };
       } catch (err) {
+        // The launch template's instance profile, made a moment ago, may not be visible to Auto Scaling yet.
+        const notYet = iamNotVisibleYet(err);
+        if (notYet) return { done: false, state: notYet };
         if (errorCode(err) !== 'AlreadyExists') throw err;
         const existing = await describe(as, name);
         if (existing === undefined) return { done: false, state: 'name taken by a group being deleted' };

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { afterIamPropagation } from '../iam/propagation.js';
 import { RESOURCE_TAG, STACK_TAG } from '../tags.js';
 import {
   chunks,
@@ -184,23 +185,27 @@ export const EcsService = defineResourceType({
     const ecs = await ctx.aws.ecs();
     const name = ecsName(ctx);
     await waitNameFree(ctx, ecs, args.cluster, name);
-    await ecs.createService({
-      cluster: args.cluster,
-      serviceName: name,
-      taskDefinition: args.taskDefinition,
-      desiredCount: args.desiredCount,
-      ...placement(args),
-      networkConfiguration: networkConfiguration(args.network),
-      loadBalancers: loadBalancers(args.loadBalancers),
-      healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds,
-      deploymentConfiguration: deploymentConfiguration(args.deployment),
-      deploymentController: { type: 'ECS' },
-      schedulingStrategy: 'REPLICA',
-      enableExecuteCommand: args.enableExecuteCommand,
-      propagateTags: args.propagateTags,
-      tags: ecsTagList(ctx.tags(args.tags)),
-      clientToken: randomUUID(),
-    });
+    const clientToken = randomUUID();
+    // ECS's service-linked role, or a blue/green role made a moment ago, may not be assumable yet.
+    await afterIamPropagation(ctx, ECS_ROLE_USER, () =>
+      ecs.createService({
+        cluster: args.cluster,
+        serviceName: name,
+        taskDefinition: args.taskDefinition,
+        desiredCount: args.desiredCount,
+        ...placement(args),
+        networkConfiguration: networkConfiguration(args.network),
+        loadBalancers: loadBalancers(args.loadBalancers),
+        healthCheckGracePeriodSeconds: args.healthCheckGracePeriodSeconds,
+        deploymentConfiguration: deploymentConfiguration(args.deployment),
+        deploymentController: { type: 'ECS' },
+        schedulingStrategy: 'REPLICA',
+        enableExecuteCommand: args.enableExecuteCommand,
+        propagateTags: args.propagateTags,
+        tags: ecsTagList(ctx.tags(args.tags)),
+        clientToken,
+      }),
+    );
     return read(await waitStable(ctx, ecs, args.cluster, name));
   },
 
@@ -232,7 +237,8 @@ export const EcsService = defineResourceType({
       request.forceNewDeployment = true;
     }
     const serviceChanges = changed.filter((c) => c !== 'tags');
-    if (serviceChanges.length > 0) await ecs.updateService(request);
+    if (serviceChanges.length > 0)
+      await afterIamPropagation(ctx, ECS_ROLE_USER, () => ecs.updateService(request));
     if (changed.includes('tags')) {
       await updateEcsTags(ecs, found.outputs.arn, found.args.tags ?? {}, args.tags);
     }
@@ -317,6 +323,9 @@ function deploymentConfiguration(d: Args['deployment']) {
     deploymentCircuitBreaker: { enable: d.circuitBreaker.enable, rollback: d.circuitBreaker.rollback },
   };
 }
+
+/** ECS assumes its service-linked role, and a blue/green deployment's role, when a service is made or changed. */
+const ECS_ROLE_USER = { noun: 'ECS service', service: 'ECS', principal: 'ecs.amazonaws.com' };
 
 function loadBalancers(list: Args['loadBalancers']): LoadBalancer[] {
   return list.map(({ blueGreen, ...lb }) => ({

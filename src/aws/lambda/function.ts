@@ -17,6 +17,7 @@ import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { isPlainObject } from '../../core/ref.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
+import { afterIamPropagation, iamNotVisibleYet } from '../iam/propagation.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 import { stackResources } from '../tagging.js';
@@ -293,22 +294,7 @@ export const LambdaFunction = defineResourceType({
         Tags: ctx.tags({ ...args.tags, ...codeSourceTag(args) }),
       };
       // A role made a moment ago is not yet usable by Lambda (IAM is eventually consistent).
-      await ctx.wait({
-        what: `IAM role of Lambda function "${ctx.path}" to be usable by Lambda`,
-        timeoutMs: 2 * 60_000,
-        hint:
-          "check that the role's trust policy lets lambda.amazonaws.com assume it (and, in a VPC, that the " +
-          'role has AWSLambdaVPCAccessExecutionRole), then run the same command again',
-        check: async () => {
-          try {
-            await lambda.createFunction(request);
-            return { done: true, value: undefined };
-          } catch (err) {
-            if (roleNotReady(err)) return { done: false, state: 'role not assumable yet' };
-            throw err;
-          }
-        },
-      });
+      await afterIamPropagation(ctx, LAMBDA_ROLE_USER, () => lambda.createFunction(request));
     } catch (err) {
       if (madeLogGroup) await ignoreNotFound(logs.deleteLogGroup({ logGroupName: logGroupName(name) }));
       throw err;
@@ -445,14 +431,13 @@ function looksSecret(key: string, value: string): boolean {
   return SECRET_NAME.test(key) && !NOT_SECRET.test(value);
 }
 
-/** IAM's eventual consistency as Lambda reports it: the role or its policy is not visible to Lambda yet. */
-function roleNotReady(err: unknown): boolean {
-  const message = (err as Error)?.message ?? '';
-  return (
-    errorCode(err) === 'InvalidParameterValueException' &&
-    /cannot be assumed by Lambda|does not have permissions to call CreateNetworkInterface/i.test(message)
-  );
-}
+/** Lambda assumes the function's role at create and at each configuration change. */
+const LAMBDA_ROLE_USER = {
+  noun: 'Lambda function',
+  service: 'Lambda',
+  principal: 'lambda.amazonaws.com',
+  also: 'in a VPC, that the role has AWSLambdaVPCAccessExecutionRole',
+};
 
 /** Runs a change, waiting while another change to the function is still in progress. */
 async function whenFree(ctx: OpContext, what: string, call: () => Promise<unknown>): Promise<void> {
@@ -467,7 +452,8 @@ async function whenFree(ctx: OpContext, what: string, call: () => Promise<unknow
         if (errorCode(err) === 'ResourceConflictException')
           return { done: false, state: 'update in progress' };
         // A role changed to one made a moment ago: IAM has not told Lambda yet.
-        if (roleNotReady(err)) return { done: false, state: 'role not assumable yet' };
+        const notYet = iamNotVisibleYet(err);
+        if (notYet) return { done: false, state: notYet };
         throw err;
       }
     },

@@ -311,6 +311,14 @@ export const DbInstance = defineResourceType({
       DeletionProtection: false,
       ApplyImmediately: true,
     });
+    // The change takes effect once the instance is "available" again: a delete sent while it is "modifying"
+    // is refused as one of a protected instance.
+    await untilReady(ctx.wait, rds, found.id, {
+      what: `RDS instance "${ctx.path}" to lift its deletion protection`,
+      timeoutMs: 30 * 60_000,
+      settled: true,
+      hint: 'look at the instance in the RDS console; run the same command again to keep waiting',
+    });
   },
 
   async delete(ctx, found) {

@@ -12,6 +12,7 @@ import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from
 import { Interrupted } from '../../core/errors.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, httpStatus, ignoreNotFound } from '../errors.js';
+import { allPages } from '../pages.js';
 import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, tagList, tagMap, userTags } from '../tags.js';
 
@@ -294,7 +295,18 @@ export async function stackBucketNames(ctx: FindContext): Promise<string[]> {
     const name = r.arn.split(':').at(-1);
     if (name) names.push(name);
   }
-  return names;
+  // Bucket names are global but a bucket lives in one region: a stack of the same name in another region owns
+  // the others, and a plan here must never delete them. One ListBuckets, filtered to this region, says which.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html (BucketRegion)
+  if (names.length === 0) return names;
+  const s3 = await ctx.aws.s3();
+  const here = await allPages(
+    (ContinuationToken) => s3.listBuckets({ BucketRegion: ctx.region, MaxBuckets: 1000, ContinuationToken }),
+    (page) => page.Buckets,
+    (page) => page.ContinuationToken,
+  );
+  const inRegion = new Set(here.map((b) => b.Name));
+  return names.filter((name) => inRegion.has(name));
 }
 
 /** A declared bucket the tagging API did not list: ours to adopt when in our account and no other stack's. */

@@ -71,7 +71,7 @@ async function stackSchedules(): Promise<{ Name: string; GroupName: string }[]> 
 }
 
 describe('Schedule', () => {
-  it('runs the management command as an ECS task container override; a second plan shows no changes', async () => {
+  it('runs the management command through the universal RunTask target, as RunTask’s own request; a second plan shows no changes', async () => {
     const plan = await t.apply(nightly());
     assert.equal(actions(plan)[ADDRESS], 'create');
     const s = await getSchedule();
@@ -79,18 +79,30 @@ describe('Schedule', () => {
     assert.equal(s.ScheduleExpressionTimezone, 'UTC');
     assert.equal(s.State, 'ENABLED');
     assert.deepEqual(s.FlexibleTimeWindow, { Mode: 'OFF' });
-    assert.equal(s.Target.Arn, ecs.clusterArn);
+    // The templated ECS target (EcsParameters) documents no container overrides: the universal one calls RunTask.
+    assert.equal(s.Target.Arn, 'arn:aws:scheduler:::aws-sdk:ecs:runTask');
+    assert.equal(s.Target.EcsParameters, undefined);
     assert.match(s.Target.RoleArn, /:role\/sched-test-jobs$/);
-    assert.equal(s.Target.EcsParameters.TaskDefinitionArn, ecs.taskDefinitionArn);
-    assert.equal(s.Target.EcsParameters.LaunchType, 'FARGATE');
-    assert.deepEqual(s.Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration, {
-      Subnets: ecs.subnetIds,
-      SecurityGroups: ecs.securityGroupIds,
-      AssignPublicIp: 'DISABLED',
-    });
     assert.deepEqual(JSON.parse(s.Target.Input), {
-      containerOverrides: [{ name: 'web', command: CLEARSESSIONS }],
+      cluster: ecs.clusterArn,
+      taskDefinition: ecs.taskDefinitionArn,
+      count: 1,
+      launchType: 'FARGATE',
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: ecs.subnetIds,
+          securityGroups: ecs.securityGroupIds,
+          assignPublicIp: 'DISABLED',
+        },
+      },
+      overrides: { containerOverrides: [{ name: 'web', command: CLEARSESSIONS }] },
     });
+    // The Input is a RunTask request boto3 (AWS's own model of ECS) accepts as it is.
+    const ran = await t.boto.call('ecs', 'RunTask', {
+      ...JSON.parse(s.Target.Input),
+      startedBy: 'scheduler-test',
+    });
+    assert.deepEqual(ran.tasks[0].overrides.containerOverrides[0].command, CLEARSESSIONS);
     assert.deepEqual(s.Target.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 86400 });
     assertNoChanges(await t.plan(nightly()));
   });
@@ -121,6 +133,27 @@ describe('Schedule', () => {
     assert.equal(expressionProblem('at(2030-01-31T03:00:00)'), undefined);
   });
 
+  it('moves a schedule made with the templated ECS target, whose command AWS does not document, to the universal one', async () => {
+    await t.apply(nightly());
+    const s = await getSchedule();
+    // As Touchdown made it before: the cluster as target, EcsParameters, and the overrides as Input.
+    await t.boto.call('scheduler', 'UpdateSchedule', {
+      Name: NAME,
+      ScheduleExpression: s.ScheduleExpression,
+      FlexibleTimeWindow: s.FlexibleTimeWindow,
+      Target: {
+        Arn: ecs.clusterArn,
+        RoleArn: s.Target.RoleArn,
+        EcsParameters: { TaskDefinitionArn: ecs.taskDefinitionArn, TaskCount: 1, LaunchType: 'FARGATE' },
+        Input: JSON.stringify({ containerOverrides: [{ name: 'web', command: CLEARSESSIONS }] }),
+      },
+    });
+    assert.equal(actions(await t.plan(nightly()))[ADDRESS], 'update');
+    await t.apply(nightly());
+    assert.equal((await getSchedule()).Target.Arn, 'arn:aws:scheduler:::aws-sdk:ecs:runTask');
+    assertNoChanges(await t.plan(nightly()));
+  });
+
   it('changes its expression, window and command in place', async () => {
     await t.apply(nightly());
     const changed = {
@@ -134,7 +167,7 @@ describe('Schedule', () => {
     const s = await getSchedule();
     assert.equal(s.ScheduleExpression, 'cron(30 4 ? * SUN *)');
     assert.deepEqual(s.FlexibleTimeWindow, { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 });
-    assert.deepEqual(JSON.parse(s.Target.Input).containerOverrides[0].command, changed.command);
+    assert.deepEqual(JSON.parse(s.Target.Input).overrides.containerOverrides[0].command, changed.command);
     assertNoChanges(await t.plan(nightly(changed)));
   });
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext, type Wanted } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
+import { afterIamPropagation } from '../iam/propagation.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 
@@ -272,14 +273,21 @@ export const Schedule = defineResourceType({
   async create(ctx, args) {
     const scheduler = await ctx.aws.scheduler();
     const name = scheduleName(ctx.stack, args.name);
-    await scheduler.createSchedule({ ...request(name, args), ClientToken: randomUUID() });
+    const ClientToken = randomUUID();
+    // A scheduler role made a moment ago may not be assumable by EventBridge Scheduler yet.
+    await afterIamPropagation(ctx, SCHEDULER_ROLE_USER, () =>
+      scheduler.createSchedule({ ...request(name, args), ClientToken }),
+    );
     return fresh(ctx, scheduler, name, args);
   },
 
   async update(ctx, found, args) {
     const scheduler = await ctx.aws.scheduler();
     // UpdateSchedule replaces the whole definition: send all of it.
-    await scheduler.updateSchedule({ ...request(found.outputs.name, args), ClientToken: randomUUID() });
+    const ClientToken = randomUUID();
+    await afterIamPropagation(ctx, SCHEDULER_ROLE_USER, () =>
+      scheduler.updateSchedule({ ...request(found.outputs.name, args), ClientToken }),
+    );
     return fresh(ctx, scheduler, found.outputs.name, args);
   },
 
@@ -340,26 +348,12 @@ function targetRequest(args: Args): Target {
   };
   const task = args.target.ecsTask;
   if (task) {
-    return {
-      ...common,
-      Arn: task.clusterArn,
-      EcsParameters: {
-        TaskDefinitionArn: task.taskDefinitionArn,
-        TaskCount: 1,
-        ...(task.capacityProvider
-          ? { CapacityProviderStrategy: [{ capacityProvider: task.capacityProvider, weight: 1 }] }
-          : { LaunchType: 'FARGATE' as const }),
-        NetworkConfiguration: {
-          awsvpcConfiguration: {
-            Subnets: task.subnetIds,
-            SecurityGroups: task.securityGroupIds,
-            AssignPublicIp: task.assignPublicIp ? 'ENABLED' : 'DISABLED',
-          },
-        },
-      },
-      // The scheduler passes Input to RunTask as its overrides.
-      Input: JSON.stringify({ containerOverrides: [{ name: task.containerName, command: task.command }] }),
-    };
+    // The templated ECS target (EcsParameters) documents no container overrides. The universal target calls
+    // RunTask with Input as its request, command override included:
+    // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
+    const partition = task.clusterArn.split(':')[1] ?? 'aws';
+    return { ...common, Arn: runTaskTarget(partition), Input: JSON.stringify(runTaskRequest(task)) };
   }
   const fn = args.target.lambda!;
   return {
@@ -368,6 +362,49 @@ function targetRequest(args: Args): Target {
     Input: fn.input === undefined ? undefined : JSON.stringify(fn.input),
   };
 }
+
+type EcsTask = z.output<typeof ecsTask>;
+
+/** What a universal RunTask target's Input holds, as read back. */
+interface RunTaskInput {
+  cluster?: string;
+  taskDefinition?: string;
+  capacityProviderStrategy?: { capacityProvider?: string }[];
+  networkConfiguration?: {
+    awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string };
+  };
+  overrides?: { containerOverrides?: { name?: string; command?: string[] }[] };
+}
+
+/** The universal target that calls ECS RunTask. */
+const runTaskTarget = (partition: string) => `arn:${partition}:scheduler:::aws-sdk:ecs:runTask`;
+
+/** RunTask's request, in the member names of ECS's API reference. */
+function runTaskRequest(task: EcsTask) {
+  return {
+    cluster: task.clusterArn,
+    taskDefinition: task.taskDefinitionArn,
+    count: 1,
+    ...(task.capacityProvider
+      ? { capacityProviderStrategy: [{ capacityProvider: task.capacityProvider, weight: 1 }] }
+      : { launchType: 'FARGATE' }),
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: task.subnetIds,
+        securityGroups: task.securityGroupIds,
+        assignPublicIp: task.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      },
+    },
+    overrides: { containerOverrides: [{ name: task.containerName, command: task.command }] },
+  };
+}
+
+/** EventBridge Scheduler assumes the schedule's role when the schedule is made or changed. */
+const SCHEDULER_ROLE_USER = {
+  noun: 'schedule',
+  service: 'EventBridge Scheduler',
+  principal: 'scheduler.amazonaws.com',
+};
 
 /** The schedule as AWS has it, right after a write. */
 async function fresh(ctx: OpContext, scheduler: Scheduler, name: string, args: Args): Promise<ScheduleFound> {
@@ -391,17 +428,33 @@ function parseJson(text: string | undefined): unknown {
 }
 
 function readTarget(t: Target | undefined): Args['target'] {
+  if (t?.Arn?.endsWith(':aws-sdk:ecs:runTask')) {
+    const run = (parseJson(t.Input) ?? {}) as RunTaskInput;
+    const net = run.networkConfiguration?.awsvpcConfiguration;
+    const container = run.overrides?.containerOverrides?.[0];
+    const provider = run.capacityProviderStrategy?.[0]?.capacityProvider;
+    return {
+      ecsTask: {
+        clusterArn: run.cluster as string,
+        taskDefinitionArn: run.taskDefinition as string,
+        subnetIds: net?.subnets ?? [],
+        securityGroupIds: net?.securityGroups ?? [],
+        assignPublicIp: net?.assignPublicIp === 'ENABLED',
+        containerName: container?.name as string,
+        command: container?.command as string[],
+        capacityProvider: provider,
+      },
+    };
+  }
   const ecs = t?.EcsParameters;
   if (!ecs) {
     return {
       lambda: { functionArn: t?.Arn ?? '', input: parseJson(t?.Input) as z.output<typeof lambda>['input'] },
     };
   }
+  // A schedule made with the templated target, before: its Input is not documented to reach the container,
+  // so it reads as running no command, and the plan moves it to the universal target.
   const net = ecs.NetworkConfiguration?.awsvpcConfiguration;
-  const overrides = parseJson(t?.Input) as
-    | { containerOverrides?: { name?: string; command?: string[] }[] }
-    | undefined;
-  const container = overrides?.containerOverrides?.[0];
   return {
     ecsTask: {
       clusterArn: t!.Arn!,
@@ -409,8 +462,8 @@ function readTarget(t: Target | undefined): Args['target'] {
       subnetIds: net?.Subnets ?? [],
       securityGroupIds: net?.SecurityGroups ?? [],
       assignPublicIp: net?.AssignPublicIp === 'ENABLED',
-      containerName: container?.name as string,
-      command: container?.command as string[],
+      containerName: '',
+      command: [],
       capacityProvider: ecs.CapacityProviderStrategy?.[0]?.capacityProvider,
     },
   };

@@ -2,11 +2,13 @@
 import { basename } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { deploy } from '../../django/deploy.js';
+import { appStatus, lambdaLogGroups } from '../../django/lambda-status.js';
 import { manage, parseScale, planScale, scale, services } from '../../django/operations.js';
 import { ReleaseHistory } from '../../django/releases.js';
 import { ownSecrets, Secrets } from '../../django/secrets.js';
 import { readLogs } from '../../django/task-logs.js';
 import { confirm, readSecret } from '../confirm.js';
+import { appStatusLines } from '../render/app-status.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
 
@@ -42,7 +44,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     } catch {
       // nothing deployed yet
     }
-    const outputs = await s.engine.outputs();
+    const [outputs, more] = await Promise.all([s.engine.outputs(), appStatus(s.aws, s.app)]);
     s.close();
     const pending = plan.resources.filter((r) => r.action !== 'noop').length;
     const status = {
@@ -51,6 +53,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
       processes: running,
       outputs,
       pendingChanges: pending,
+      ...more,
     };
     if (options.json) {
       out(JSON.stringify(status, null, 2));
@@ -67,6 +70,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
         `  ${p}: ${r.running}/${r.desired} running (${r.revision})${r.countFrom ? `, count from ${r.countFrom}` : ''}`,
       );
     }
+    for (const line of appStatusLines(more)) out(line);
     for (const [k, v] of Object.entries(outputs)) out(`  ${k} = ${showValue(v, 200)}`);
     out(
       pending === 0
@@ -208,6 +212,11 @@ export async function logsCommand(
     (g) => g.logGroupName!,
   );
   const groups = all.filter((g) => !options.process || g.slice(prefix.length).startsWith(options.process));
+  // A Lambda app's function writes to Lambda's own log group.
+  const lambda = lambdaLogGroups(s.app, options.process);
+  groups.push(...lambda.map((l) => l.group));
+  const processOf = (group: string) =>
+    lambda.find((l) => l.group === group)?.process ?? group.slice(prefix.length);
   const names = all.map((g) => g.slice(prefix.length)).join(', ');
   if (groups.length === 0)
     throw new ConfigError(
@@ -215,7 +224,7 @@ export async function logsCommand(
         ? `no process "${options.process}" has logs in ${s.app.stackName}; these do: ${names || 'none yet'}`
         : `${s.app.stackName} has no logs yet: touchdown deploy creates them`,
     );
-  const which = groups.map((g) => g.slice(prefix.length)).join(', ');
+  const which = groups.map(processOf).join(', ');
   const matching = options.filter ? ` matching "${options.filter}"` : '';
   const since = options.since ?? '10m';
   let from = Date.now() - parseDuration(since);
@@ -223,8 +232,7 @@ export async function logsCommand(
   for (;;) {
     const until = Date.now();
     const lines = await readLogs(s.aws, groups, { since: from, filter: options.filter, until });
-    for (const l of lines)
-      out(`${new Date(l.time).toISOString()} ${l.group.slice(prefix.length)} ${l.message}`);
+    for (const l of lines) out(`${new Date(l.time).toISOString()} ${processOf(l.group)} ${l.message}`);
     // Nothing to show is said, with what was searched, so silence never reads as "no logs exist".
     if (printed === 0 && lines.length === 0) {
       const window = `${new Date(from).toISOString().slice(0, 19)}Z to ${new Date(until).toISOString().slice(0, 19)}Z`;

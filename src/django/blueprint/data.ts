@@ -26,6 +26,8 @@ export interface Data {
   database?: ReturnType<AwsStack['addDatabase']>;
   /** ARN patterns of the SSM parameters tasks read at start. */
   parameterArns: Input<string>[];
+  /** The SES identity (the sender's domain) the app sends mail as. */
+  emailIdentityArn?: string;
 }
 
 /** Parameter Store path of a stage's settings: /<app>/<stage>/NAME. */
@@ -41,7 +43,7 @@ export function bucketName(n: Names, purpose: string): string {
 }
 
 /** IAM statements for what the app's code does with its data: its buckets' objects, its queue, mail. */
-export function dataAccess(m: Manifest, d: Data): Record<string, unknown>[] {
+export function dataAccess(d: Data): Record<string, unknown>[] {
   const statements: Record<string, unknown>[] = [];
   const buckets = Object.values(d.buckets).filter((b) => b !== undefined);
   if (buckets.length > 0) {
@@ -68,8 +70,14 @@ export function dataAccess(m: Manifest, d: Data): Record<string, unknown>[] {
       Resource: d.queue.arn,
     });
   }
-  if (m.email)
-    statements.push({ Effect: 'Allow', Action: ['ses:SendEmail', 'ses:SendRawEmail'], Resource: '*' });
+  // Sending is authorised against the From identity: the stack's verified domain, no other.
+  // https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
+  if (d.emailIdentityArn)
+    statements.push({
+      Effect: 'Allow',
+      Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+      Resource: d.emailIdentityArn,
+    });
   return statements;
 }
 
@@ -77,6 +85,9 @@ export function data(aws: AwsStack, m: Manifest, n: Names, net: Network, contrac
   const env = contract.environment;
   const path = secretPath(n);
   const out: Data = { buckets: {}, parameterArns: [parameterArn(n, `${path}*`)] };
+  if (m.email) {
+    out.emailIdentityArn = `arn:aws:ses:${n.region}:${n.account}:identity/${m.email.from.split('@')[1]}`;
+  }
 
   // Django's secret key: generated once, kept in Parameter Store, never printed.
   aws.addSsmParameter({

@@ -31,17 +31,14 @@ export function ec2(aws: AwsStack, m: Manifest, n: Names, net: Network, app: App
         Statement: [
           {
             Effect: 'Allow',
-            Action: [
-              'ecs:RegisterContainerInstance',
-              'ecs:DeregisterContainerInstance',
-              'ecs:UpdateContainerInstancesState',
-              'ecs:Submit*',
-            ],
+            Action: ['ecs:RegisterContainerInstance', 'ecs:DeregisterContainerInstance', 'ecs:Submit*'],
             Resource: cluster.arn,
           },
           {
+            // These act on a container instance, never on the cluster itself.
+            // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
             Effect: 'Allow',
-            Action: ['ecs:Poll', 'ecs:StartTelemetrySession'],
+            Action: ['ecs:Poll', 'ecs:StartTelemetrySession', 'ecs:UpdateContainerInstancesState'],
             Resource: cluster.arn.apply((arn) => `${arn.replace(':cluster/', ':container-instance/')}/*`),
           },
           { Effect: 'Allow', Action: 'ecs:DiscoverPollEndpoint', Resource: '*' },

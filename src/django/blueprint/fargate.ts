@@ -6,6 +6,7 @@ import type { Manifest } from '../../config/manifest.js';
 import { type Input, interpolate } from '../../core/ref.js';
 import { type Contract, type Data, dataAccess, type Names } from './data.js';
 import type { BlueGreen } from './edge.js';
+import { imageSource } from './image-source.js';
 import type { Network } from './network.js';
 
 export const WEB_CONTAINER = 'django';
@@ -25,6 +26,9 @@ export type AppBase = Pick<Fargate, 'repository' | 'cluster' | 'logGroups'>;
 /** Instances of the stack's own as the tasks' capacity (ec2.ts): gives the capacity provider's name. */
 export type InstanceCapacity = (app: AppBase) => Input<string>;
 
+/** The role ECS starts tasks with; a release changes its pull grant when its image lives elsewhere. */
+export const executionRoleName = (stack: string) => `${stack}-ecs-execution`;
+
 export const trust = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
@@ -42,7 +46,7 @@ export function fargate(
   net: Network,
   d: Data,
   contract: Contract,
-  traffic: { targetGroupArn?: Input<string>; blueGreen?: BlueGreen },
+  traffic: { targetGroupArn?: Input<string>; loadBalancerArn?: Input<string>; blueGreen?: BlueGreen },
   image: string | undefined,
   instances?: InstanceCapacity,
 ): Fargate {
@@ -53,9 +57,12 @@ export function fargate(
     logGroups[name] = aws.addLogGroup({ name, retentionDays: 30 });
   }
 
-  // The role ECS uses to start tasks: pull this image, write these logs, read this stage's parameters.
+  // The role ECS uses to start tasks: pull this image, write these logs, read this stage's parameters. The image
+  // may live in another repository, account or region: the pull grant follows it (another account's repository
+  // must also allow this account in its repository policy).
+  const source = image ? imageSource(image) : undefined;
   const execution = aws.addRole({
-    name: `${n.stack}-ecs-execution`,
+    name: executionRoleName(n.stack),
     assumeRolePolicy: trust('ecs-tasks.amazonaws.com'),
     policies: {
       start: {
@@ -65,7 +72,11 @@ export function fargate(
           {
             Effect: 'Allow',
             Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-            Resource: repository.arn,
+            Resource: source?.ecr
+              ? repository.arn.apply((own) =>
+                  own === source.ecr!.repositoryArn ? own : [own, source.ecr!.repositoryArn],
+                )
+              : repository.arn,
           },
           {
             Effect: 'Allow',
@@ -90,7 +101,7 @@ export function fargate(
       ],
       Resource: '*',
     },
-    ...dataAccess(m, d),
+    ...dataAccess(d),
   ];
   const task = aws.addRole({
     name: `${n.stack}-app`,
@@ -176,14 +187,28 @@ export function fargate(
     const a = m.web.autoscaling;
     const resourceId = interpolate`service/${cluster.name}/${web.name}`;
     const target = aws.addScalableTarget({ name: 'web', resourceId, minCapacity: a.min, maxCapacity: a.max });
-    aws
-      .addScalingPolicy({
-        name: 'web-cpu',
-        resourceId,
-        metric: 'cpu',
-        targetValue: a.cpu ?? 60,
-      })
-      .dependsOn(target);
+    // With both, AWS scales out when either policy asks and in only when both allow it.
+    // https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html
+    if (a.cpu !== undefined) {
+      aws
+        .addScalingPolicy({ name: 'web-cpu', resourceId, metric: 'cpu', targetValue: a.cpu ?? 60 })
+        .dependsOn(target);
+    }
+    if (a.requestsPerTarget !== undefined) {
+      // The manifest refuses it with web.traffic: switch, whose serving target group changes at each release.
+      if (!traffic.loadBalancerArn || !traffic.targetGroupArn)
+        throw new Error('requestsPerTarget needs the load balancer');
+      aws
+        .addScalingPolicy({
+          name: 'web-requests',
+          resourceId,
+          metric: 'requestsPerTarget',
+          loadBalancerArn: traffic.loadBalancerArn,
+          targetGroupArn: traffic.targetGroupArn,
+          targetValue: a.requestsPerTarget,
+        })
+        .dependsOn(target);
+    }
   }
 
   for (const [name, worker] of Object.entries(m.workers)) {
@@ -211,12 +236,20 @@ export function fargate(
         run: {
           Version: '2012-10-17',
           Statement: [
+            // Any revision of the release family, in this cluster only; the roles only to ECS's tasks.
+            // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
             {
               Effect: 'Allow',
               Action: 'ecs:RunTask',
               Resource: interpolate`${release.arn.apply((a) => a.replace(/:\d+$/, ''))}:*`,
+              Condition: { ArnEquals: { 'ecs:cluster': cluster.arn } },
             },
-            { Effect: 'Allow', Action: 'iam:PassRole', Resource: [execution.arn, task.arn] },
+            {
+              Effect: 'Allow',
+              Action: 'iam:PassRole',
+              Resource: [execution.arn, task.arn],
+              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            },
           ],
         },
       },

@@ -9,10 +9,17 @@ import { fargate } from './fargate.js';
 import { serverless } from './lambda.js';
 import { network } from './network.js';
 
+export { zoneNeeds } from './network.js';
+
+/** Zones for drawing or checking the stack without asking AWS (graph, preflight): only their number matters there. */
+export const UNASKED_ZONES: readonly string[] = ['zone-1', 'zone-2', 'zone-3'];
+
 export interface BlueprintOptions {
   region: string;
   /** The AWS account: bucket names and parameter ARNs include it. */
   account: string;
+  /** The zones the subnets go in, as stackZones(aws, zoneNeeds(manifest)) finds them in the account and region. */
+  zones: readonly string[];
   /** The image the release runs; without one, only what the first image needs is declared. */
   image?: string;
   /** web.compute lambda: the published function version the `live` alias serves (the release's). */
@@ -42,7 +49,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     },
     secrets: {},
   };
-  const net = network(aws, m, options.region);
+  const net = network(aws, m, options.zones);
   const d = data(aws, m, n, net, contract);
   if (m.web.compute === 'lambda') {
     serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
@@ -56,7 +63,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     net,
     d,
     contract,
-    { targetGroupArn: e.targetGroup.arn, blueGreen: e.blueGreen },
+    { targetGroupArn: e.targetGroup.arn, loadBalancerArn: e.loadBalancer.arn, blueGreen: e.blueGreen },
     options.image,
     m.web.compute === 'ec2' ? (app) => ec2(aws, m, n, net, app) : undefined,
   );

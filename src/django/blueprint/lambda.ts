@@ -96,7 +96,7 @@ export function serverless(
   const role = aws.addRole({
     name: `${n.stack}-lambda`,
     assumeRolePolicy: trust('lambda.amazonaws.com'),
-    policies: { app: { Version: '2012-10-17', Statement: roleStatements(m, n, d, inVpc) } },
+    policies: { app: { Version: '2012-10-17', Statement: roleStatements(n, d, inVpc) } },
   });
 
   aws.output('url', url);
@@ -184,7 +184,7 @@ export function serverless(
 }
 
 /** Logs, this stage's parameters, the network interfaces of a VPC function, and the app's data. */
-function roleStatements(m: Manifest, n: Names, d: Data, inVpc: boolean): Record<string, unknown>[] {
+function roleStatements(n: Names, d: Data, inVpc: boolean): Record<string, unknown>[] {
   const statements: Record<string, unknown>[] = [
     {
       Effect: 'Allow',
@@ -208,7 +208,7 @@ function roleStatements(m: Manifest, n: Names, d: Data, inVpc: boolean): Record<
       Resource: '*',
     });
   }
-  statements.push(...dataAccess(m, d));
+  statements.push(...dataAccess(d));
   return statements;
 }
 

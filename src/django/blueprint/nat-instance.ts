@@ -4,7 +4,7 @@
 import type { AwsStack, SubnetHandle, VpcHandle } from '../../aws/stack.js';
 
 /** Graviton's smallest: forwarding a small app's traffic needs little more than a network interface. */
-const NAT_INSTANCE_TYPE = 't4g.nano';
+export const NAT_INSTANCE_TYPE = 't4g.nano';
 /** AWS's public parameter naming the newest Amazon Linux 2023 image for arm64. */
 const NAT_IMAGE = 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
 

@@ -2,11 +2,12 @@
 // chained lb → app → db so the database is reachable from the app alone, and routes out.
 
 import type { SecurityGroupOutputs } from '../../aws/ec2/security-group.js';
+import type { ZoneNeeds } from '../../aws/ec2/zones.js';
 import type { AwsStack, SubnetHandle, VpcHandle } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
 import { parseCidr } from '../../core/args.js';
 import type { Handle } from '../../core/resource.js';
-import { natInstance } from './nat-instance.js';
+import { NAT_INSTANCE_TYPE, natInstance } from './nat-instance.js';
 
 export interface Network {
   vpc: VpcHandle;
@@ -21,9 +22,17 @@ export interface Network {
   appIsPublic: boolean;
 }
 
-const ZONE_LETTERS = ['a', 'b', 'c'];
+/** What the zones of a stack's subnets must offer: as many as network.azs, with the instance types it launches. */
+export function zoneNeeds(m: Manifest): ZoneNeeds {
+  const instanceTypes = [
+    ...(m.web.compute === 'ec2' ? [m.web.instanceType] : []),
+    ...(m.network.nat === 'instance' ? [NAT_INSTANCE_TYPE] : []),
+  ];
+  return { count: m.network.azs, instanceTypes };
+}
 
-export function network(aws: AwsStack, m: Manifest, region: string): Network {
+/** `zones`: the region's zones as stackZones (aws/ec2/zones.ts) found them. */
+export function network(aws: AwsStack, m: Manifest, zoneNames: readonly string[]): Network {
   const base = parseCidr(m.network.cidr)!.base;
   const octets = [24, 16].map((s) => (base / 2 ** s) & 255).join('.');
   // /24s for the load balancers and databases, /22s for tasks (each Fargate task takes an address).
@@ -34,7 +43,10 @@ export function network(aws: AwsStack, m: Manifest, region: string): Network {
   };
 
   const vpc = aws.addVpc({ name: 'main', cidrBlock: m.network.cidr });
-  const zones = ZONE_LETTERS.slice(0, m.network.azs).map((l) => `${region}${l}`);
+  if (zoneNames.length < m.network.azs) {
+    throw new Error(`the blueprint needs ${m.network.azs} zones, was given ${zoneNames.length}`);
+  }
+  const zones = zoneNames.slice(0, m.network.azs);
   const appIsPublic = m.network.nat === 'none';
   const subnets = {
     lb: zones.map((az, i) =>

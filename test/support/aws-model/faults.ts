@@ -121,7 +121,7 @@ export function answer(
   };
 }
 
-function ec2Error(status: number, code: string, message: string): Answer {
+export function ec2Error(status: number, code: string, message: string): Answer {
   return answer(
     status,
     XML,
@@ -129,7 +129,7 @@ function ec2Error(status: number, code: string, message: string): Answer {
   );
 }
 
-function queryError(status: number, type: string, code: string, message: string): Answer {
+export function queryError(status: number, type: string, code: string, message: string): Answer {
   return answer(
     status,
     XML,
@@ -145,7 +145,7 @@ function s3Error(status: number, code: string, message: string): Answer {
   );
 }
 
-function jsonError(call: Call, status: number, code: string, message: string): Answer {
+export function jsonError(call: Call, status: number, code: string, message: string): Answer {
   const contentType = String(call.headers['content-type'] ?? 'application/x-amz-json-1.1');
   return answer(status, contentType, JSON.stringify({ __type: code, message }));
 }

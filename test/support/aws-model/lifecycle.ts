@@ -3,7 +3,7 @@
 // (creating, InProgress, provisioning, PENDING, PENDING_VALIDATION, a deployment IN_PROGRESS, deleting).
 // moto itself makes most things ready at once and forgets deleted ones: while a resource is still
 // deleting, a describe naming it is answered from what it looked like just before the delete.
-import { restJsonError } from './faults.js';
+import { ec2Error, jsonError, queryError, restJsonError } from './faults.js';
 import type { Answer, Call } from './operations.js';
 import { type ModelledResource, TIMES } from './times.js';
 import { editElements, textOf, without, withText } from './xml.js';
@@ -102,6 +102,40 @@ export class Lifecycle {
     const made = this.roles.get(arn);
     return made === undefined || Date.now() >= made + this.real(TIMES.iamRole.create);
   }
+
+  // ---- instance profiles, and the launch templates that name them ----
+
+  /** Instance profile names by when they were made or last given a role; their ARNs' names. */
+  private readonly profiles = new Map<string, number>();
+  /** Launch template ids and names: the profile (name) their latest version names. */
+  private readonly templateProfiles = new Map<string, string>();
+
+  profileChanged(name: string | undefined): void {
+    if (name) this.profiles.set(name, Date.now());
+  }
+
+  /** A profile by name or ARN (`arn:aws:iam::1:instance-profile/path/name`): its name. */
+  static profileName(nameOrArn: string): string {
+    return nameOrArn.split('/').at(-1)!;
+  }
+
+  profileVisible(nameOrArn: string): boolean {
+    const changed = this.profiles.get(Lifecycle.profileName(nameOrArn));
+    return changed === undefined || Date.now() >= changed + this.real(TIMES.iamRole.create);
+  }
+
+  templateNames(keys: (string | undefined)[], profile: string | undefined): void {
+    if (!profile) return;
+    for (const key of keys) if (key) this.templateProfiles.set(key, Lifecycle.profileName(profile));
+  }
+
+  templateProfile(key: string | undefined): string | undefined {
+    return key === undefined ? undefined : this.templateProfiles.get(key);
+  }
+
+  refused(reason: string): void {
+    this.refusals[reason] = (this.refusals[reason] ?? 0) + 1;
+  }
 }
 
 interface Rule {
@@ -152,14 +186,33 @@ const RDS_CREATES = new Set([
   'RestoreDBInstanceToPointInTime',
 ]);
 
+const keepRdsInstance = keepOnDelete(
+  'rdsInstance',
+  'rds',
+  'DeleteDBInstance',
+  'DBInstanceIdentifier',
+  'DescribeDBInstances',
+);
+
 const rdsInstance: Rule = {
-  before: keepOnDelete(
-    'rdsInstance',
-    'rds',
-    'DeleteDBInstance',
-    'DBInstanceIdentifier',
-    'DescribeDBInstances',
-  ),
+  before(call, m) {
+    if (call.service !== 'rds' || call.operation !== 'DeleteDBInstance') return undefined;
+    // Lifting deletion protection is a modification like any other: until the instance is available again,
+    // RDS still treats it as protected.
+    const id = lower(call.form.get('DBInstanceIdentifier'));
+    if (m.phase('rdsInstance', id) === 'modifying') {
+      m.refused('deletedWhileModifying');
+      return Promise.resolve(
+        queryError(
+          400,
+          'Sender',
+          'InvalidParameterCombination',
+          'Cannot delete protected DB Instance, please disable deletion protection and try again.',
+        ),
+      );
+    }
+    return keepRdsInstance?.(call, m);
+  },
   after(call, answer, m) {
     if (call.service !== 'rds') return undefined;
     const op = call.operation;
@@ -388,12 +441,114 @@ const ecsService: Rule = {
 
 const LAMBDA_ROLE_CALLS = new Set(['CreateFunction', 'UpdateFunctionConfiguration']);
 
+/** The roles a call hands to a service that assumes them at once, with AWS's refusal while one is too young. */
+function rolesPassed(call: Call): { roles: string[]; refusal: () => Answer } | undefined {
+  if (
+    call.service === 'scheduler' &&
+    (call.operation === 'CreateSchedule' || call.operation === 'UpdateSchedule')
+  ) {
+    const role = (call.json.Target as { RoleArn?: string } | undefined)?.RoleArn;
+    return {
+      roles: role ? [role] : [],
+      refusal: () =>
+        restJsonError(
+          400,
+          'ValidationException',
+          'The execution role you provide must allow AWS EventBridge Scheduler to assume the role.',
+        ),
+    };
+  }
+  if (call.service === 'ecs' && (call.operation === 'CreateService' || call.operation === 'UpdateService')) {
+    // A blue/green deployment's role, which ECS assumes to validate the listener rule it will switch.
+    const balancers = (call.json.loadBalancers as { advancedConfiguration?: { roleArn?: string } }[]) ?? [];
+    return {
+      roles: balancers.map((b) => b.advancedConfiguration?.roleArn).filter((r) => r !== undefined),
+      refusal: () =>
+        jsonError(
+          call,
+          400,
+          'InvalidParameterException',
+          'Unable to assume role and validate the listener rule. Please verify the role passed has the proper permissions.',
+        ),
+    };
+  }
+  return undefined;
+}
+
+/** Auto Scaling validates the launch template's instance profile when a group is made or changed; EC2 at launch. */
+function profileRefusal(call: Call, m: Lifecycle): Answer | undefined {
+  const f = call.form;
+  if (
+    call.service === 'autoscaling' &&
+    ['CreateAutoScalingGroup', 'UpdateAutoScalingGroup'].includes(call.operation)
+  ) {
+    const profile = m.templateProfile(
+      f.get('LaunchTemplate.LaunchTemplateId') ?? f.get('LaunchTemplate.LaunchTemplateName') ?? undefined,
+    );
+    if (!profile || m.profileVisible(profile)) return undefined;
+    return queryError(
+      400,
+      'Sender',
+      'ValidationError',
+      `You must use a valid fully-formed launch template. Value (${profile}) for parameter iamInstanceProfile.name is invalid. Invalid IamInstanceProfile`,
+    );
+  }
+  if (call.service === 'ec2' && call.operation === 'RunInstances') {
+    const profile = f.get('IamInstanceProfile.Arn') ?? f.get('IamInstanceProfile.Name');
+    if (!profile || m.profileVisible(profile)) return undefined;
+    return ec2Error(
+      400,
+      'InvalidParameterValue',
+      `Value (${Lifecycle.profileName(profile)}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+    );
+  }
+  return undefined;
+}
+
+/** Notes instance profiles made or given a role, and the profile each launch template names. */
+function notePropagation(call: Call, answer: Answer, m: Lifecycle): void {
+  if (!ok(answer)) return;
+  const f = call.form;
+  if (
+    call.service === 'iam' &&
+    ['CreateInstanceProfile', 'AddRoleToInstanceProfile'].includes(call.operation)
+  )
+    m.profileChanged(f.get('InstanceProfileName') ?? undefined);
+  if (
+    call.service === 'ec2' &&
+    ['CreateLaunchTemplate', 'CreateLaunchTemplateVersion'].includes(call.operation)
+  ) {
+    const body = answer.body.toString('utf8');
+    const profile =
+      f.get('LaunchTemplateData.IamInstanceProfile.Arn') ??
+      f.get('LaunchTemplateData.IamInstanceProfile.Name');
+    m.templateNames(
+      [
+        textOf(body, 'launchTemplateId') ?? f.get('LaunchTemplateId') ?? undefined,
+        f.get('LaunchTemplateName') ?? undefined,
+      ],
+      profile ?? undefined,
+    );
+  }
+}
+
 const iamRole: Rule = {
   before(call, m) {
+    const passed = rolesPassed(call);
+    if (passed) {
+      if (passed.roles.every((r) => m.roleAssumable(r))) return undefined;
+      m.refused('roleNotAssumable');
+      return Promise.resolve(passed.refusal());
+    }
+    const profile = profileRefusal(call, m);
+    if (profile) {
+      m.refused('profileNotVisible');
+      return Promise.resolve(profile);
+    }
     if (call.service !== 'lambda' || !LAMBDA_ROLE_CALLS.has(call.operation)) return undefined;
     const role = typeof call.json.Role === 'string' ? call.json.Role : undefined;
     if (!role || m.roleAssumable(role)) return undefined;
-    m.refusals.roleNotAssumable = (m.refusals.roleNotAssumable ?? 0) + 1;
+    m.refused('roleNotAssumable');
     return Promise.resolve(
       restJsonError(
         400,
@@ -408,6 +563,7 @@ const iamRole: Rule = {
   after(call, answer, m) {
     if (call.service === 'iam' && call.operation === 'CreateRole' && ok(answer))
       m.roleCreated(textOf(answer.body.toString('utf8'), 'Arn'));
+    notePropagation(call, answer, m);
     return undefined;
   },
 };

@@ -97,7 +97,7 @@ export const TIMES = {
     source:
       'https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency',
     basis:
-      'AWS: IAM is eventually consistent, changes take time to be visible everywhere. Modelled where AWS refuses synchronously: Lambda rejects a role it cannot assume yet ("The role defined for the function cannot be assumed by Lambda."); 10 s taken',
+      'AWS: IAM is eventually consistent, changes take time to be visible everywhere. Modelled where AWS refuses synchronously: Lambda rejects a role it cannot assume yet ("The role defined for the function cannot be assumed by Lambda."), EventBridge Scheduler an execution role, ECS a blue/green role, Auto Scaling and EC2 an instance profile made or given its role since; 10 s taken',
   },
 } satisfies Record<string, ResourceTimes>;
 
