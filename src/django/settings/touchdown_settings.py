@@ -34,6 +34,22 @@ def _list(name: str) -> list:
     return [item.strip() for item in _env.get(name, "").split(",") if item.strip()]
 
 
+def _task_addresses() -> list:
+    """The ECS task's own private addresses: the load balancer's health checks send `Host: <ip>:<port>`.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html"""
+    uri = _env.get("ECS_CONTAINER_METADATA_URI_V4")
+    if not uri:
+        return []
+    from urllib.request import urlopen  # noqa: PLC0415 - only on ECS
+
+    try:
+        with urlopen(uri, timeout=2) as answer:  # noqa: S310 - ECS's own link-local endpoint
+            container = json.load(answer)
+    except (OSError, ValueError):
+        return []
+    return [ip for network in container.get("Networks", []) for ip in network.get("IPv4Addresses", [])]
+
+
 def _database(url: str) -> dict:
     """postgres://user:password@host:port/name?sslmode=require → DATABASES['default']."""
     parts = urlparse(url)
@@ -87,7 +103,7 @@ if "DJANGO_SECRET_KEY" in _env:
 if "DJANGO_DEBUG" in _env:
     DEBUG = _env["DJANGO_DEBUG"].lower() in ("1", "true", "yes")
 if "ALLOWED_HOSTS" in _env:
-    ALLOWED_HOSTS = _list("ALLOWED_HOSTS")
+    ALLOWED_HOSTS = _list("ALLOWED_HOSTS") + _task_addresses()
 if "CSRF_TRUSTED_ORIGINS" in _env:
     CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS")
 
