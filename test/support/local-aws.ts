@@ -20,7 +20,26 @@ export interface LocalAws {
    * keeps tasks RUNNING; ('ecs::task', { progression: 'immediate' }) lets them stop at once.
    */
   setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
+  /** Where each load balancer's listeners answer here (only with `apps`): DNS name -> listener port -> URL. */
+  loadBalancers(): Promise<LocalLoadBalancer[]>;
   stop(): Promise<void>;
+}
+
+export interface LocalLoadBalancer {
+  arn: string;
+  dnsName: string;
+  /** The listener's port on AWS (80, 443) -> its URL here (HTTPS listeners are served as plain HTTP). */
+  listeners: Record<string, string>;
+}
+
+/**
+ * ECS tasks run as local processes (scripts/local_aws/settings.py): an image glob -> the project folder and the
+ * virtualenv it runs with. Target groups health-check their targets, load balancers answer on local ports.
+ */
+export interface LocalApps {
+  images: Record<string, { dir: string; python?: string }>;
+  /** AWS's intervals (health checks, grace period, stop timeout) times this. @default 0.05 */
+  timeScale?: number;
 }
 
 export const TEST_CREDENTIALS = {
@@ -33,21 +52,32 @@ export interface LocalAwsOptions {
   region?: string;
   /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
   env?: Record<string, string>;
+  /** Runs the app: what ECS would run starts here as processes (only in the tests that need it: it costs seconds). */
+  apps?: LocalApps;
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
   const child: ChildProcess = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...options.env },
+    env: {
+      ...process.env,
+      ...options.env,
+      ...(options.apps
+        ? {
+            LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
+            LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
+          }
+        : {}),
+    },
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     child.once('error', reject);
     child.once('exit', (code) =>
       reject(new Error(`the local AWS exited with code ${code} before it started`)),
     );
-    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; harness?: number }));
   });
   // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
   const endpoint = `http://localhost:${port}`;
@@ -70,6 +100,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         body: JSON.stringify({ model_name: model, transition }),
       });
       if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
+    },
+    loadBalancers: async () => {
+      if (!harness) throw new Error('the local AWS runs no apps: start it with the `apps` option');
+      const res = await fetch(`http://127.0.0.1:${harness}/load-balancers`);
+      if (!res.ok) throw new Error(`listing the local load balancers failed: HTTP ${res.status}`);
+      return (await res.json()) as LocalLoadBalancer[];
     },
     stop: async () => {
       if (child.exitCode !== null) return;
