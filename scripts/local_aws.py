@@ -197,12 +197,13 @@ def run_ecs_agents() -> None:
 
 def run_apps() -> None:
     """LOCAL_AWS_IMAGES set: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
-    from local_aws import api, data_stores, load_balancers, services, tasks, target_health
+    from local_aws import api, data_stores, lambda_run, load_balancers, services, tasks, target_health
     from moto.moto_api._internal.models import MotoAPIBackend
 
     tasks.run_tasks_as_processes()
     target_health.report_health()
     services.run_services()
+    lambda_run.run_functions()
     original_reset = MotoAPIBackend.reset
 
     def reset(self):

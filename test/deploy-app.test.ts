@@ -1,69 +1,80 @@
-// `touchdown deploy` of examples/xkcd on a local AWS that runs the app: migrate and collectstatic run for real,
-// the web tasks are gunicorn processes behind the load balancer's health checks, and the app answers there.
+// `touchdown deploy` of examples/blog on a local AWS that runs the app: the web service behind the load balancer
+// and the Celery worker on SQS run as processes; an editor's upload through the load balancer gets its thumbnail
+// from the worker, written to the media bucket.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseManifest } from '../src/config/load-manifest.js';
-import type { EngineEvent } from '../src/core/events.js';
 import { deploy } from '../src/django/deploy.js';
-import { get, listenerUrl } from './support/app-http.js';
+import { Browser, listenerUrl } from './support/app-http.js';
 import { useLocalAws } from './support/harness.js';
+import { createEditor, png } from './support/local-stack.js';
 import { repoRoot, venvPython } from './support/paths.js';
 
-const IMAGE = (tag: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:${tag}`;
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 120_000 };
+const blog = join(repoRoot, 'examples', 'blog');
 
-describe('touchdown deploy of xkcd, with the app running', () => {
+describe('touchdown deploy of the blog, with the app running', () => {
   const t = useLocalAws({
-    env: { MOTO_ACM_VALIDATION_WAIT: '0' },
     apps: {
-      images: { '*/xkcd-production-app:*': { dir: join(repoRoot, 'examples', 'xkcd'), python: venvPython } },
+      images: { '*/blog-production-app:*': { dir: blog, python: venvPython, env: { WEB_CONCURRENCY: '1' } } },
     },
   });
 
-  it('serves the app through the load balancer: the view count rises on reload', async () => {
-    const path = join(repoRoot, 'examples', 'xkcd', 'touchdown.yml');
+  it("serves the blog through the load balancer; the worker makes an upload's thumbnail", async () => {
+    const path = join(blog, 'touchdown.yml');
     const loaded = parseManifest(await readFile(path, 'utf8'), path);
-    // One gunicorn is enough to prove it and costs least.
     loaded.manifest.web.count = 1;
-    loaded.manifest.web.autoscaling = { ...loaded.manifest.web.autoscaling!, min: 1, max: 1 };
-    const events: EngineEvent[] = [];
     const result = await deploy({
       loaded,
       aws: t.aws.clients(),
-      events: (e) => events.push(e),
+      events: () => {},
       signal: new AbortController().signal,
-      image: IMAGE('v1'),
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/blog-production-app:v1',
       timing,
     });
     assert.equal(result.status, 'deployed', `${result.message}\n${(result.logs ?? []).join('\n')}`);
 
-    // The HTTP listener redirects to HTTPS, as the ALB's redirect action does.
-    const http = await get(`${await listenerUrl(t.aws, 'xkcd', 80)}/?comic=1`);
-    assert.equal(http.status, 301);
-    assert.match(String(http.headers.location), /^https:\/\/[^/]+\/\?comic=1$/);
-
-    const https = await listenerUrl(t.aws, 'xkcd', 443);
-    const jar: string[] = [];
-    const views = async () => {
-      const page = await get(`${https}/?comic=1`, jar);
-      assert.equal(page.status, 200, page.body.slice(0, 500));
-      return Number(/<strong id="views">(\d+)<\/strong>/.exec(page.body)?.[1]);
-    };
-    const first = await views();
-    assert.equal(await views(), first + 1, 'the count is kept in PostgreSQL');
-    assert.equal((await get(`${https}/healthz`)).body, 'ok');
-
-    // The target is the task's own address, found healthy by the load balancer's checks (read with boto3).
-    const { TargetGroups } = await t.boto.call('elbv2', 'DescribeTargetGroups', {});
-    const web = TargetGroups.find((g: { TargetGroupName: string }) => g.TargetGroupName.includes('web'));
-    const { TargetHealthDescriptions } = await t.boto.call('elbv2', 'DescribeTargetHealth', {
-      TargetGroupArn: web.TargetGroupArn,
+    const browser = new Browser(await listenerUrl(t.aws, 'blog', 80));
+    assert.equal((await browser.request('/')).status, 200);
+    const database = Object.values(await t.aws.databases())[0]!;
+    await createEditor(database, 'editor', 'a-long-password');
+    const login = await browser.request('/admin/login/?next=/admin/', {
+      method: 'POST',
+      body: new URLSearchParams({
+        csrfmiddlewaretoken: await browser.csrf('/admin/login/?next=/admin/'),
+        username: 'editor',
+        password: 'a-long-password',
+        next: '/admin/',
+      }),
     });
-    assert.deepEqual(
-      TargetHealthDescriptions.map((d: { TargetHealth: { State: string } }) => d.TargetHealth.State),
-      ['healthy'],
-    );
+    assert.equal(login.status, 302, (await login.text()).slice(0, 2000));
+
+    const form = new FormData();
+    form.set('csrfmiddlewaretoken', await browser.csrf('/admin/posts/post/add/'));
+    form.set('title', 'Hello from the load balancer');
+    form.set('slug', 'hello-from-the-load-balancer');
+    form.set('body', 'Made on a deployed blog.');
+    form.set('published_at_0', '2026-01-01');
+    form.set('published_at_1', '10:00:00');
+    form.set('image', new Blob([await png()], { type: 'image/png' }), 'photo.png');
+    const added = await browser.request('/admin/posts/post/add/', { method: 'POST', body: form });
+    assert.equal(added.status, 302, (await added.text()).slice(0, 2000));
+
+    const { Buckets } = await t.boto.call('s3', 'ListBuckets', {});
+    const bucket = Buckets.find((b: { Name: string }) => b.Name.startsWith('blog-production-media')).Name;
+    const thumbnails = async () =>
+      ((await t.boto.call('s3', 'ListObjectsV2', { Bucket: bucket, Prefix: 'media/thumbnails/' })).Contents ??
+        []) as { Key: string }[];
+    const deadline = Date.now() + 60_000;
+    while ((await thumbnails()).length === 0 && Date.now() < deadline) await delay(250);
+    const made = await thumbnails();
+    assert.equal(made.length, 1, 'the worker wrote one thumbnail to the media bucket');
+    const head = await t.boto.call('s3', 'HeadObject', { Bucket: bucket, Key: made[0]!.Key });
+    assert.equal(head.ContentType, 'image/jpeg');
+    const page = await (await browser.request('/hello-from-the-load-balancer/')).text();
+    assert.match(page, /Hello from the load balancer/);
   });
 });

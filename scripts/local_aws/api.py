@@ -2,6 +2,7 @@
 endpoint (ECS_CONTAINER_METADATA_URI_V4) that ECS gives every task.
 
 GET /load-balancers -> [{"dnsName", "arn", "listeners": {"<port>": "http://127.0.0.1:<local port>"}}]
+GET /databases -> {"<RDS instance id>": "<its database on the local PostgreSQL>"} (once a task used it)
 GET /metadata/<task id>[/task] -> the container's (or the task's) metadata, as ECS's v4 endpoint answers.
 """
 
@@ -9,7 +10,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import load_balancers, tasks
+from . import data_stores, load_balancers, tasks
 
 
 def _container(run) -> dict:
@@ -39,6 +40,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         if parts == ["load-balancers"]:
             return self._answer(200, load_balancers.listing())
+        if parts == ["databases"]:
+            return self._answer(200, data_stores.databases())
         if len(parts) in (2, 3) and parts[0] == "metadata":
             run = next((r for arn, r in list(tasks.runs.items()) if arn.endswith(parts[1])), None)
             if run is None:

@@ -17,6 +17,8 @@ REDIS = ("127.0.0.1", 6379)
 
 _lock = threading.Lock()
 _created: set = set()
+# RDS instance id -> its local database
+_by_instance: dict = {}
 
 RDS_URL = re.compile(
     r"(?P<scheme>postgres(?:ql)?)://(?P<user>[^@/\s]*@)?(?P<id>[A-Za-z0-9-]+)\.[A-Za-z0-9.-]*\.rds\.amazonaws\.com"
@@ -61,7 +63,13 @@ def ensure_database(instance) -> str:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             c.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(user)))
         _created.add(name)
+        _by_instance[instance.db_instance_identifier] = name
         return name
+
+
+def databases() -> dict:
+    with _lock:
+        return dict(_by_instance)
 
 
 def drop_databases() -> None:
@@ -76,6 +84,7 @@ def drop_databases() -> None:
             for name in sorted(_created):
                 c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         _created.clear()
+        _by_instance.clear()
 
 
 def point_at_local(environment: dict, rds_backend) -> dict:

@@ -32,6 +32,8 @@ def find_image(uri: str) -> Image | None:
             python = python if os.path.isabs(python) else os.path.join(folder, python)
             image = Image(uri=uri, dir=folder, bin=os.path.dirname(python))
             read_dockerfile(image, os.path.join(folder, where.get("dockerfile", "Dockerfile")))
+            # More ENV for the image, e.g. WEB_CONCURRENCY=1 so that a test runs one gunicorn worker.
+            image.env.update(where.get("env") or {})
             return image
     return None
 

@@ -120,9 +120,18 @@ def _healthy(service, task_run) -> bool:
 
 
 def _unhealthy(run: ServiceRun, service, task_run) -> str | None:
-    if task_run.started_at is None or time.monotonic() - task_run.started_at < settings.seconds(run.grace_seconds):
+    # The grace period counts from the app's first HTTP answer: scaled intervals must not outrun an app's boot
+    # here (on AWS the period covers the image pull and the boot), so it is never shorter than 3 s from then.
+    # An app that never answers gets the whole period from its start.
+    if task_run.started_at is None:
         return None
     for arn in _targets(service):
+        answered = target_health.answered_at(arn, task_run.ip, task_run.port)
+        if answered is None:
+            if time.monotonic() - task_run.started_at < run.grace_seconds:
+                continue
+        elif time.monotonic() - answered < max(settings.seconds(run.grace_seconds), 3.0):
+            continue
         if target_health.state_of(arn, task_run.ip, task_run.port) == "unhealthy":
             return arn
     return None

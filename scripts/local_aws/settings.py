@@ -1,6 +1,7 @@
 """The harness's switches, read once from the environment of the local AWS.
 
-LOCAL_AWS_IMAGES: JSON {"<image glob>": {"dir": "<project folder>", "python": "<virtualenv python>"}}. An ECS
+LOCAL_AWS_IMAGES: JSON {"<image glob>": {"dir": "<project folder>", "python": "<virtualenv python>", "env": {...}}}
+  (env: more ENV for the image, beside its Dockerfile's). An ECS
   task whose image matches a glob (fnmatch, first match wins) runs as a local process in that folder with that
   virtualenv's bin first on PATH; without a match it stops with CannotPullContainerError, as a missing image does.
   Unset: ECS runs nothing (moto's own behaviour and the staged modes LOCAL_AWS_TASK_EXIT_CODES and

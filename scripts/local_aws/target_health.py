@@ -28,6 +28,8 @@ class Health:
         self.successes = self.failures = 0
         self.next_at = 0.0
         self.checking = False
+        # When the target first answered over HTTP, whatever the code: the app is up from then.
+        self.answered_at = None
 
 
 def matches(matcher: str, code: int) -> bool:
@@ -39,7 +41,7 @@ def matches(matcher: str, code: int) -> bool:
 
 
 def check_once(group, ip: str, port: int) -> tuple:
-    """(ok, reason, description) of one health check."""
+    """(ok, reason, description, answered) of one health check."""
     timeout = max(settings.seconds(int(group.health_check_timeout_seconds or 5)), 2.0)
     port_to_check = port if group.health_check_port in (None, "traffic-port") else int(group.health_check_port)
     connection = http.client.HTTPConnection(ip, port_to_check, timeout=timeout)
@@ -51,20 +53,22 @@ def check_once(group, ip: str, port: int) -> tuple:
         )
         code = connection.getresponse().status
     except TimeoutError:
-        return False, "Target.Timeout", "Request timed out"
+        return False, "Target.Timeout", "Request timed out", False
     except OSError:
-        return False, "Target.FailedHealthChecks", "Health checks failed"
+        return False, "Target.FailedHealthChecks", "Health checks failed", False
     finally:
         connection.close()
     if matches((group.matcher or {}).get("HttpCode", "200"), code):
-        return True, None, None
-    return False, "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{code}]"
+        return True, None, None, True
+    return False, "Target.ResponseCodeMismatch", f"Health checks failed with these codes: [{code}]", True
 
 
 def _check(key, group, ip, port, record: Health) -> None:
-    ok, reason, description = check_once(group, ip, port)
+    ok, reason, description, answered = check_once(group, ip, port)
     with _lock:
         record.checking = False
+        if answered and record.answered_at is None:
+            record.answered_at = time.monotonic()
         if ok:
             record.successes, record.failures = record.successes + 1, 0
             if record.successes >= int(group.healthy_threshold_count):
@@ -106,6 +110,11 @@ def tick(elbv2_backends) -> None:
 def state_of(group_arn: str, ip: str, port) -> str | None:
     record = health.get((group_arn, f"{ip}:{port}"))
     return record.state if record else None
+
+
+def answered_at(group_arn: str, ip: str, port) -> float | None:
+    record = health.get((group_arn, f"{ip}:{port}"))
+    return record.answered_at if record else None
 
 
 def report_health() -> None:

@@ -8,11 +8,14 @@ a free port, given to the process as PORT (the images' CMD binds ${PORT:-8000}; 
 import ctypes
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 
 from .data_stores import point_at_local
 from .images import find_image
@@ -101,6 +104,7 @@ class TaskRun:
                     "ResourceInitializationError: failed to validate logger args: The specified log group does "
                     f"not exist: {self.logs[0]}"
                 )
+            self.home = tempfile.mkdtemp(prefix=f"task-{self.task_id[:8]}-")
             environment = self._environment(image, secrets)
             command = image.command(
                 self.override.get("entryPoint") or self.definition.get("entryPoint"),
@@ -119,11 +123,13 @@ class TaskRun:
         except Exception as error:  # noqa: BLE001 - any failure to start is the task's, as on AWS
             return self._failed_to_start(f"CannotStartContainerError: {error}")
         self.started_at = time.monotonic()
+        self.task.started_at = datetime.now(timezone.utc)
         self.task.last_status = "RUNNING"
         self.task.containers[0].last_status = "RUNNING"
         for raw in self.process.stdout:
             self._log(raw.decode("utf-8", "replace").rstrip("\n"))
         code = self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
         self._stopped(128 - code if code < 0 else code)
 
     def _secrets(self) -> dict:
@@ -150,7 +156,8 @@ class TaskRun:
                 parameter = ssm_backends[self.account][self.region].get_parameter(source)
                 if parameter is None:
                     raise LookupError(f"{source}: ParameterNotFound")
-                value = parameter.value
+                # moto keeps a SecureString encrypted (its "kms:<key>:" prefix); ECS injects the plain value.
+                value = parameter.decrypt(parameter.value)
             values[secret["name"]] = value
         return values
 
@@ -175,7 +182,8 @@ class TaskRun:
             "AWS_S3_ENDPOINT_URL": endpoint,
             "PATH": f"{image.bin}:/usr/local/bin:/usr/bin:/bin",
             "VIRTUAL_ENV": os.path.dirname(image.bin),
-            "HOME": os.environ.get("HOME", "/tmp"),
+            # A container's own file system: apps keep sockets and caches in HOME (gunicorn's control socket).
+            "HOME": self.home,
             "LANG": "C.UTF-8",
         }
         if self.port:
@@ -235,14 +243,15 @@ class TaskRun:
         task.containers[0].last_status = "STOPPED"
         task.stopped_reason = reason
         task.stop_code = code
+        task.stopped_at = datetime.now(timezone.utc)
         task.desired_status = "STOPPED"
         task.last_status = "STOPPED"
         self.done.set()
 
     def stop(self, reason: str, code: str = "UserInitiated") -> None:
         """As StopTask: SIGTERM, then SIGKILL after the container's stop timeout (30 s on Fargate)."""
-        if self.done.is_set():
-            return
+        if self.done.is_set() or self.stop_reason is not None:
+            return  # already stopping, for its first reason
         self.stop_reason, self.stop_code = reason, code
         self.task.desired_status = "STOPPED"
         if self.process is None:
@@ -288,7 +297,16 @@ def stop_all(wait: float = 5) -> None:
 
 def run_tasks_as_processes() -> None:
     """RunTask and StopTask start and stop processes (only when LOCAL_AWS_IMAGES maps images)."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.utils import generate_dns_from_ip
     from moto.ecs.models import EC2ContainerServiceBackend
+
+    # moto 5.2.5 gives an interface a private DNS name only in a VPC with DNS hostnames, and RunTask in awsvpc mode
+    # then fails (HTTP 500) reading it; AWS names every interface (ip-10-0-1-5.ec2.internal).
+    NetworkInterface.private_dns_name = property(
+        lambda self: self.__dict__.get("_private_dns_name") or generate_dns_from_ip(self.private_ip_address),
+        lambda self, value: self.__dict__.__setitem__("_private_dns_name", value),
+    )
 
     run_task, stop_task = EC2ContainerServiceBackend.run_task, EC2ContainerServiceBackend.stop_task
 

@@ -45,3 +45,25 @@ export async function listenerUrl(aws: LocalAws, dnsNamePart: string, port: numb
   }
   return url;
 }
+
+/** A browser's cookie jar, reduced to what Django's admin sets, on one site. */
+export class Browser {
+  private cookies = new Map<string, string>();
+  constructor(private url: string) {}
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const res = await fetch(`${this.url}${path}`, {
+      ...init,
+      redirect: 'manual',
+      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [k, v] = c.split(';')[0]!.split('=') as [string, string];
+      this.cookies.set(k.trim(), v);
+    }
+    return res;
+  }
+  async csrf(path: string): Promise<string> {
+    const html = await (await this.request(path)).text();
+    return /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)![1]!;
+  }
+}

@@ -22,6 +22,8 @@ export interface LocalAws {
   setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
   /** Where each load balancer's listeners answer here (only with `apps`): DNS name -> listener port -> URL. */
   loadBalancers(): Promise<LocalLoadBalancer[]>;
+  /** The local PostgreSQL database that serves each RDS instance (only with `apps`, once a task used it). */
+  databases(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -37,7 +39,8 @@ export interface LocalLoadBalancer {
  * virtualenv it runs with. Target groups health-check their targets, load balancers answer on local ports.
  */
 export interface LocalApps {
-  images: Record<string, { dir: string; python?: string }>;
+  /** `env`: more ENV for the image, beside its Dockerfile's (e.g. WEB_CONCURRENCY: '1'). */
+  images: Record<string, { dir: string; python?: string; env?: Record<string, string> }>;
   /** AWS's intervals (health checks, grace period, stop timeout) times this. @default 0.05 */
   timeScale?: number;
 }
@@ -101,12 +104,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       });
       if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
     },
-    loadBalancers: async () => {
-      if (!harness) throw new Error('the local AWS runs no apps: start it with the `apps` option');
-      const res = await fetch(`http://127.0.0.1:${harness}/load-balancers`);
-      if (!res.ok) throw new Error(`listing the local load balancers failed: HTTP ${res.status}`);
-      return (await res.json()) as LocalLoadBalancer[];
-    },
+    loadBalancers: () => harnessGet<LocalLoadBalancer[]>(harness, 'load-balancers'),
+    databases: () => harnessGet<Record<string, string>>(harness, 'databases'),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -115,6 +114,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await exited;
     },
   };
+}
+
+/** A question to the harness's own endpoint (scripts/local_aws/api.py). */
+async function harnessGet<T>(port: number | undefined, path: string): Promise<T> {
+  if (!port) throw new Error('the local AWS runs no apps: start it with the `apps` option');
+  const res = await fetch(`http://127.0.0.1:${port}/${path}`);
+  if (!res.ok) throw new Error(`asking the local AWS for /${path} failed: HTTP ${res.status}`);
+  return (await res.json()) as T;
 }
 
 /**
