@@ -101,14 +101,14 @@ describe('deploying a broken project', () => {
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'touchdown-broken-'));
-    const images: Record<string, { dir: string; python: string }> = {};
+    const images: Record<string, { dir: string; python: string; env: Record<string, string> }> = {};
     for (const [name, breakIt] of Object.entries(faults)) {
       const dir = join(work, name);
       await cp(xkcd, dir, { recursive: true, filter: (src) => !src.includes('__pycache__') });
       await breakIt(dir);
-      images[`${REPOSITORY}:broken-${name}`] = { dir, python: venvPython };
+      images[`${REPOSITORY}:broken-${name}`] = { dir, python: venvPython, env: { WEB_CONCURRENCY: '1' } };
     }
-    images[`${REPOSITORY}:v1`] = { dir: xkcd, python: venvPython };
+    images[`${REPOSITORY}:v1`] = { dir: xkcd, python: venvPython, env: { WEB_CONCURRENCY: '1' } };
     aws = await startLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' }, apps: { images, timeScale: 0.02 } });
     boto = new Boto(aws.endpoint, aws.region);
     const first = await deployTag('v1');
