@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from local_aws.settings import settings as local_settings
 from moto.server import ThreadedMotoServer
 
 
@@ -265,6 +266,38 @@ def run_ecs_agents() -> None:
     InstanceBackend.terminate_instances = terminate_instances
 
 
+def run_apps() -> None:
+    """LOCAL_AWS_IMAGES set: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
+    from local_aws import api, data_stores, lambda_run, load_balancers, services, tasks, target_health
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    tasks.run_tasks_as_processes()
+    target_health.report_health()
+    services.run_services()
+    lambda_run.run_functions()
+    original_reset = MotoAPIBackend.reset
+
+    def reset(self):
+        # What ran for the old state goes with it.
+        with services.lock:
+            services.reset()
+            tasks.stop_all()
+            load_balancers.stop_all()
+            target_health.health.clear()
+        data_stores.drop_databases()
+        original_reset(self)
+
+    MotoAPIBackend.reset = reset
+    local_settings.api_port = api.serve()
+
+
+def stop_apps() -> None:
+    from local_aws import data_stores, tasks
+
+    tasks.stop_all()
+    data_stores.drop_databases()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -281,10 +314,16 @@ def main() -> None:
     answer_zones_as_aws()
     answer_ses_account_as_aws()
     stage_from_environment()
+    if local_settings.runs_apps:
+        run_apps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
-    print(json.dumps({"port": port, "pid": os.getpid()}), flush=True)
+    local_settings.moto_port = port
+    ready = {"port": port, "pid": os.getpid()}
+    if local_settings.runs_apps:
+        ready["harness"] = local_settings.api_port
+    print(json.dumps(ready), flush=True)
 
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -292,6 +331,8 @@ def main() -> None:
     if not args.detach:
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
+    if local_settings.runs_apps:
+        stop_apps()
     server.stop()
 
 

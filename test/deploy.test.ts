@@ -1,5 +1,6 @@
 // `touchdown deploy` of examples/xkcd against the local AWS, with an image built elsewhere (no container
-// builder here). ECS on the emulator runs no containers; the tasks' exit codes are staged.
+// builder here). The first deploy runs the app (the image is the example's folder): migrate, collectstatic and
+// gunicorn behind the load balancer. The others stage the tasks' exit codes, which costs less.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,10 @@ import { parseManifest } from '../src/config/load-manifest.js';
 import type { EngineEvent } from '../src/core/events.js';
 import { deploy } from '../src/django/deploy.js';
 import { ReleaseHistory } from '../src/django/releases.js';
+import { get, listenerUrl } from './support/app-http.js';
 import type { TestAws } from './support/harness.js';
 import { useLocalAws } from './support/harness.js';
-import { repoRoot } from './support/paths.js';
+import { repoRoot, venvPython } from './support/paths.js';
 
 const IMAGE = (tag: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:${tag}`;
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 60_000 };
@@ -22,16 +24,20 @@ async function example(name = 'xkcd') {
 }
 
 function deployWith(t: TestAws, image: string | undefined, events: EngineEvent[] = [], name = 'xkcd') {
-  return example(name).then((loaded) =>
-    deploy({
+  return example(name).then((loaded) => {
+    // One web task: enough to prove the app serves, and the least to run.
+    loaded.manifest.web.count = 1;
+    if (loaded.manifest.web.autoscaling)
+      loaded.manifest.web.autoscaling = { ...loaded.manifest.web.autoscaling, min: 1 };
+    return deploy({
       loaded,
       aws: t.aws.clients(),
       events: (e) => events.push(e),
       signal: new AbortController().signal,
       image,
       timing,
-    }),
-  );
+    });
+  });
 }
 
 async function webRevision(t: TestAws): Promise<{ taskDefinition: string; image: string }> {
@@ -46,12 +52,16 @@ async function webRevision(t: TestAws): Promise<{ taskDefinition: string; image:
 }
 
 describe('touchdown deploy', () => {
-  // A task whose image is tagged "broken" stops with exit code 1, as a failing migration would.
   const t = useLocalAws({
-    env: {
-      MOTO_ACM_VALIDATION_WAIT: '0',
-      MOTO_ECS_SERVICE_RUNNING: '2',
-      LOCAL_AWS_TASK_EXIT_CODES: '{"broken": 1}',
+    env: { MOTO_ACM_VALIDATION_WAIT: '0' },
+    apps: {
+      images: {
+        '*/xkcd-production-app:*': {
+          dir: join(repoRoot, 'examples', 'xkcd'),
+          python: venvPython,
+          env: { WEB_CONCURRENCY: '1' },
+        },
+      },
     },
   });
 
@@ -94,9 +104,30 @@ describe('touchdown deploy', () => {
     );
     assert.match(releases[0]!.who, /^arn:aws:(iam|sts)::123456789012:/);
 
+    // The app answers through the load balancer's HTTPS listener, its view count kept in PostgreSQL.
+    const https = await listenerUrl(t.aws, 'xkcd', 443);
+    const views = async () => {
+      const page = await get(`${https}/?comic=1`);
+      assert.equal(page.status, 200, page.body.slice(0, 500));
+      return Number(/<strong id="views">(\d+)<\/strong>/.exec(page.body)?.[1]);
+    };
+    const seen = await views();
+    assert.equal(await views(), seen + 1);
+
     const again = await deployWith(t, IMAGE('v1'));
     assert.equal(again.status, 'unchanged');
     assert.equal(again.message, 'nothing to deploy: the image and the infrastructure are unchanged');
+  });
+});
+
+describe('touchdown deploy, with the tasks staged', () => {
+  // A task whose image is tagged "broken" stops with exit code 1, as a failing migration would.
+  const t = useLocalAws({
+    env: {
+      MOTO_ACM_VALIDATION_WAIT: '0',
+      MOTO_ECS_SERVICE_RUNNING: '1',
+      LOCAL_AWS_TASK_EXIT_CODES: '{"broken": 1}',
+    },
   });
 
   it('keeps the previous release serving when migrate fails, and says which step and why', async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../src/local/local-aws.js';
+import { Browser } from './support/app-http.js';
 import { Boto } from './support/boto.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import {
@@ -28,31 +29,6 @@ const run = promisify(execFile);
 let aws: LocalAws;
 let boto: Boto;
 let url: string;
-
-/** A browser's cookie jar, reduced to what Django's admin sets. */
-class Browser {
-  private cookies = new Map<string, string>();
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const res = await fetch(`${url}${path}`, {
-      ...init,
-      redirect: 'manual',
-      headers: {
-        ...(init.headers as Record<string, string>),
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-      },
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [k, v] = pair!.split('=') as [string, string];
-      this.cookies.set(k.trim(), v);
-    }
-    return res;
-  }
-  async csrf(path: string): Promise<string> {
-    const html = await (await this.request(path)).text();
-    return /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)![1]!;
-  }
-}
 
 before(async () => {
   await ensureServices('postgres', 'redis', 'rabbitmq');
@@ -99,7 +75,7 @@ for (const broker of ['rabbitmq', 'sqs'] as const)
       assert.equal(state.processes['worker-default-1']?.state, 'running');
 
       await createEditor(database, 'editor', 'a-long-password');
-      const browser = new Browser();
+      const browser = new Browser(url);
       const login = await browser.request('/admin/login/?next=/admin/', {
         method: 'POST',
         body: new URLSearchParams({

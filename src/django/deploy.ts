@@ -9,7 +9,7 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';
 import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
-import { hasChanges, type Plan } from '../core/plan.js';
+import { hasChanges, type Plan, type World } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { imageSource } from './blueprint/image-source.js';
@@ -19,6 +19,7 @@ import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
+import { lastLinesOfStoppedTask } from './task-logs.js';
 
 export interface DeployOptions {
   loaded: LoadedManifest;
@@ -181,7 +182,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const traffic = await step('traffic', () => engineFor(image, prepared.version).apply());
   if (traffic.report && (traffic.report.failed.length > 0 || traffic.report.interrupted)) {
     await record('failed', {}, 'traffic');
-    return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', { report: traffic.report });
+    const logs = await newTasksLastLines(aws, traffic.world).catch(() => []);
+    return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', {
+      report: traffic.report,
+      ...(logs.length > 0 ? { logs } : {}),
+    });
   }
 
   // 6. The record of what serves now.
@@ -202,4 +207,14 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   };
   await history.promote(release);
   return { status: 'deployed', release };
+}
+
+/** The new release's services' task that stopped last: its output says why the deployment failed. */
+async function newTasksLastLines(aws: AwsClients, world: World): Promise<string[]> {
+  const cluster = world.outputs.get('ecs-cluster.main')?.arn;
+  const definitions = [...world.outputs]
+    .filter(([a]) => a.startsWith('task-definition.') && a !== 'task-definition.release')
+    .map(([, out]) => String(out.arn));
+  if (!cluster || definitions.length === 0) return [];
+  return lastLinesOfStoppedTask(aws, String(cluster), definitions, 50);
 }

@@ -1,7 +1,9 @@
 // Reading the app's logs in CloudWatch: the tail of a one-off task, and `touchdown logs`.
 import type { AwsClients } from '../aws/clients.js';
+import { logStreamOf } from '../aws/ecs/run-task.js';
 import { ignoreNotFound } from '../aws/errors.js';
 import { sleep } from '../core/wait.js';
+import { allPages } from '../aws/pages.js';
 
 /** The last lines a container wrote, oldest first. */
 export async function lastLogLines(
@@ -55,6 +57,38 @@ export async function followLogStream(
   }
   await drain();
   return printed;
+}
+
+/**
+ * The last lines of the task of these task definitions that stopped last: why a deployment's tasks failed
+ * (the app would not start, or answered the load balancer's health check wrongly).
+ */
+export async function lastLinesOfStoppedTask(
+  aws: AwsClients,
+  cluster: string,
+  taskDefinitionArns: string[],
+  count: number,
+): Promise<string[]> {
+  const ecs = await aws.ecs();
+  const arns = await allPages(
+    (nextToken) => ecs.listTasks({ cluster, desiredStatus: 'STOPPED', nextToken }),
+    (page) => page.taskArns,
+    (page) => page.nextToken,
+  );
+  const tasks = [];
+  for (let i = 0; i < arns.length; i += 100) {
+    const page = await ecs.describeTasks({ cluster, tasks: arns.slice(i, i + 100) });
+    tasks.push(...(page.tasks ?? []));
+  }
+  const last = tasks
+    .filter((t) => taskDefinitionArns.includes(t.taskDefinitionArn ?? ''))
+    .sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0))[0];
+  if (!last?.taskArn || !last.taskDefinitionArn) return [];
+  const { taskDefinition } = await ecs.describeTaskDefinition({ taskDefinition: last.taskDefinitionArn });
+  const container = taskDefinition?.containerDefinitions?.[0];
+  const stream = container?.name && logStreamOf(container, container.name, last.taskArn.split('/').at(-1)!);
+  const reason = `task ${last.taskArn.split('/').at(-1)} stopped: ${last.stoppedReason ?? 'no reason given'}`;
+  return [...(stream ? await lastLogLines(aws, stream.group, stream.stream, count) : []), reason];
 }
 
 export interface LogLine {

@@ -20,7 +20,29 @@ export interface LocalAws {
    * keeps tasks RUNNING; ('ecs::task', { progression: 'immediate' }) lets them stop at once.
    */
   setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
+  /** Where each load balancer's listeners answer here (only with `apps`): DNS name -> listener port -> URL. */
+  loadBalancers(): Promise<LocalLoadBalancer[]>;
+  /** The local PostgreSQL database that serves each RDS instance (only with `apps`, once a task used it). */
+  databases(): Promise<Record<string, string>>;
   stop(): Promise<void>;
+}
+
+export interface LocalLoadBalancer {
+  arn: string;
+  dnsName: string;
+  /** The listener's port on AWS (80, 443) -> its URL here (HTTPS listeners are served as plain HTTP). */
+  listeners: Record<string, string>;
+}
+
+/**
+ * ECS tasks run as local processes (scripts/local_aws/settings.py): an image glob -> the project folder and the
+ * virtualenv it runs with. Target groups health-check their targets, load balancers answer on local ports.
+ */
+export interface LocalApps {
+  /** `env`: more ENV for the image, beside its Dockerfile's (e.g. WEB_CONCURRENCY: '1'). */
+  images: Record<string, { dir: string; python?: string; env?: Record<string, string> }>;
+  /** AWS's intervals (health checks, grace period, stop timeout) times this. @default 0.05 */
+  timeScale?: number;
 }
 
 export const TEST_CREDENTIALS = {
@@ -36,21 +58,32 @@ export interface LocalAwsOptions {
   region?: string;
   /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
   env?: Record<string, string>;
+  /** Runs the app: what ECS would run starts here as processes (only in the tests that need it: it costs seconds). */
+  apps?: LocalApps;
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
   const child: ChildProcess = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...options.env },
+    env: {
+      ...process.env,
+      ...options.env,
+      ...(options.apps
+        ? {
+            LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
+            LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
+          }
+        : {}),
+    },
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     child.once('error', reject);
     child.once('exit', (code) =>
       reject(new Error(`the local AWS exited with code ${code} before it started`)),
     );
-    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; harness?: number }));
   });
   // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
   const endpoint = `http://localhost:${port}`;
@@ -74,6 +107,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       });
       if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
     },
+    loadBalancers: () => harnessGet<LocalLoadBalancer[]>(harness, 'load-balancers'),
+    databases: () => harnessGet<Record<string, string>>(harness, 'databases'),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -82,6 +117,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       await exited;
     },
   };
+}
+
+/** A question to the harness's own endpoint (scripts/local_aws/api.py). */
+async function harnessGet<T>(port: number | undefined, path: string): Promise<T> {
+  if (!port) throw new Error('the local AWS runs no apps: start it with the `apps` option');
+  const res = await fetch(`http://127.0.0.1:${port}/${path}`);
+  if (!res.ok) throw new Error(`asking the local AWS for /${path} failed: HTTP ${res.status}`);
+  return (await res.json()) as T;
 }
 
 /**

@@ -166,7 +166,8 @@ function neverRan(task: Task, container: Container | undefined): boolean {
   return container?.exitCode == null && Boolean(container?.reason);
 }
 
-function logStreamOf(c: ContainerDefinition, name: string, taskId: string) {
+/** Where a container's output is: `<prefix>/<container>/<task id>` in its awslogs group. */
+export function logStreamOf(c: ContainerDefinition, name: string, taskId: string) {
   const options = c.logConfiguration?.logDriver === 'awslogs' ? c.logConfiguration.options : undefined;
   const group = options?.['awslogs-group'];
   const prefix = options?.['awslogs-stream-prefix'];

@@ -206,7 +206,7 @@ export const EcsService = defineResourceType({
         clientToken,
       }),
     );
-    return read(await waitStable(ctx, ecs, args.cluster, name));
+    return read(await waitStable(ctx, ecs, args.cluster, name, args.taskDefinition));
   },
 
   async update(ctx, found, args, changed) {
@@ -244,7 +244,7 @@ export const EcsService = defineResourceType({
     }
     const now =
       serviceChanges.length > 0
-        ? await waitStable(ctx, ecs, cluster, service)
+        ? await waitStable(ctx, ecs, cluster, service, args.taskDefinition)
         : await describeOne(ecs, cluster, service);
     if (!now) throw new Error(`the service ${service} disappeared while being updated`);
     return read(now);
@@ -367,9 +367,16 @@ async function waitNameFree(ctx: OpContext, ecs: ECS, cluster: string, name: str
 
 /**
  * Until the primary deployment has all its tasks running and no other deployment is left: what
- * AWS's own services-stable waiter checks. A deployment the circuit breaker failed fails the step.
+ * AWS's own services-stable waiter checks. A deployment the circuit breaker failed fails the step, and so does
+ * its rollback: the service is stable then, but on the previous task definition.
  */
-async function waitStable(ctx: OpContext, ecs: ECS, cluster: string, name: string): Promise<AwsService> {
+async function waitStable(
+  ctx: OpContext,
+  ecs: ECS,
+  cluster: string,
+  name: string,
+  taskDefinition: string,
+): Promise<AwsService> {
   const clusterName = lastPart(cluster);
   return ctx.wait({
     what: `ECS service "${ctx.path}" (${name}) to become stable`,
@@ -383,9 +390,18 @@ async function waitStable(ctx: OpContext, ecs: ECS, cluster: string, name: strin
       const s = await describeOne(ecs, cluster, name);
       if (!s) return { done: false, state: 'not visible yet' };
       const primary = s.deployments?.find((d) => d.status === 'PRIMARY');
-      if (primary?.rolloutState === 'FAILED') {
+      const ours = s.deployments?.find((d) => revision(d.taskDefinition) === revision(taskDefinition));
+      const failed =
+        primary?.rolloutState === 'FAILED' ? primary : ours?.rolloutState === 'FAILED' ? ours : undefined;
+      if (failed) {
         throw new Error(
-          `its deployment failed: ${primary.rolloutStateReason ?? 'no reason given'}${recentEvents(s)}`,
+          `its deployment failed: ${(failed.rolloutStateReason ?? 'no reason given').replace(/\.$/, '')}${recentEvents(s)}`,
+        );
+      }
+      // The circuit breaker's rollback puts the last completed task definition back on the service.
+      if (s.taskDefinition && revision(s.taskDefinition) !== revision(taskDefinition)) {
+        throw new Error(
+          `its deployment failed and ECS rolled back to ${revision(s.taskDefinition)}${recentEvents(s)}`,
         );
       }
       const stable =
@@ -409,6 +425,11 @@ function launchTypeOf(strategy: AwsService['capacityProviderStrategy']): string 
   const provider = strategy?.[0]?.capacityProvider;
   if (provider === undefined) return undefined;
   return provider.startsWith('FARGATE') ? 'FARGATE' : 'EC2';
+}
+
+/** `family:revision` of a task definition's ARN (or of `family:revision` itself). */
+function revision(taskDefinition: string | undefined): string | undefined {
+  return taskDefinition?.split('/').at(-1);
 }
 
 /** The service's last few events (newest first), which say why tasks failed. */

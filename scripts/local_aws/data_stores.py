@@ -1,0 +1,111 @@
+"""The stack's RDS and ElastiCache endpoints, served by this machine's PostgreSQL and Redis.
+
+A task's environment names endpoints that only resolve on AWS; the harness points them here as DNS would:
+an RDS instance's URL reaches its own database (created with the instance's master user) on 127.0.0.1:5432,
+an ElastiCache endpoint its own Redis database number on 127.0.0.1:6379. Neither local server speaks TLS, so a
+URL's sslmode=require becomes prefer and rediss:// becomes redis:// (AWS would encrypt; nothing else changes).
+"""
+
+import hashlib
+import re
+import threading
+
+from .settings import settings
+
+POSTGRES = ("127.0.0.1", 5432)
+REDIS = ("127.0.0.1", 6379)
+
+_lock = threading.Lock()
+_created: set = set()
+# RDS instance id -> its local database
+_by_instance: dict = {}
+
+RDS_URL = re.compile(
+    r"(?P<scheme>postgres(?:ql)?)://(?P<user>[^@/\s]*@)?(?P<id>[A-Za-z0-9-]+)\.[A-Za-z0-9.-]*\.rds\.amazonaws\.com"
+    r"(?::\d+)?(?:/(?P<db>[^?\s]*))?(?P<query>\?\S*)?"
+)
+RDS_HOST = re.compile(r"(?P<id>[A-Za-z0-9-]+)\.[A-Za-z0-9.-]*\.rds\.amazonaws\.com(?::\d+)?")
+CACHE_URL = re.compile(
+    r"rediss?://(?P<auth>[^@/\s]*@)?(?P<id>[A-Za-z0-9-]+)\.[A-Za-z0-9.-]*\.cache\.amazonaws\.com(?::\d+)?(?:/\d+)?"
+)
+
+
+def local_database(instance_id: str) -> str:
+    # One PostgreSQL serves every engineer's tests at once: the local AWS's port keeps names apart.
+    return re.sub(r"[^a-z0-9_]", "_", f"la{settings.moto_port}_{instance_id}".lower())[:63]
+
+
+def redis_number(cluster_id: str) -> int:
+    digest = hashlib.sha256(f"{settings.moto_port}/{cluster_id}".encode()).digest()
+    return 1 + digest[0] % 15
+
+
+def ensure_database(instance) -> str:
+    """The instance's database and master role on the local PostgreSQL; its name."""
+    name = local_database(instance.db_instance_identifier)
+    with _lock:
+        if name in _created:
+            return name
+        import psycopg
+        from psycopg import sql
+
+        user = instance.master_username or "postgres"
+        try:
+            password = instance.master_user_password or ""
+        except Exception:  # noqa: BLE001 - moto refuses to give it back; the local server trusts its users anyway
+            password = ""
+        with psycopg.connect(host=POSTGRES[0], port=POSTGRES[1], user="postgres", dbname="postgres", autocommit=True) as c:
+            try:
+                c.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(user), sql.Literal(password)))
+            except psycopg.errors.DuplicateObject:
+                pass
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            c.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(user)))
+        _created.add(name)
+        _by_instance[instance.db_instance_identifier] = name
+        return name
+
+
+def databases() -> dict:
+    with _lock:
+        return dict(_by_instance)
+
+
+def drop_databases() -> None:
+    """At reset and exit: the databases this local AWS made go with its state."""
+    with _lock:
+        if not _created:
+            return
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(host=POSTGRES[0], port=POSTGRES[1], user="postgres", dbname="postgres", autocommit=True) as c:
+            for name in sorted(_created):
+                c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _created.clear()
+        _by_instance.clear()
+
+
+def point_at_local(environment: dict, rds_backend) -> dict:
+    """The environment with the stack's endpoints replaced by the local servers."""
+
+    def rds_url(m: re.Match) -> str:
+        instance = rds_backend.databases.get(m["id"])
+        if instance is None:
+            return m[0]
+        query = (m["query"] or "").replace("sslmode=require", "sslmode=prefer")
+        return f"{m['scheme']}://{m['user'] or ''}{POSTGRES[0]}:{POSTGRES[1]}/{ensure_database(instance)}{query}"
+
+    def rds_host(m: re.Match) -> str:
+        return f"{POSTGRES[0]}:{POSTGRES[1]}" if ":" in m[0] else POSTGRES[0]
+
+    def cache_url(m: re.Match) -> str:
+        return f"redis://{m['auth'] or ''}{REDIS[0]}:{REDIS[1]}/{redis_number(m['id'])}"
+
+    out = {}
+    for key, value in environment.items():
+        value = RDS_URL.sub(rds_url, value)
+        value = RDS_HOST.sub(rds_host, value)
+        out[key] = CACHE_URL.sub(cache_url, value)
+    return out
