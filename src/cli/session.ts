@@ -1,6 +1,5 @@
 // What every command that talks to AWS sets up: the stack (from touchdown.config.ts, or from touchdown.yml
 // through the blueprint), clients, the lock, the view, and Ctrl-C.
-import { dirname, join } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
@@ -13,7 +12,7 @@ import { type LoadedManifest, loadManifest } from '../config/load-manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
-import { FileLock, type StackLock } from '../core/lock.js';
+import type { StackLock } from '../core/lock.js';
 import { awsBlueprint } from '../django/blueprint/index.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
@@ -106,15 +105,15 @@ export async function openSession(
   };
   process.on('SIGINT', onSigint);
 
-  // A team (several machines, CI runners) shares an S3 lock; one machine needs only a file beside the project.
-  const lockBucket = options.lockBucket ?? process.env.TOUCHDOWN_LOCK_BUCKET;
-  const lock: StackLock = lockBucket
-    ? new S3Lock(aws, { bucket: lockBucket, stack: stack.name, region, command: `touchdown ${command}` })
-    : new FileLock(
-        join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
-        stack.name,
-        `touchdown ${command}`,
-      );
+  // The lock lives with the stack, in S3 (the account's lock bucket unless one is named), so every checkout,
+  // machine and CI runner deploying it shares one lock.
+  const lockBucket = options.lockBucket || process.env.TOUCHDOWN_LOCK_BUCKET || undefined;
+  const lock: StackLock = new S3Lock(aws, {
+    bucket: lockBucket,
+    stack: stack.name,
+    region,
+    command: `touchdown ${command}`,
+  });
   const engine = new Engine({
     stack,
     registry: resourceTypes,
