@@ -8,6 +8,7 @@ import { S3Lock } from '../src/aws/s3/lock.js';
 import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory } from './support/inventory.js';
+import { anotherRun, takeOverLock } from './support/lock.js';
 
 const t = useLocalAws();
 // Two checkouts of one project (two folders, as two people or two CI runners have them).
@@ -97,16 +98,12 @@ describe('two applies of one stack at once', () => {
     await t.boto.call('s3', 'CreateBucket', { Bucket: 'team-locks' });
     const first = await firstApply('--lock-bucket', 'team-locks');
     // Another machine's run takes the lock over (as one would after this run's lease ran out).
-    const other = {
-      pid: 4242,
-      host: 'another-machine',
-      command: 'touchdown apply',
-      since: new Date().toISOString(),
-      token: 'theirs',
-      expires: new Date(Date.now() + 3_600_000).toISOString(),
-    };
+    await takeOverLock(
+      t.boto,
+      { bucket: 'team-locks', stack: 'radpress' },
+      anotherRun('another-machine', 'touchdown apply'),
+    );
     const Key = 'touchdown/locks/radpress/us-east-1.json';
-    await t.boto.call('s3', 'PutObject', { Bucket: 'team-locks', Key, Body: JSON.stringify(other) });
     const takenAt = performance.now();
 
     const result = await first.result;

@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { useLocalAws } from '../../test/support/harness.js';
+import { anotherRun, takeOverLock } from '../../test/support/lock.js';
 import { S3Lock } from '../aws/s3/lock.js';
 import { FileLock, LeaseLost, LockHeld, type StackLock } from './lock.js';
 
@@ -59,23 +60,9 @@ function contract(name: string, make: () => Promise<[StackLock, StackLock]>) {
 
 /** Another machine's run writes the lock over `lock`'s, as a run that took it over would. */
 async function stealFrom(lock: StackLock): Promise<void> {
-  const other = {
-    pid: 4242,
-    host: 'another-machine',
-    command: 'touchdown deploy',
-    since: new Date().toISOString(),
-    token: 'theirs',
-  };
-  if (lock instanceof FileLock) {
-    await writeFile(lock.path, JSON.stringify(other));
-    return;
-  }
-  const expires = new Date(Date.now() + 60_000).toISOString();
-  await t.boto.call('s3', 'PutObject', {
-    Bucket: 'team-locks',
-    Key: (lock as S3Lock).key,
-    Body: JSON.stringify({ ...other, expires }),
-  });
+  const other = anotherRun('another-machine', 'touchdown deploy');
+  if (lock instanceof FileLock) await writeFile(lock.path, JSON.stringify(other));
+  else await takeOverLock(t.boto, { bucket: 'team-locks', stack: 'web' }, other);
 }
 
 contract('file lock', async () => {

@@ -7,6 +7,7 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';
 import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
+import type { Lease } from '../core/lock.js';
 import { hasChanges, type Plan } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
@@ -28,6 +29,8 @@ export interface DeployOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** Puts an earlier release's image back: no snapshot, no release phase (the database is left as it is). */
   rollbackTo?: Release;
+  /** The stack's lock, held by the caller: checked before each change, so a deploy that lost it stops. */
+  lease?: Lease;
 }
 
 export interface DeployResult {
@@ -54,7 +57,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       signal: o.signal,
       concurrency: o.concurrency,
       timing: o.timing,
+      lease: o.lease,
     });
+  const stillHeld = async () => {
+    await o.lease?.ensureHeld();
+  };
   const step = <T>(name: string, run: () => Promise<T>) => runStep(events, name, run);
   const failed = (stepName: string, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
     status: 'failed',
@@ -98,8 +105,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     events,
     options: { signal: o.signal, timing: o.timing },
   });
-  const image =
-    o.rollbackTo?.image ?? o.image ?? (await step(compute.build.step, () => compute.build.run(infra.world)));
+  const built = async () => {
+    await stillHeld();
+    return step(compute.build.step, () => compute.build.run(infra.world));
+  };
+  const image = o.rollbackTo?.image ?? o.image ?? (await built());
   if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
     return {
       status: 'unchanged',
@@ -108,8 +118,9 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     };
   }
 
-  const number = await history.next();
   const who = await deployer(aws);
+  await stillHeld();
+  const { number } = await history.claim({ image, taskDefinitions: {}, time: new Date().toISOString(), who });
   const record = (status: Release['status'], recorded: Partial<Release>, failedStep?: string) =>
     history.record({
       number,
@@ -125,6 +136,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 3. Optionally, a snapshot of the database before its schema changes.
   const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
   if (m.release.snapshot && database?.id && current && !o.rollbackTo) {
+    await stillHeld();
     await step('snapshot', () =>
       snapshotDatabase(aws, database.id!, `${loaded.stackName}-release-${number}`, {
         signal: o.signal,
@@ -141,6 +153,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     await record('failed', {}, definition.step);
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
+  await stillHeld();
   const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
   const commands: [string, string[]][] = [];
   // A rollback runs the earlier code against today's schema: migrations are not undone.
@@ -149,6 +162,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     commands.push(['collectstatic', ['collectstatic', '--noinput']]);
   }
   for (const [name, args] of commands) {
+    await stillHeld();
     const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
       if (!o.signal.aborted) throw err;
       await record('cancelled', prepared.recorded, name);
