@@ -72,6 +72,9 @@ export class ReleaseHistory {
         return claimed;
       } catch (err) {
         if (errorCode(err) !== 'ParameterAlreadyExists' || tries >= 20) throw err;
+        // A retry whose first attempt was written but whose answer was lost finds its own claim.
+        const { Parameter } = await ssm.getParameter({ Name: this.nameOf(number) });
+        if (Parameter?.Value === JSON.stringify(claimed)) return claimed;
         // Another deploy took it since the history was read: the one after it, then.
         number++;
       }

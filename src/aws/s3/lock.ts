@@ -174,7 +174,12 @@ export class S3Lock implements StackLock {
         /PreconditionFailed|ConditionalRequestConflict/.test(code) ||
         (condition.IfMatch && (code === 'NoSuchKey' || httpStatus(err) === 404))
       ) {
-        return 'condition-failed';
+        // A retry whose first attempt was written but whose answer was lost fails its own condition.
+        const current = await this.read();
+        if (current?.body.token !== this.me!.token) return 'condition-failed';
+        this.etag = current.etag;
+        this.renewedAt = Math.min(sent, Date.parse(current.body.expires) - this.leaseMs);
+        return 'written';
       }
       throw err;
     }
