@@ -8,7 +8,7 @@ import { useLocalAws } from './support/harness.js';
 import { counts, inventory, untaggedNetwork } from './support/inventory.js';
 
 const t = useLocalAws();
-// A private copy: the stack's lock file lives beside the configuration.
+// A private copy: Touchdown writes beside the configuration (.touchdown/).
 const cwd = await copyOfExample('walkthrough', ['touchdown.config.ts']);
 
 const DECLARED = {
