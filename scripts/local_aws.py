@@ -105,6 +105,23 @@ def fix_emulator_gaps() -> None:
 
     apigatewayv2.DomainName.__init__ = domain
 
+    # moto 5.2.5 checks If-Match / If-None-Match and then writes, unlocked, on its server's threads: two
+    # conditional writes of one key can both pass. S3 lets exactly one win (the other gets 412 or 409):
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    from moto.s3.responses import S3Response
+
+    object_writes = threading.Lock()
+
+    def atomic(method):
+        def write(self, *args, **kwargs):
+            with object_writes:
+                return method(self, *args, **kwargs)
+
+        return write
+
+    S3Response.put_object = atomic(S3Response.put_object)
+    S3Response.delete_object = atomic(S3Response.delete_object)
+
 
 # ---- zones as AWS answers them (issue 11: zones are asked of EC2, not guessed) ----
 

@@ -1,33 +1,47 @@
-// Two applies of one stack at once, as two people (or two CI jobs) would start them: they never interleave.
+// Two applies of one stack at once, as two people (or two CI jobs) would start them, from two checkouts of
+// one project: they never interleave. A run that loses its lock stops before its next change.
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { S3Lock } from '../src/aws/s3/lock.js';
 import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory } from './support/inventory.js';
+import { anotherRun, takeOverLock } from './support/lock.js';
 
 const t = useLocalAws();
-// A private copy: the stack's lock file lives beside the configuration.
+// Two checkouts of one project (two folders, as two people or two CI runners have them).
 const cwd = await copyOfExample('walkthrough', ['touchdown.config.ts']);
+const otherCheckout = await copyOfExample('walkthrough', ['touchdown.config.ts']);
+
+/** When each line of the run's progress was read. */
+function timed(child: ChildProcess): { line: string; at: number }[] {
+  const lines: { line: string; at: number }[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => lines.push({ line, at: performance.now() }));
+  return lines;
+}
 
 /** Starts an apply and resolves once it has started changing things, with its eventual result. */
-async function firstApply(): Promise<{ pid: number; result: Promise<CliResult> }> {
+async function firstApply(
+  ...more: string[]
+): Promise<{ pid: number; result: Promise<CliResult>; lines: { line: string; at: number }[] }> {
   // One at a time, so that it is still running when the second starts.
-  const child = startCli(['apply', '--yes', '--concurrency', '1'], { cwd, aws: t.aws });
+  const child = startCli(['apply', '--yes', '--concurrency', '1', ...more], { cwd, aws: t.aws });
   const result = collect(child);
+  const lines = timed(child);
   await new Promise<void>((resolve) => {
     createInterface({ input: child.stderr! }).on('line', (l) => {
       if (l.startsWith('creating ')) resolve();
     });
   });
-  return { pid: child.pid!, result };
+  return { pid: child.pid!, result, lines };
 }
 
 describe('two applies of one stack at once', () => {
-  it('stops the second with a message naming the first', async () => {
+  it('stops the second, from another checkout, with a message naming the first', async () => {
     const first = await firstApply();
-    const second = await runCli(['apply', '--yes'], { cwd, aws: t.aws });
+    const second = await runCli(['apply', '--yes'], { cwd: otherCheckout, aws: t.aws });
     assert.equal(second.code, 1);
     assert.match(
       second.stderr,
@@ -40,7 +54,7 @@ describe('two applies of one stack at once', () => {
 
   it('makes the second wait with --lock-timeout, then find nothing left to do', async () => {
     const first = await firstApply();
-    const second = startCli(['apply', '--yes', '--lock-timeout', '2m'], { cwd, aws: t.aws });
+    const second = startCli(['apply', '--yes', '--lock-timeout', '2m'], { cwd: otherCheckout, aws: t.aws });
     const [a, b] = await Promise.all([first.result, collect(second)]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -79,4 +93,44 @@ describe('two applies of one stack at once', () => {
     const { Contents } = await t.boto.call('s3', 'ListObjectsV2', { Bucket: 'team-locks' });
     assert.equal(Contents, undefined, 'the lock is released at the end');
   });
+
+  it('stops a run before its next change once another run took its lock, naming that run', async () => {
+    await t.boto.call('s3', 'CreateBucket', { Bucket: 'team-locks' });
+    const first = await firstApply('--lock-bucket', 'team-locks');
+    // Another machine's run takes the lock over (as one would after this run's lease ran out).
+    await takeOverLock(
+      t.boto,
+      { bucket: 'team-locks', stack: 'radpress' },
+      anotherRun('another-machine', 'touchdown apply'),
+    );
+    const Key = 'touchdown/locks/radpress/us-east-1.json';
+    const takenAt = performance.now();
+
+    const result = await first.result;
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /lost the lock of stack "radpress": touchdown apply, pid 4242 on another-machine holds it now\. Stopped before the next change/,
+    );
+    // At most the change already past its check when the lock was taken: none is started after that.
+    const startedAfter = first.lines.filter(
+      (l) => l.at > takenAt && /^(creating|updating|deleting) /.test(l.line),
+    );
+    assert.ok(
+      startedAfter.length <= 1,
+      `changes started after the lock was taken: ${JSON.stringify(startedAfter)}`,
+    );
+    const held = await t.boto.call('s3', 'GetObject', { Bucket: 'team-locks', Key });
+    assert.equal(JSON.parse(held.Body).token, 'theirs', "the other run's lock is left as it is");
+
+    // The other run ends; the next apply finds the rest of the stack still to make.
+    const partial = total(await inventory(t.boto, 'radpress', { prefix: 'radpress' }));
+    await t.boto.call('s3', 'DeleteObject', { Bucket: 'team-locks', Key });
+    const again = await runCli(['apply', '--yes', '--lock-bucket', 'team-locks'], { cwd, aws: t.aws });
+    assert.equal(again.code, 0, again.stderr);
+    const whole = total(await inventory(t.boto, 'radpress', { prefix: 'radpress' }));
+    assert.ok(partial < whole, `the lost run stopped with ${partial} of ${whole} resources made`);
+  });
 });
+
+const total = (found: Record<string, string[]>) => Object.values(found).reduce((n, ids) => n + ids.length, 0);

@@ -8,7 +8,7 @@ import { useLocalAws } from './support/harness.js';
 import { counts, inventory, untaggedNetwork } from './support/inventory.js';
 
 const t = useLocalAws();
-// A private copy: the stack's lock file lives beside the configuration.
+// A private copy: Touchdown writes beside the configuration (.touchdown/).
 const cwd = await copyOfExample('walkthrough', ['touchdown.config.ts']);
 
 const DECLARED = {
@@ -56,6 +56,9 @@ describe('kill -9 during apply, then apply again', () => {
     ['the sixteenth create ends', /^✓ created /, 16],
     ['the twentieth create ends', /^✓ created /, 20],
   ];
+  // Points after which the next apply had something left to finish. Near the end a create already sent may
+  // complete before the kill lands (the last two run at once), so one point may leave nothing.
+  const leftWork: string[] = [];
   for (const [when, line, times] of points) {
     it(`converges with no duplicate and no orphan when killed as ${when}`, async () => {
       const { killed, seen } = await applyAndKill(line, times);
@@ -63,16 +66,17 @@ describe('kill -9 during apply, then apply again', () => {
       const again = await runCli(['apply', '--yes'], { cwd, aws: t.aws });
       assert.equal(again.code, 0, again.stdout + again.stderr);
       const [, created, updated] = /Apply complete: (\d+) created, (\d+) updated/.exec(again.stdout) ?? [];
-      assert.ok(
-        Number(created) + Number(updated) > 0,
-        `the second apply finished what the first left:\n${again.stdout}`,
-      );
+      if (Number(created) + Number(updated) > 0) leftWork.push(when);
+      else assert.match(again.stdout, /no changes/, again.stdout);
       const plan = await runCli(['plan', '--detailed-exitcode'], { cwd, aws: t.aws });
       assert.equal(plan.code, 0, plan.stdout);
       assert.deepEqual(counts(await inventory(t.boto, 'radpress', { prefix: 'radpress' })), DECLARED);
       assert.deepEqual(await untaggedNetwork(t.boto), [], 'nothing was created without its tags');
     });
   }
+  it('killed each apply before its end: the next apply finished what it left, at all points but one at most', () => {
+    assert.ok(leftWork.length >= points.length - 1, `work was left only after: ${leftWork.join('; ')}`);
+  });
 });
 
 describe('Ctrl-C during apply', () => {

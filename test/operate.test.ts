@@ -8,7 +8,7 @@ import { useLocalAws } from './support/harness.js';
 import { repoRoot } from './support/paths.js';
 
 const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
-// A private copy: the stack's lock file lives beside the configuration (an image is given, so no source is needed).
+// A private copy: Touchdown writes beside the configuration (an image is given, so no source is needed).
 const cwd = await copyOfExample('xkcd', ['touchdown.yml']);
 const IMAGE = (tag: string) => `123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:${tag}`;
 const cli = (...args: string[]) => runCli(args, { cwd, aws: t.aws });

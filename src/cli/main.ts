@@ -21,7 +21,7 @@ const program = new Command('touchdown')
   .option('--lock-timeout <duration>', 'how long to wait for another run of this stack (e.g. 5m)', '0s')
   .option(
     '--lock-bucket <name>',
-    'an S3 bucket whose lock every machine deploying this stack shares (default: TOUCHDOWN_LOCK_BUCKET, else a file beside the project)',
+    "the S3 bucket holding the stack's lock, shared by every checkout and machine deploying it (default: TOUCHDOWN_LOCK_BUCKET, else the account's own touchdown-locks-<account>-<region>, made on first use)",
   )
   .option('--no-color', 'plain text without colours')
   .showHelpAfterError()

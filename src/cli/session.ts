@@ -14,7 +14,7 @@ import { type LoadedManifest, loadManifest } from '../config/load-manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { EngineEvent, EventSink } from '../core/events.js';
-import { FileLock, type StackLock } from '../core/lock.js';
+import type { StackLock } from '../core/lock.js';
 import { awsBlueprint, UNASKED_ZONES, zoneNeeds } from '../django/blueprint/index.js';
 import { type CountSource, runningCounts } from '../django/counts.js';
 import { preflight } from '../django/preflight.js';
@@ -127,15 +127,15 @@ export async function openSession(
   };
   process.on('SIGINT', onSigint);
 
-  // A team (several machines, CI runners) shares an S3 lock; one machine needs only a file beside the project.
-  const lockBucket = options.lockBucket ?? process.env.TOUCHDOWN_LOCK_BUCKET;
-  const lock: StackLock = lockBucket
-    ? new S3Lock(aws, { bucket: lockBucket, stack: stack.name, region, command: `touchdown ${command}` })
-    : new FileLock(
-        join(dirname(configPath), '.touchdown', `${stack.name}.${region}.lock`),
-        stack.name,
-        `touchdown ${command}`,
-      );
+  // The lock lives with the stack, in S3 (the account's lock bucket unless one is named), so every checkout,
+  // machine and CI runner deploying it shares one lock.
+  const lockBucket = options.lockBucket || process.env.TOUCHDOWN_LOCK_BUCKET || undefined;
+  const lock: StackLock = new S3Lock(aws, {
+    bucket: lockBucket,
+    stack: stack.name,
+    region,
+    command: `touchdown ${command}`,
+  });
   const engine = new Engine({
     stack,
     registry: resourceTypes,

@@ -5,6 +5,7 @@ import { objectSchema } from './args.js';
 import { diffArgs } from './diff.js';
 import { DataLossRefused, Interrupted, ResourceError, type Verb } from './errors.js';
 import type { EventSink } from './events.js';
+import type { Lease } from './lock.js';
 import type { Plan, ResourceChange, World } from './plan.js';
 import { containsUnknown, type OutputReader, resolveDeep } from './ref.js';
 import type { AnyResourceType, FindContext, Found, OpContext } from './resource.js';
@@ -21,6 +22,8 @@ export interface ExecuteOptions {
   timing?: WaitTiming;
   /** Delete data stores that hold data (after emptying them). */
   force?: boolean;
+  /** The stack's lock, checked before each change: a run that lost it stops, and executePlan throws LeaseLost. */
+  lease?: Lease;
 }
 
 export interface OperationResult {
@@ -131,8 +134,20 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
       }),
   });
 
+  // Once the lease is lost nothing new starts; what already runs finishes.
+  const stopped = new AbortController();
+  let lost: unknown;
   const run = async (op: Operation) => {
     const { change } = op;
+    if (options.lease) {
+      try {
+        await options.lease.ensureHeld();
+      } catch (err) {
+        lost ??= err;
+        stopped.abort();
+        return;
+      }
+    }
     const opStarted = Date.now();
     events({
       type: 'op.start',
@@ -210,12 +225,13 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
   const nodes: WalkNode[] = ops.map((op) => ({ id: op.id, deps: op.deps, run: () => run(op) }));
   const outcomes = await walk(nodes, {
     concurrency: options.concurrency,
-    signal,
+    signal: AbortSignal.any([signal, stopped.signal]),
     onSkip: (id, because) => {
       const op = ops.find((o) => o.id === id)!;
       events({ type: 'op.skipped', address: op.change.address, action: op.kind, because });
     },
   });
+  if (lost) throw lost;
   return reportOf(ops, outcomes, signal, started);
 }
 

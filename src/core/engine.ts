@@ -3,7 +3,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { type ApplyReport, executePlan, refusedForData } from './apply.js';
 import { SENSITIVE } from './diff.js';
 import { type EventSink, ignoreEvents } from './events.js';
-import type { StackLock } from './lock.js';
+import type { Lease, StackLock } from './lock.js';
 import {
   buildPlan,
   findAll,
@@ -32,6 +32,8 @@ export interface EngineOptions {
   timing?: WaitTiming;
   lock?: StackLock;
   lockTimeoutMs?: number;
+  /** A lock taken by the caller (deploy holds it across several applies): checked before each change. */
+  lease?: Lease;
 }
 
 export interface RunOptions {
@@ -187,6 +189,7 @@ export class Engine {
       signal: this.signal,
       timing: this.options.timing,
       force: run.force,
+      lease: this.options.lease ?? this.options.lock,
     });
     return { plan, world, report, confirmed };
   }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { useLocalAws } from '../../test/support/harness.js';
+import { anotherRun, takeOverLock } from '../../test/support/lock.js';
 import { S3Lock } from '../aws/s3/lock.js';
-import { FileLock, LockHeld, type StackLock } from './lock.js';
+import { FileLock, LeaseLost, LockHeld, type StackLock } from './lock.js';
 
 const t = useLocalAws();
 
@@ -37,7 +38,31 @@ function contract(name: string, make: () => Promise<[StackLock, StackLock]>) {
       assert.equal(waitedFor, 'touchdown apply');
       await b.release();
     });
+
+    it("says the lease is lost once another run took the lock, and then leaves that run's lock alone", async () => {
+      const [a, b] = await make();
+      await a.acquire({ timeoutMs: 0 });
+      await a.ensureHeld();
+      await stealFrom(a);
+      await assert.rejects(a.ensureHeld(), (err: unknown) => {
+        assert.ok(err instanceof LeaseLost, String(err));
+        assert.match(
+          err.message,
+          /lost the lock of stack "web": touchdown deploy, pid 4242 on another-machine holds it now\. Stopped before the next change/,
+        );
+        return true;
+      });
+      await a.release();
+      await assert.rejects(b.acquire({ timeoutMs: 0 }), /touchdown deploy, pid 4242 on another-machine/);
+    });
   });
+}
+
+/** Another machine's run writes the lock over `lock`'s, as a run that took it over would. */
+async function stealFrom(lock: StackLock): Promise<void> {
+  const other = anotherRun('another-machine', 'touchdown deploy');
+  if (lock instanceof FileLock) await writeFile(lock.path, JSON.stringify(other));
+  else await takeOverLock(t.boto, { bucket: 'team-locks', stack: 'web' }, other);
 }
 
 contract('file lock', async () => {
@@ -90,6 +115,77 @@ describe('a lock left by a killed run', () => {
     assert.equal(JSON.parse(held.Body).pid, process.pid);
     await lock.release();
     assert.equal(await t.boto.errorOf('s3', 'HeadObject', { Bucket: 'team-locks', Key: key }), '404');
+  });
+});
+
+describe("two runs taking over a dead holder's lock at the same moment", () => {
+  it('let exactly one of them in (file lock), round after round', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'td-lock-'));
+    const path = join(dir, 'stack.lock');
+    const dead = await deadPid();
+    for (let round = 0; round < 60; round++) {
+      await writeFile(
+        path,
+        JSON.stringify({ pid: dead, host: hostname(), command: 'touchdown apply', since: `${round}` }),
+      );
+      const takers = Array.from({ length: 6 }, () => new FileLock(path, 'web', 'touchdown apply'));
+      // Each starts a turn of the event loop after the last, so their reads and takeovers interleave.
+      const results = await Promise.allSettled(
+        takers.map(async (l, i) => {
+          for (let k = 0; k < i; k++) await new Promise((resolve) => setImmediate(resolve));
+          return l.acquire({ timeoutMs: 0 });
+        }),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled').length;
+      assert.equal(won, 1, `round ${round}: ${won} runs hold the lock at once`);
+      for (const r of results)
+        if (r.status === 'rejected') assert.ok(r.reason instanceof LockHeld, String(r.reason));
+      for (const l of takers) await l.release();
+      assert.deepEqual(await readdir(dir), [], 'no lock, marker or draft file is left behind');
+    }
+  });
+
+  it('let exactly one of them in (S3 lock, an expired lease)', async () => {
+    const aws = t.aws.clients();
+    await (await aws.s3()).createBucket({ Bucket: 'team-locks' });
+    const opts = { bucket: 'team-locks', stack: 'web', region: 'us-east-1', command: 'touchdown apply' };
+    for (let round = 0; round < 10; round++) {
+      const expired = {
+        pid: 1,
+        host: 'gone',
+        command: 'touchdown apply',
+        since: '',
+        expires: new Date(0).toISOString(),
+      };
+      await t.boto.call('s3', 'PutObject', {
+        Bucket: 'team-locks',
+        Key: 'touchdown/locks/web/us-east-1.json',
+        Body: JSON.stringify(expired),
+      });
+      const takers = [1, 2, 3, 4].map(() => new S3Lock(aws, opts));
+      const results = await Promise.allSettled(takers.map((l) => l.acquire({ timeoutMs: 0 })));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `round ${round}`);
+      for (const l of takers) await l.release();
+    }
+  });
+});
+
+describe('the S3 lock without a bucket named', () => {
+  it("lives in the account's own lock bucket, made private on first use, and is shared by every run", async () => {
+    const aws = t.aws.clients();
+    const opts = { stack: 'web', region: 'us-east-1', command: 'touchdown deploy' };
+    const first = new S3Lock(aws, opts);
+    await first.acquire({ timeoutMs: 0 });
+    const Bucket = 'touchdown-locks-123456789012-us-east-1';
+    const held = await t.boto.call('s3', 'GetObject', { Bucket, Key: 'touchdown/locks/web/us-east-1.json' });
+    assert.equal(JSON.parse(held.Body).command, 'touchdown deploy');
+    const { PublicAccessBlockConfiguration: block } = await t.boto.call('s3', 'GetPublicAccessBlock', {
+      Bucket,
+    });
+    assert.equal(block.BlockPublicAcls && block.RestrictPublicBuckets, true, 'the bucket is private');
+    await assert.rejects(new S3Lock(aws, opts).acquire({ timeoutMs: 0 }), LockHeld);
+    await first.release();
+    await new S3Lock(aws, opts).acquire({ timeoutMs: 0 });
   });
 });
 

@@ -9,6 +9,7 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';
 import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
+import type { Lease } from '../core/lock.js';
 import { hasChanges, type Plan, type World } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
@@ -34,6 +35,8 @@ export interface DeployOptions {
   confirm?: (plan: Plan) => Promise<boolean>;
   /** Puts an earlier release's image back: no snapshot, no release phase (the database is left as it is). */
   rollbackTo?: Release;
+  /** The stack's lock, held by the caller: checked before each change, so a deploy that lost it stops. */
+  lease?: Lease;
 }
 
 export interface DeployResult {
@@ -69,7 +72,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       signal: o.signal,
       concurrency: o.concurrency,
       timing: o.timing,
+      lease: o.lease,
     });
+  const stillHeld = async () => {
+    await o.lease?.ensureHeld();
+  };
   const step = <T>(name: string, run: () => Promise<T>) => runStep(events, name, run);
   const failed = (stepName: string, message: string, extra: Partial<DeployResult> = {}): DeployResult => ({
     status: 'failed',
@@ -113,8 +120,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     events,
     options: { signal: o.signal, timing: o.timing },
   });
-  const image =
-    o.rollbackTo?.image ?? o.image ?? (await step(compute.build.step, () => compute.build.run(infra.world)));
+  const built = async () => {
+    await stillHeld();
+    return step(compute.build.step, () => compute.build.run(infra.world));
+  };
+  const image = o.rollbackTo?.image ?? o.image ?? (await built());
   if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
     return {
       status: 'unchanged',
@@ -123,8 +133,9 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     };
   }
 
-  const number = await history.next();
   const who = await deployer(aws);
+  await stillHeld();
+  const { number } = await history.claim({ image, taskDefinitions: {}, time: new Date().toISOString(), who });
   const record = (status: Release['status'], recorded: Partial<Release>, failedStep?: string) =>
     history.record({
       number,
@@ -140,6 +151,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 3. Optionally, a snapshot of the database before its schema changes.
   const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
   if (m.release.snapshot && database?.id && current && !o.rollbackTo) {
+    await stillHeld();
     await step('snapshot', () =>
       snapshotDatabase(aws, database.id!, `${loaded.stackName}-release-${number}`, {
         signal: o.signal,
@@ -156,10 +168,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     await record('failed', {}, definition.step);
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
+  await stillHeld();
   const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
   // A rollback runs the earlier code against today's schema and assets: no release command runs again.
   const commands = o.rollbackTo ? [] : releaseCommands(m);
   for (const [name, args] of commands) {
+    await stillHeld();
     const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
       if (!o.signal.aborted) throw err;
       await record('cancelled', prepared.recorded, name);

@@ -1,7 +1,11 @@
 // The release history of a stack: one SSM parameter per release, so `status` and `rollback` know what ran
 // when, built from which image, started by whom. Not stack resources: apply never sees them as orphans.
+// A number is claimed by creating its parameter (PutParameter without Overwrite fails with
+// ParameterAlreadyExists), so two deploys, even ones no lock keeps apart, never share one:
+// https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
 import { userInfo } from 'node:os';
 import type { AwsClients } from '../aws/clients.js';
+import { errorCode } from '../aws/errors.js';
 import { allPages } from '../aws/pages.js';
 
 export interface Release {
@@ -14,8 +18,11 @@ export interface Release {
   time: string;
   /** The AWS identity that deployed, and the local user. */
   who: string;
-  /** `cancelled`: the deploy was interrupted (Ctrl-C) before traffic moved. */
-  status: 'live' | 'failed' | 'superseded' | 'cancelled';
+  /**
+   * `started`: claimed by a deploy that has not finished (or was killed); `cancelled`: the deploy was
+   * interrupted (Ctrl-C) before traffic moved.
+   */
+  status: 'started' | 'live' | 'failed' | 'superseded' | 'cancelled';
   /** Which step failed, for failed releases. */
   failedStep?: string;
   note?: string;
@@ -49,27 +56,47 @@ export class ReleaseHistory {
     return ((await this.list()).at(-1)?.number ?? 0) + 1;
   }
 
+  /** Takes the next free number for a new release, recorded as `started`; the number is this deploy's alone. */
+  async claim(release: Omit<Release, 'number' | 'status'>): Promise<Release> {
+    const ssm = await this.aws.ssm();
+    let number = await this.next();
+    for (let tries = 0; ; tries++) {
+      const claimed: Release = { ...release, number, status: 'started' };
+      try {
+        await ssm.putParameter({
+          Name: this.nameOf(number),
+          Value: JSON.stringify(claimed),
+          Type: 'String',
+          Tags: [{ Key: 'touchdown:release-of', Value: this.stack }],
+        });
+        return claimed;
+      } catch (err) {
+        if (errorCode(err) !== 'ParameterAlreadyExists' || tries >= 20) throw err;
+        // A retry whose first attempt was written but whose answer was lost finds its own claim.
+        const { Parameter } = await ssm.getParameter({ Name: this.nameOf(number) });
+        if (Parameter?.Value === JSON.stringify(claimed)) return claimed;
+        // Another deploy took it since the history was read: the one after it, then.
+        number++;
+      }
+    }
+  }
+
+  /** Writes the outcome of a release this deploy claimed: no other deploy ever writes that number. */
   async record(release: Release): Promise<void> {
     const ssm = await this.aws.ssm();
-    const Name = `${this.prefix}${String(release.number).padStart(6, '0')}`;
-    const Value = JSON.stringify(release);
-    try {
-      await ssm.putParameter({
-        Name,
-        Value,
-        Type: 'String',
-        Tags: [{ Key: 'touchdown:release-of', Value: this.stack }],
-      });
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ParameterAlreadyExists') throw err;
-      await ssm.putParameter({ Name, Value, Type: 'String', Overwrite: true });
-    }
+    await ssm.putParameter({
+      Name: this.nameOf(release.number),
+      Value: JSON.stringify(release),
+      Type: 'String',
+      Overwrite: true,
+    });
   }
 
   /**
    * Marks every other live release superseded, so exactly one is live. The new one is written first: a run
    * killed in between leaves two live (the newest serves, as current() reads it), never none, which would
-   * make the next deploy plan the app without its services.
+   * make the next deploy plan the app without its services. A live record is final (its deploy never writes
+   * it again) and only ever changes to superseded, so two deploys marking it write the same value.
    */
   async promote(release: Release): Promise<void> {
     const others = await this.list();
@@ -83,8 +110,12 @@ export class ReleaseHistory {
   /** Deletes the history (with the stack itself). */
   async forget(): Promise<void> {
     const ssm = await this.aws.ssm();
-    const names = (await this.list()).map((r) => `${this.prefix}${String(r.number).padStart(6, '0')}`);
+    const names = (await this.list()).map((r) => this.nameOf(r.number));
     for (let i = 0; i < names.length; i += 10) await ssm.deleteParameters({ Names: names.slice(i, i + 10) });
+  }
+
+  private nameOf(number: number): string {
+    return `${this.prefix}${String(number).padStart(6, '0')}`;
   }
 }
 

@@ -2,8 +2,8 @@
 import type { AwsClients } from '../aws/clients.js';
 import { logStreamOf } from '../aws/ecs/run-task.js';
 import { ignoreNotFound } from '../aws/errors.js';
-import { sleep } from '../core/wait.js';
 import { allPages } from '../aws/pages.js';
+import { sleep } from '../core/wait.js';
 
 /** The last lines a container wrote, oldest first. */
 export async function lastLogLines(

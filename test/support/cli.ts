@@ -44,8 +44,8 @@ export function runCli(
 }
 
 /**
- * A private copy of an example project's configuration: the stack lock lives beside it, so test files
- * running at once must not share one folder.
+ * A private copy of an example project's configuration: Touchdown writes beside it (.touchdown/), so test
+ * files running at once must not share one folder; two copies are two checkouts of one project.
  */
 export async function copyOfExample(example: string, files: string[]): Promise<string> {
   const { copyFile } = await import('node:fs/promises');

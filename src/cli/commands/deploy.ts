@@ -28,6 +28,7 @@ export async function deployCommand(options: GlobalOptions & { image?: string })
         signal: session.signal,
         image: options.image,
         concurrency: options.concurrency,
+        lease: session.lock,
         confirm: async (plan) => {
           if (!options.json) out(renderPlan(plan, c));
           return confirm('Change the infrastructure, then release?', options);

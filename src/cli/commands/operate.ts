@@ -153,6 +153,7 @@ export async function rollbackCommand(to: string | undefined, options: GlobalOpt
         signal: s.signal,
         rollbackTo: target,
         concurrency: options.concurrency,
+        lease: s.lock,
       });
       s.close();
       if (result.status !== 'deployed') {

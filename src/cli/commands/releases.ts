@@ -17,11 +17,19 @@ export async function releasesCommand(options: GlobalOptions): Promise<number> {
     return 0;
   }
   const c = s.colors;
-  const paint = { live: c.green, superseded: c.dim, failed: c.red, cancelled: c.yellow } as const;
+  const paint = {
+    live: c.green,
+    superseded: c.dim,
+    failed: c.red,
+    cancelled: c.yellow,
+    started: c.yellow,
+  } as const;
   const number = Math.max(...releases.map((r) => String(r.number).length), 1);
   out(c.bold(`${s.app.stackName} (${s.aws.region}): ${releases.length} release(s), newest first`));
   for (const r of releases) {
-    const why = r.failedStep ? ` at ${r.failedStep}` : r.note ? `, ${r.note}` : '';
+    // A release claimed its number when its deploy began: still "started" means under way, or stopped unfinished.
+    const unfinished = r.status === 'started' ? ', not finished (under way, or its deploy stopped)' : '';
+    const why = r.failedStep ? ` at ${r.failedStep}` : r.note ? `, ${r.note}` : unfinished;
     out(
       `  ${String(r.number).padStart(number)}  ${paint[r.status](r.status.padEnd(10))}  ${r.time.slice(0, 19).replace('T', ' ')}Z  ${r.image}${why}`,
     );

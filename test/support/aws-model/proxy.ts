@@ -26,6 +26,8 @@ export interface ModelOptions {
   seed?: number;
   /** Apply the readiness/deletion time model; default true. */
   times?: boolean;
+  /** A fault chosen for one call, over the seeded ones (a test that needs this very call's answer lost). */
+  faultOf?: (call: Call) => Fault | undefined;
   /** Called with every call as it arrives, and the fault it gets (for tests and benchmarks that trace). */
   onCall?: (call: Call, fault: Fault | undefined) => void;
 }
@@ -109,7 +111,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     const call = identify(index, { method: req.method!, url: req.url!, headers: req.headers }, body);
     const key = `${call.service}:${call.operation}`;
     stats.byOperation[key] = (stats.byOperation[key] ?? 0) + 1;
-    const fault = faultFor(seed, index, rates, createsSomething(call));
+    const fault = options.faultOf?.(call) ?? faultFor(seed, index, rates, createsSomething(call));
     if (fault) stats.faults[fault.kind] = (stats.faults[fault.kind] ?? 0) + 1;
     options.onCall?.(call, fault);
     // Every answer takes at least the call's latency, moto's own time included.
