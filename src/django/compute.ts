@@ -10,7 +10,7 @@ import type { EventSink } from '../core/events.js';
 import type { World } from '../core/plan.js';
 import type { Names } from './blueprint/data.js';
 import { ARCHITECTURE, artifactsAddress, FUNCTION } from './blueprint/lambda.js';
-import { buildAndPush, releaseTag } from './image.js';
+import { buildAndPush, imagePlatform, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
 import { ecsRunner, lambdaRunner, type OneOffRunner, oneOffTask } from './one-off.js';
 import type { Release } from './releases.js';
@@ -59,6 +59,7 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
         const built = await buildAndPush(aws, {
           context: join(dirname(loaded.path), m.django.project),
           dockerfile: m.django.dockerfile,
+          platform: imagePlatform(m),
           repositoryUri: String(world.outputs.get('ecr-repository.app')?.uri ?? ''),
           tag: await releaseTag(dirname(loaded.path)),
           log: (line) => events({ type: 'output', step: 'image', line }),
