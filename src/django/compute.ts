@@ -57,8 +57,10 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
       step: 'image',
       async run(world) {
         const built = await buildAndPush(aws, {
-          context: join(dirname(loaded.path), m.django.project),
-          dockerfile: m.django.dockerfile,
+          // The Dockerfile and its context are touchdown.yml's folder, which may hold the dependency files
+          // above django.project (netbox/manage.py beside a top-level requirements.txt).
+          context: dirname(loaded.path),
+          dockerfile: join(dirname(loaded.path), m.django.dockerfile),
           platform: imagePlatform(m),
           repositoryUri: String(world.outputs.get('ecr-repository.app')?.uri ?? ''),
           tag: await releaseTag(dirname(loaded.path)),

@@ -20,6 +20,11 @@ export { UnsupportedPython } from './detect/python.js';
 export interface DjangoProject {
   /** Directory holding manage.py. */
   root: string;
+  /**
+   * Where touchdown.yml and the Dockerfile go: root, or the folder init runs in when manage.py is below it
+   * and the dependencies are declared there (netbox/manage.py beside a top-level requirements.txt).
+   */
+  home: string;
   /** Directory of the settings module's package. */
   packageDir: string;
   settingsModule: string;
@@ -77,13 +82,19 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
       `manage.py names ${manageDefault}, but neither ${relative(dir, join(root, ...manageDefault.split('.')))}.py nor its package exists`,
     );
   }
-  const choice = await chooseSettings(root, manageDefault);
+  const choice = await chooseSettings(root, manageDefault, dir);
   const settingsModule = choice.module;
   const settingsPath = (await moduleFile(root, settingsModule))!;
   const chain = await settingsChain(root, settingsModule);
   const { wsgi, why: wsgiWhy } = await findWsgi(root, chain, settingsModule);
-  const python: PythonChoice = await choosePython(root);
-  const declared = await readDeclared(root);
+  let declared = await readDeclared(root);
+  let home = root;
+  if (!declared.main && dir !== root) {
+    const above = await readDeclared(dir);
+    if (above.main) [declared, home] = [above, dir];
+  }
+  let python: PythonChoice = await choosePython(root);
+  if (home !== root && python.why.startsWith('no file')) python = await choosePython(home);
   const has = (...names: string[]) => names.some((n) => declared.packages.has(n));
   const code = await pythonFiles(root);
   const celery = await findCeleryApp(root, code);
@@ -95,6 +106,7 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
   const urlconf = lastAssignment(chain, 'ROOT_URLCONF');
   return {
     root,
+    home,
     packageDir: join(settingsPath, '..'),
     settingsModule,
     settingsWhy: choice,
@@ -121,7 +133,7 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
     celery,
     environment: environmentReads(root, fullTexts),
     health: await findHealthPath(root, urlconf),
-    hasDockerfile: await exists(join(root, 'Dockerfile')),
+    hasDockerfile: await exists(join(home, 'Dockerfile')),
   };
 }
 

@@ -1,6 +1,6 @@
 // The production Dockerfile `touchdown init` writes: it copies every file the project's install reads
 // (-r/-c includes, pyproject with its lockfile, Pipfile.lock) and installs with the project's own tool.
-import { dirname, posix } from 'node:path';
+import { dirname, posix, relative, sep } from 'node:path';
 import type { DjangoProject } from './detect.js';
 
 /** Tools that install from a lockfile live in their own virtualenv, so an exact sync of the app's leaves them be. */
@@ -27,8 +27,10 @@ function installLines(p: DjangoProject, extra: string[]): string[] {
   const lines: string[] = [];
   switch (d.installer) {
     case 'uv':
+      // The image's CA store, as pip uses (uv otherwise trusts only its bundled roots): a company's proxy CA
+      // added to the image works for both. UV_NATIVE_TLS is its older name.
       lines.push(
-        `RUN ${tools('"uv>=0.5,<1"')} \\\n && UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never ${TOOLS}/uv sync --locked --no-dev --no-install-project --inexact`,
+        `RUN ${tools('"uv>=0.5,<1"')} \\\n && UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1 ${TOOLS}/uv sync --locked --no-dev --no-install-project --inexact`,
       );
       break;
     case 'poetry':
@@ -77,7 +79,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_
 RUN python -m venv /opt/venv
 WORKDIR /app
 ${[...copyLines(p.declared.files), ...installLines(p, extra)].join('\n')}
-COPY . .
+COPY . .${relative(p.home, p.root) ? `\nWORKDIR /app/${relative(p.home, p.root).split(sep).join('/')}` : ''}
 RUN useradd --create-home --uid 10001 app && chown -R app /app
 USER app
 ENV DJANGO_SETTINGS_MODULE=${p.settingsModule}

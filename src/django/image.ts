@@ -50,6 +50,24 @@ export function imagePlatform(m: Pick<Manifest, 'web'>): ImagePlatform {
   return m.web.compute === 'ec2' && isGraviton(m.web.instanceType) ? 'linux/arm64' : 'linux/amd64';
 }
 
+/** The builder's arguments for a build of `dockerfile` in `context`; `extra` go before the context. */
+export function buildArgs(
+  builder: Builder,
+  o: { dockerfile: string; context: string; tag: string; platform: ImagePlatform; extra?: string[] },
+): string[] {
+  return [
+    builder === 'buildah' ? 'bud' : 'build',
+    '--platform',
+    o.platform,
+    '-f',
+    o.dockerfile,
+    '-t',
+    o.tag,
+    ...(o.extra ?? []),
+    o.context,
+  ];
+}
+
 export interface BuiltImage {
   /** repository:tag as pushed. */
   uri: string;
@@ -73,17 +91,7 @@ export async function buildAndPush(
   const builder = await findBuilder();
   const uri = `${options.repositoryUri}:${options.tag}`;
   const cli = builder === 'buildah' ? 'buildah' : builder;
-  const build = [
-    builder === 'buildah' ? 'bud' : 'build',
-    '--platform',
-    options.platform,
-    '-f',
-    options.dockerfile,
-    '-t',
-    uri,
-    options.context,
-  ];
-  await stream(cli, build, options.log);
+  await stream(cli, buildArgs(builder, { ...options, tag: uri }), options.log);
 
   const ecr = await aws.ecr();
   const auth = (await ecr.getAuthorizationToken({})).authorizationData?.[0];

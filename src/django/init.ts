@@ -1,7 +1,7 @@
 // The files `touchdown init` proposes for a detected Django project: a manifest, a production Dockerfile,
 // the settings snippet, and the requirements the settings contract needs.
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TOUCHDOWN_NAMES } from './detect/environment.js';
 import { declares } from './detect/requirements.js';
@@ -10,7 +10,7 @@ import { dockerfile } from './dockerfile.js';
 
 export interface InitPlan {
   files: { path: string; content: string; why: string }[];
-  /** The settings module's file, relative to the project root. */
+  /** Every path in this plan is relative to project.home; the settings module's file: */
   settingsFile: string;
   /** Packages the project should add to its requirements. */
   missingRequirements: string[];
@@ -35,7 +35,9 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
   // Requirement files are the project's to extend; a lockfile is its tool's (uv add, poetry add).
   const requirementsTarget = d.installer === 'pip' && d.main !== 'pyproject.toml' ? d.main : undefined;
   const { secrets, warnings, notes } = environmentWiring(project);
-  const settingsPackage = dirname(project.settingsFile);
+  // manage.py's folder as seen from home ('' when they are one).
+  const djangoDir = relative(project.home, project.root);
+  const settingsFile = join(djangoDir, project.settingsFile);
   const files = [
     {
       path: 'touchdown.yml',
@@ -43,7 +45,7 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
       why: 'what to run on AWS and on this machine',
     },
     {
-      path: join(settingsPackage, 'touchdown_settings.py'),
+      path: join(dirname(settingsFile), 'touchdown_settings.py'),
       content: await settingsSnippet(),
       why: 'reads DATABASE_URL, REDIS_URL, buckets and secrets from the environment',
     },
@@ -52,35 +54,33 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     const reqs = ['Django>=5.2,<6.0', ...missing].join('\n');
     files.push({ path: 'requirements.txt', content: `${reqs}\n`, why: 'what the image installs' });
   }
-  if (!project.hasDockerfile) {
-    files.push({
-      path: 'Dockerfile',
-      content: dockerfile(
-        {
-          ...project,
-          declared: d.main
-            ? d
-            : { ...d, installer: 'pip', main: 'requirements.txt', files: ['requirements.txt'] },
-        },
-        app,
-        python,
-        d.main && !requirementsTarget ? missing : [],
-      ),
-      why: 'a production image: installs every declared file, gunicorn, non-root',
-    });
-    files.push({
-      path: '.dockerignore',
-      content: DOCKERIGNORE,
-      why: 'keeps the image small and free of local secrets',
-    });
-  }
+  files.push({
+    path: 'Dockerfile',
+    content: dockerfile(
+      {
+        ...project,
+        declared: d.main
+          ? d
+          : { ...d, installer: 'pip', main: 'requirements.txt', files: ['requirements.txt'] },
+      },
+      app,
+      python,
+      d.main && !requirementsTarget ? missing : [],
+    ),
+    why: `a production image: installs ${d.files.length ? d.files.join(', ') : 'requirements.txt'}, gunicorn, non-root`,
+  });
+  files.push({
+    path: '.dockerignore',
+    content: DOCKERIGNORE,
+    why: 'keeps the image small and free of local secrets',
+  });
   if (project.declared.warnings.length) warnings.push(...project.declared.warnings);
   if (project.health.why.startsWith('no route')) warnings.push(project.health.why);
   if (/set django\.settings/.test(project.settingsWhy.why))
     warnings.push(`settings: ${project.settingsWhy.why}`);
   return {
     files,
-    settingsFile: project.settingsFile,
+    settingsFile,
     missingRequirements: d.main ? missing : [],
     requirementsTarget,
     settingsLines: ['from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)'],
@@ -107,7 +107,7 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
       ['health check', project.health.path, project.health.why],
       ...(project.environment.length
         ? [
-            ['environment', project.environment.map((e) => e.name).join(', '), 'read by the settings'] as [
+            ['environment', namesList(project.environment.map((e) => e.name)), 'read by the settings'] as [
               string,
               string,
               string,
@@ -118,6 +118,10 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     warnings,
   };
 }
+
+/** At most six names, then how many more. */
+const namesList = (names: string[]) =>
+  names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ');
 
 /**
  * How the names the settings read meet Touchdown's values. touchdown_settings runs last and sets SECRET_KEY,
@@ -188,8 +192,17 @@ function manifest(p: DjangoProject, app: string, python: string, secrets: string
     `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
-  if (p.requirementsFile && p.requirementsFile !== 'requirements.txt')
-    lines.push(`  requirements: ${p.requirementsFile}`);
+  const djangoDir = relative(p.home, p.root);
+  if (djangoDir)
+    lines.splice(
+      4,
+      0,
+      '  # manage.py is here; the image is built from the folder of this file',
+      `  project: ${djangoDir}`,
+    );
+  // django.requirements is read from the Django project's folder.
+  const requirements = p.requirementsFile && relative(p.root, join(p.home, p.requirementsFile));
+  if (requirements && requirements !== 'requirements.txt') lines.push(`  requirements: ${requirements}`);
   lines.push(
     '',
     '# RDS PostgreSQL: db.t4g.micro, 20 GB growing as needed, 7 days of backups, reachable only from the app.',

@@ -38,7 +38,7 @@ export async function initCommand(options: {
   const changed: string[] = [];
   const pending: string[] = [];
   for (const file of plan.files) {
-    const path = join(project.root, file.path);
+    const path = join(project.home, file.path);
     const existing = await readFile(path, 'utf8').catch(() => undefined);
     if (existing === file.content) {
       out(`${c.dim('=')} ${file.path} is up to date`);
@@ -63,7 +63,7 @@ export async function initCommand(options: {
 
   const ask = async (question: string) =>
     options.yes || (process.stdin.isTTY ? confirm(question, {}) : false);
-  const settingsPath = join(project.root, plan.settingsFile);
+  const settingsPath = join(project.home, plan.settingsFile);
   const settings = await readFile(settingsPath, 'utf8');
   if (!settings.includes('touchdown_settings')) {
     out('');
@@ -82,7 +82,7 @@ export async function initCommand(options: {
     out(`${project.declared.files.join(', ')} lack what the settings contract needs:`);
     for (const r of plan.missingRequirements) out(`    ${r}`);
     if (target && (await ask(`Add them to ${target}?`))) {
-      const path = join(project.root, target);
+      const path = join(project.home, target);
       const text = await readFile(path, 'utf8');
       await writeFile(path, `${text.trimEnd()}\n${plan.missingRequirements.join('\n')}\n`);
       out(`${c.green('~')} ${target}: added ${plan.missingRequirements.join(', ')}`);
@@ -102,7 +102,7 @@ export async function initCommand(options: {
       }[project.declared.installer ?? 'pip'];
     }
   }
-  if (await addToGitignore(project.root)) changed.push('.gitignore');
+  if (await addToGitignore(project.home)) changed.push('.gitignore');
 
   if (plan.warnings.length) {
     out('');

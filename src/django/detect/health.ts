@@ -18,9 +18,10 @@ interface Route {
 /** path("x/", view), re_path(r"^x/$", …), url(r"^x/", include("y")) → routes. */
 function routes(text: string): Route[] {
   const out: Route[] = [];
-  const call = /\b(path|re_path|url)\(\s*r?["']([^"']*)["']\s*,\s*([^\n]*)/g;
+  // A prefix held in a variable (`path(prefix, include(…))`, healthchecks' SITE_ROOT) is taken as the root.
+  const call = /\b(path|re_path|url)\(\s*(?:r?["']([^"']*)["']|[a-z_]\w*)\s*,\s*([^\n]*)/g;
   for (const m of text.replace(/^\s*#.*$/gm, '').matchAll(call)) {
-    const raw = m[2]!;
+    const raw = m[2] ?? '';
     const prefix = m[1] === 'path' ? raw : raw.replace(/^\^/, '').replace(/\$$/, '').replace(/\\/g, '');
     const target = m[3]!;
     const included = /include\(\s*(?:\(\s*)?["']([\w.]+)["']/.exec(target)?.[1];

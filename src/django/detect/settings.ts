@@ -44,9 +44,19 @@ async function dockerfilesIn(root: string): Promise<string[]> {
  * production .env), a module named production/prod/live beside manage.py's default, the module wsgi.py or
  * asgi.py sets when it differs from manage.py's, and last manage.py's own default.
  */
-export async function chooseSettings(root: string, manageDefault: string): Promise<SettingsChoice> {
+export async function chooseSettings(
+  root: string,
+  manageDefault: string,
+  repo = root,
+): Promise<SettingsChoice> {
   const choose = (module: string, why: string): SettingsChoice => ({ module, why, manageDefault });
-  for (const { module, file } of await deploymentMentions(root)) {
+  const mentions = [
+    ...(await deploymentMentions(root)),
+    ...(repo === root
+      ? []
+      : (await deploymentMentions(repo)).map((m) => ({ ...m, file: relative(root, join(repo, m.file)) }))),
+  ];
+  for (const { module, file } of mentions) {
     if (!DEVELOPMENT_NAME.test(module) && (await moduleFile(root, module)))
       return choose(module, `${file} sets DJANGO_SETTINGS_MODULE=${module}`);
   }
