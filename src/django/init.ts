@@ -176,7 +176,9 @@ export function appName(project: Pick<DjangoProject, 'root' | 'settingsModule'>)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^[^a-z]+|-+$/g, '')
-    .slice(0, 30);
+    // Stack names are `<app>-<stage>` in at most 40 characters; "-production" leaves 29.
+    .slice(0, 29)
+    .replace(/-+$/, '');
   return name.length >= 2 ? name : `${name}app`;
 }
 

@@ -34,6 +34,8 @@ export async function initCommand(options: {
   for (const [what, value, why] of plan.found) out(`  ${what.padEnd(width)}  ${value}  ${c.dim(`(${why})`)}`);
   out('');
 
+  // Paths as the user sees them from where init runs (touchdown.yml may go below it, beside manage.py).
+  const shown = (path: string) => relative(cwd, join(project.home, path));
   // Every file init changed, or would change with --yes: the summary ends with them.
   const changed: string[] = [];
   const pending: string[] = [];
@@ -41,24 +43,26 @@ export async function initCommand(options: {
     const path = join(project.home, file.path);
     const existing = await readFile(path, 'utf8').catch(() => undefined);
     if (existing === file.content) {
-      out(`${c.dim('=')} ${file.path} is up to date`);
+      out(`${c.dim('=')} ${shown(file.path)} is up to date`);
       continue;
     }
     if (existing !== undefined && !options.force) {
       const ok =
-        process.stdin.isTTY && !options.yes ? await confirm(`${file.path} exists. Replace it?`, {}) : false;
+        process.stdin.isTTY && !options.yes
+          ? await confirm(`${shown(file.path)} exists. Replace it?`, {})
+          : false;
       if (!ok) {
         out(
-          `${c.yellow('!')} ${file.path} exists; left as it is${process.stdin.isTTY ? '' : ' (pass --force to replace it)'}`,
+          `${c.yellow('!')} ${shown(file.path)} exists; left as it is${process.stdin.isTTY ? '' : ' (pass --force to replace it)'}`,
         );
-        pending.push(file.path);
+        pending.push(shown(file.path));
         continue;
       }
     }
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, file.content);
-    out(`${c.green('+')} ${file.path}: ${file.why}`);
-    changed.push(file.path);
+    out(`${c.green('+')} ${shown(file.path)}: ${file.why}`);
+    changed.push(shown(file.path));
   }
 
   const ask = async (question: string) =>
@@ -72,8 +76,8 @@ export async function initCommand(options: {
     if (await ask(`Add it to ${plan.settingsFile}?`)) {
       await writeFile(settingsPath, `${settings.trimEnd()}\n\n${plan.settingsLines.join('\n')}\n`);
       out(`${c.green('~')} ${plan.settingsFile}: reads its settings from the environment last`);
-      changed.push(plan.settingsFile);
-    } else pending.push(plan.settingsFile);
+      changed.push(shown(plan.settingsFile));
+    } else pending.push(shown(plan.settingsFile));
   }
   let install: string | undefined;
   if (plan.missingRequirements.length > 0) {
@@ -86,10 +90,10 @@ export async function initCommand(options: {
       const text = await readFile(path, 'utf8');
       await writeFile(path, `${text.trimEnd()}\n${plan.missingRequirements.join('\n')}\n`);
       out(`${c.green('~')} ${target}: added ${plan.missingRequirements.join(', ')}`);
-      changed.push(target);
+      changed.push(shown(target));
       install = `pip install -r ${target}`;
     } else if (target) {
-      pending.push(target);
+      pending.push(shown(target));
     } else {
       // A lockfile is changed by its own tool; the generated Dockerfile installs them meanwhile.
       const quoted = plan.missingRequirements.map((r) => `"${r}"`).join(' ');
@@ -102,7 +106,7 @@ export async function initCommand(options: {
       }[project.declared.installer ?? 'pip'];
     }
   }
-  if (await addToGitignore(project.home)) changed.push('.gitignore');
+  if (await addToGitignore(project.home)) changed.push(shown('.gitignore'));
 
   if (plan.warnings.length) {
     out('');
@@ -112,7 +116,10 @@ export async function initCommand(options: {
   out(`Changed: ${changed.length ? changed.join(', ') : 'nothing'}`);
   if (pending.length) out(`Would change (with --yes or --force): ${pending.join(', ')}`);
   if (install) out(`Install what was added into the app's virtualenv: ${c.bold(install)}`);
-  out(`Then: ${c.bold('touchdown up')} to run it here, ${c.bold('touchdown deploy')} to put it on AWS.`);
+  const away = relative(cwd, project.home);
+  out(
+    `Then: ${away ? `${c.bold(`cd ${away}`)}, ` : ''}${c.bold('touchdown up')} to run it here, ${c.bold('touchdown deploy')} to put it on AWS.`,
+  );
   return 0;
 }
 
