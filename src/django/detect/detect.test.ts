@@ -189,16 +189,21 @@ describe('Celery and the environment', () => {
       'DATABASES = {"default": env.db("DATABASE_URL")}',
       'HOST = os.getenv("DB_HOST", "localhost")',
       'KEY = config("STRIPE_KEY")',
+      'os.environ["OMP_THREAD_LIMIT"] = "1"',
+      'HEADER = os.environ["PROXY_HEADER"] if "PROXY_HEADER" in os.environ else None',
+      'STORE = env(\n    "KVSTORE",\n    default="x",\n)',
     ].join('\n');
     const reads = environmentReads('/p', [{ file: '/p/s.py', text }]);
     assert.deepEqual(
       reads.map((r) => [r.name, r.required, r.role, r.where]),
       [
         ['SECRET_KEY', true, 'secret-key', 's.py:1'],
-        ['DB_HOST', false, 'database', 's.py:4'],
         ['DEBUG', false, 'debug', 's.py:2'],
         ['DATABASE_URL', true, 'database', 's.py:3'],
+        ['DB_HOST', false, 'database', 's.py:4'],
         ['STRIPE_KEY', true, 'other', 's.py:5'],
+        ['PROXY_HEADER', false, 'other', 's.py:7'],
+        ['KVSTORE', false, 'other', 's.py:8'],
       ],
     );
   });

@@ -26,11 +26,12 @@ export const TOUCHDOWN_NAMES: Record<Exclude<Role, 'other'>, string[]> = {
 
 const READS = [
   // os.environ["X"] (required), os.environ.get("X"), os.getenv("X", d)
-  { re: /os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]/g, required: () => true },
+  // An assignment (`os.environ["X"] = "1"`) sets rather than reads.
+  { re: /os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\](?!\s*=[^=])/g, required: () => true },
   { re: /os\.(?:environ\.get|getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']\s*(,?)/g, required: () => false },
   // django-environ env("X"), env.str/bool/int/list/db/cache("X"), python-decouple config("X")
   {
-    re: /\b(?:env(?:\.(?:str|bool|int|float|list|tuple|dict|json|url|db|db_url|cache|cache_url|email|email_url|path))?|config)\(\s*["']([A-Z][A-Z0-9_]*)["']([^)\n]*)/g,
+    re: /\b(?:env(?:\.(?:str|bool|int|float|list|tuple|dict|json|url|db|db_url|cache|cache_url|email|email_url|path))?|config)\(\s*["']([A-Z][A-Z0-9_]*)["']([^)]*)/g,
     required: (rest: string) => !/default\s*=|,\s*["'\d\w[({]/.test(rest),
   },
 ];
@@ -48,7 +49,8 @@ function roleOf(name: string, line: string): Role {
 /** Every name read in the settings files, first read first. */
 export function environmentReads(root: string, files: { file: string; text: string }[]): EnvironmentRead[] {
   const reads = new Map<string, EnvironmentRead>();
-  for (const { file, text } of files) {
+  const order = new Map<string, number>();
+  for (const [n, { file, text }] of files.entries()) {
     for (const { re, required } of READS) {
       for (const m of text.matchAll(re)) {
         const name = m[1]!;
@@ -57,12 +59,15 @@ export function environmentReads(root: string, files: { file: string; text: stri
           lineStart,
           text.indexOf('\n', m.index) === -1 ? undefined : text.indexOf('\n', m.index),
         );
-        const isRequired = required(m[2] ?? '');
+        // A read guarded by `"X" in os.environ` (or os.environ.get) does not fail when X is unset.
+        const guarded = new RegExp(`["']${name}["']\\s+in\\s+os\\.environ`).test(text);
+        const isRequired = required(m[2] ?? '') && !guarded;
         const known = reads.get(name);
         if (known) {
           known.required &&= isRequired;
           continue;
         }
+        order.set(name, n * 1e9 + m.index);
         reads.set(name, {
           name,
           required: isRequired,
@@ -72,5 +77,6 @@ export function environmentReads(root: string, files: { file: string; text: stri
       }
     }
   }
-  return [...reads.values()];
+  // In the order the settings read them.
+  return [...reads.values()].sort((a, b) => order.get(a.name)! - order.get(b.name)!);
 }
