@@ -53,6 +53,16 @@ describe('touchdown init on real project layouts', () => {
         expect.celeryApp ? [`celery -A ${expect.celeryApp} worker --loglevel=info`] : [],
       );
       assert.match(stdout, /Changed: .*touchdown\.yml/);
+      // The project's own name for the secret key is met by Touchdown's, and the manifest says how.
+      if (expect.secretKeyEnv !== 'DJANGO_SECRET_KEY') {
+        const text = await readFile(join(root, 'touchdown.yml'), 'utf8');
+        assert.match(
+          text,
+          new RegExp(
+            `#   ${expect.secretKeyEnv} \\(.+\\): touchdown_settings sets the same setting from DJANGO_SECRET_KEY`,
+          ),
+        );
+      }
       assert.match(await readFile(join(root, '.gitignore'), 'utf8'), /^\.touchdown\/$/m);
 
       // The image copies every file the install reads (the wagtail project keeps its own Dockerfile).

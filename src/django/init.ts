@@ -224,12 +224,13 @@ function manifest(p: DjangoProject, app: string, python: string, secrets: string
       `    command: celery -A ${p.celeryApp} worker --loglevel=info`,
     );
   }
+  if (notes.length) {
+    lines.push('', '# Names your settings read from the environment, and how Touchdown meets them:');
+    for (const note of notes) lines.push(`#   ${note}`);
+  }
   lines.push(
     '',
     '# Secrets your code reads from the environment; set them with `touchdown secrets set NAME`.',
-  );
-  for (const note of notes) lines.push(`# ${note}`);
-  lines.push(
     `secrets: [${secrets.join(', ')}]`,
     '',
     '# Uncomment to serve your own domain over HTTPS (the zone must be in Route53):',

@@ -192,6 +192,7 @@ describe('Celery and the environment', () => {
       'os.environ["OMP_THREAD_LIMIT"] = "1"',
       'HEADER = os.environ["PROXY_HEADER"] if "PROXY_HEADER" in os.environ else None',
       'STORE = env(\n    "KVSTORE",\n    default="x",\n)',
+      'STRIPE = os.environ.get("STRIPE_SECRET_KEY")',
     ].join('\n');
     const reads = environmentReads('/p', [{ file: '/p/s.py', text }]);
     assert.deepEqual(
@@ -204,6 +205,7 @@ describe('Celery and the environment', () => {
         ['STRIPE_KEY', true, 'other', 's.py:5'],
         ['PROXY_HEADER', false, 'other', 's.py:7'],
         ['KVSTORE', false, 'other', 's.py:8'],
+        ['STRIPE_SECRET_KEY', false, 'other', 's.py:12'],
       ],
     );
   });

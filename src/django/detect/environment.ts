@@ -37,7 +37,7 @@ const READS = [
 ];
 
 function roleOf(name: string, line: string): Role {
-  if (/^\s*SECRET_KEY\s*=/.test(line) || /SECRET_KEY$/.test(name)) return 'secret-key';
+  if (/^\s*SECRET_KEY\s*=/.test(line) || /^(DJANGO_)?SECRET_KEY$/.test(name)) return 'secret-key';
   if (/^(DATABASE|DB|POSTGRES|PG|SQL|MYSQL)_?/.test(name) || /env\.db(_url)?\(/.test(line)) return 'database';
   if (/BROKER/.test(name)) return 'broker';
   if (/^(REDIS|CACHE|MEMCACHE)/.test(name)) return 'cache';
