@@ -45,6 +45,11 @@ export async function findHealthPath(root: string, urlconf: string | undefined):
     if (!text || depth > 3) return;
     for (const route of routes(text)) {
       const full = base + route.prefix;
+      // An include of an installed package's URLconf (cms.urls) serves what it serves: opaque to us.
+      if (route.include && !(await moduleFile(root, route.include))) {
+        all.push({ prefix: full, opaque: route.include });
+        continue;
+      }
       all.push({ ...route, prefix: full });
       if (route.include) await visit(route.include, full, depth + 1);
     }
