@@ -20,7 +20,9 @@ function routes(text: string): Route[] {
   const out: Route[] = [];
   // A prefix held in a variable (`path(prefix, include(…))`, healthchecks' SITE_ROOT) is taken as the root.
   const call = /\b(path|re_path|url)\(\s*(?:r?["']([^"']*)["']|[a-z_]\w*)\s*,\s*([^\n]*)/g;
-  for (const m of text.replace(/^\s*#.*$/gm, '').matchAll(call)) {
+  // Comments and docstrings (startproject's urls.py shows `path('', views.home)` in one) route nothing.
+  const code = text.replace(/^\s*#.*$/gm, '').replace(/("""|''')[\s\S]*?\1/g, '');
+  for (const m of code.matchAll(call)) {
     const raw = m[2] ?? '';
     const prefix = m[1] === 'path' ? raw : raw.replace(/^\^/, '').replace(/\$$/, '').replace(/\\/g, '');
     const target = m[3]!;
