@@ -16,6 +16,7 @@ import {
 } from './detect/settings.js';
 
 export { UnsupportedPython } from './detect/python.js';
+export { MissingWsgi } from './detect/settings.js';
 
 export interface DjangoProject {
   /** Directory holding manage.py. */

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import pc from 'picocolors';
 import { ConfigError } from '../../core/errors.js';
-import { detectProject, NotADjangoProject, UnsupportedPython } from '../../django/detect.js';
+import { detectProject, MissingWsgi, NotADjangoProject, UnsupportedPython } from '../../django/detect.js';
 import { planInit } from '../../django/init.js';
 import { confirm } from '../confirm.js';
 
@@ -19,9 +19,7 @@ export async function initCommand(options: {
   try {
     project = await detectProject(cwd);
   } catch (err) {
-    if (err instanceof NotADjangoProject || err instanceof UnsupportedPython)
-      throw new ConfigError(err.message);
-    if (err instanceof Error && err.message.startsWith('no WSGI application'))
+    if (err instanceof NotADjangoProject || err instanceof UnsupportedPython || err instanceof MissingWsgi)
       throw new ConfigError(err.message);
     throw err;
   }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { detectProject, UnsupportedPython } from '../detect.js';
+import { detectProject, MissingWsgi, UnsupportedPython } from '../detect.js';
 import { findCeleryApp } from './celery.js';
 import { environmentReads } from './environment.js';
 import { pythonFiles } from './files.js';
@@ -56,6 +56,21 @@ describe('settings production runs', () => {
       p.wsgiWhy,
       /WSGI_APPLICATION names site\.settings\.wsgi\.application, which does not exist; site\/wsgi\.py does/,
     );
+  });
+
+  it('an ASGI-only project (saleor) is told to name its WSGI application', async () => {
+    const root = await project({
+      'manage.py': manage('site.settings'),
+      'site/__init__.py': '',
+      'site/settings.py': 'ASGI_APPLICATION = "site.asgi.application"\n',
+      'site/asgi.py':
+        'from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n',
+    });
+    await assert.rejects(detectProject(root), (err: Error) => {
+      assert.ok(err instanceof MissingWsgi);
+      assert.match(err.message, /no WSGI application: .* set django\.wsgi in touchdown\.yml/);
+      return true;
+    });
   });
 
   it('says when it found only development settings', async () => {

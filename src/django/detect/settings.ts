@@ -3,6 +3,11 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { exists, moduleFile, readIfExists } from './files.js';
 
+/** The project's files are readable but do not say something Touchdown needs (no WSGI application). */
+export class MissingWsgi extends Error {
+  override readonly name = 'MissingWsgi';
+}
+
 export interface SettingsChoice {
   module: string;
   /** Why this one, in words: "production.py beside manage.py's default (mysite.settings.dev)". */
@@ -166,7 +171,7 @@ export async function findWsgi(
   }
   if (await exists(join(root, 'wsgi.py')))
     return { wsgi: 'wsgi:application', why: 'wsgi.py beside manage.py' };
-  throw new Error(
+  throw new MissingWsgi(
     `no WSGI application: ${setting ? `WSGI_APPLICATION names ${setting}, which does not exist, and` : 'the settings set no WSGI_APPLICATION and'} no wsgi.py calls get_wsgi_application(); set django.wsgi in touchdown.yml (e.g. mysite.wsgi:application)`,
   );
 }
