@@ -95,7 +95,7 @@ export const manifestSchema = z
       wsgi: z
         .string()
         .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.wsgi:application'),
-      python: z.enum(['3.10', '3.11', '3.12', '3.13']).default('3.12'),
+      python: z.enum(['3.10', '3.11', '3.12', '3.13', '3.14']).default('3.12'),
       requirements: z.string().default('requirements.txt'),
       /** The Dockerfile to build; `touchdown init` writes one when the project has none. */
       dockerfile: z.string().default('Dockerfile'),

@@ -11,7 +11,7 @@ import type { World } from '../core/plan.js';
 import type { Names } from './blueprint/data.js';
 import { executionRoleName } from './blueprint/fargate.js';
 import { ARCHITECTURE, artifactsAddress, FUNCTION } from './blueprint/lambda.js';
-import { buildAndPush, releaseTag } from './image.js';
+import { buildAndPush, imagePlatform, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
 import { ecsRunner, lambdaRunner, type OneOffRunner, oneOffTask } from './one-off.js';
 import type { Release } from './releases.js';
@@ -58,8 +58,11 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
       step: 'image',
       async run(world) {
         const built = await buildAndPush(aws, {
-          context: join(dirname(loaded.path), m.django.project),
-          dockerfile: m.django.dockerfile,
+          // The Dockerfile and its context are touchdown.yml's folder, which may hold the dependency files
+          // above django.project (netbox/manage.py beside a top-level requirements.txt).
+          context: dirname(loaded.path),
+          dockerfile: join(dirname(loaded.path), m.django.dockerfile),
+          platform: imagePlatform(m),
           repositoryUri: String(world.outputs.get('ecr-repository.app')?.uri ?? ''),
           tag: await releaseTag(dirname(loaded.path)),
           log: (line) => events({ type: 'output', step: 'image', line }),

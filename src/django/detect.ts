@@ -1,17 +1,46 @@
 // What `touchdown init` learns from a Django project by reading its files (it runs none of them).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { type CeleryApp, findCeleryApp } from './detect/celery.js';
+import { type EnvironmentRead, environmentReads } from './detect/environment.js';
+import { exists, moduleFile, pythonFiles, readIfExists, SKIP } from './detect/files.js';
+import { findHealthPath, type HealthPath } from './detect/health.js';
+import { choosePython, type PythonChoice } from './detect/python.js';
+import { type Declared, declares, readDeclared } from './detect/requirements.js';
+import {
+  chooseSettings,
+  findWsgi,
+  lastAssignment,
+  type SettingsChoice,
+  settingsChain,
+} from './detect/settings.js';
+
+export { UnsupportedPython } from './detect/python.js';
+export { MissingWsgi } from './detect/settings.js';
 
 export interface DjangoProject {
   /** Directory holding manage.py. */
   root: string;
+  /**
+   * Where touchdown.yml and the Dockerfile go: root, or the folder init runs in when manage.py is below it
+   * and the dependencies are declared there (netbox/manage.py beside a top-level requirements.txt).
+   */
+  home: string;
   /** Directory of the settings module's package. */
   packageDir: string;
   settingsModule: string;
+  /** Why that settings module: the file that names it, or the rule that chose it. */
+  settingsWhy: SettingsChoice;
+  /** The settings module's own file, relative to root (`mysite/settings/production.py`). */
+  settingsFile: string;
   wsgi: string;
+  wsgiWhy: string;
   python: string;
-  /** Where the dependencies are declared, relative to root. */
+  pythonWhy: string;
+  /** Where the dependencies are declared, relative to root (the file the install starts from). */
   requirementsFile: string | undefined;
+  /** Everything the project declares, with every file an install reads. */
+  declared: Declared;
   dependencies: Set<string>;
   uses: {
     postgres: boolean;
@@ -25,14 +54,16 @@ export interface DjangoProject {
   };
   /** The Celery app module (`-A` argument), when there is one. */
   celeryApp: string | undefined;
+  celery: CeleryApp | undefined;
+  /** Names the settings read from the environment. */
+  environment: EnvironmentRead[];
+  health: HealthPath;
   hasDockerfile: boolean;
 }
 
 export class NotADjangoProject extends Error {
   override readonly name = 'NotADjangoProject';
 }
-
-const SKIP = new Set(['node_modules', '.venv', 'venv', '.git', '__pycache__', 'static', 'media', '.tox']);
 
 export async function detectProject(dir: string): Promise<DjangoProject> {
   const manage = await findManagePy(dir);
@@ -43,54 +74,67 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
   }
   const root = join(manage, '..');
   const manageText = await readFile(manage, 'utf8');
-  const settingsModule = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(manageText)?.[1];
-  if (!settingsModule) {
+  const manageDefault = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']/.exec(manageText)?.[1];
+  if (!manageDefault) {
     throw new NotADjangoProject(`${manage} does not set DJANGO_SETTINGS_MODULE: is it a Django manage.py?`);
   }
-  const pkg = settingsModule.split('.').slice(0, -1).join('/');
-  const packageDir = join(root, pkg);
-  const settingsPath = join(root, `${settingsModule.replaceAll('.', '/')}.py`);
-  const settingsText = await readIfExists(settingsPath);
-  if (
-    settingsText === undefined &&
-    !(await exists(join(root, settingsModule.replaceAll('.', '/'), '__init__.py')))
-  ) {
+  if (!(await moduleFile(root, manageDefault))) {
     throw new NotADjangoProject(
-      `manage.py names ${settingsModule}, but ${relative(dir, settingsPath)} does not exist`,
+      `manage.py names ${manageDefault}, but neither ${relative(dir, join(root, ...manageDefault.split('.')))}.py nor its package exists`,
     );
   }
-  const wsgiSetting = /WSGI_APPLICATION\s*=\s*["']([\w.]+)["']/.exec(settingsText ?? '')?.[1];
-  const wsgi = wsgiSetting
-    ? wsgiSetting.replace(/\.(\w+)$/, ':$1')
-    : `${settingsModule.split('.').slice(0, -1).join('.')}.wsgi:application`;
-
-  const { file: requirementsFile, dependencies } = await readDependencies(root);
-  const has = (...names: string[]) => names.some((n) => dependencies.has(n));
-  const celeryModule = (await exists(join(packageDir, 'celery.py')))
-    ? settingsModule.split('.')[0]
-    : undefined;
+  const choice = await chooseSettings(root, manageDefault, dir);
+  const settingsModule = choice.module;
+  const settingsPath = (await moduleFile(root, settingsModule))!;
+  const chain = await settingsChain(root, settingsModule);
+  const { wsgi, why: wsgiWhy } = await findWsgi(root, chain, settingsModule);
+  let declared = await readDeclared(root);
+  let home = root;
+  if (!declared.main && dir !== root) {
+    const above = await readDeclared(dir);
+    if (above.main) [declared, home] = [above, dir];
+  }
+  let python: PythonChoice = await choosePython(root);
+  if (home !== root && python.why.startsWith('no file')) python = await choosePython(home);
+  const has = (...names: string[]) => names.some((n) => declared.packages.has(n));
+  const code = await pythonFiles(root);
+  const celery = await findCeleryApp(root, code);
+  const settingsFiles = [...new Set(chain.map((c) => c.file))];
+  const fullTexts = await Promise.all(
+    settingsFiles.map(async (file) => ({ file, text: (await readIfExists(file)) ?? '' })),
+  );
+  const settingsText = fullTexts.map((f) => f.text).join('\n');
+  const urlconf = lastAssignment(chain, 'ROOT_URLCONF');
   return {
     root,
-    packageDir,
+    home,
+    packageDir: join(settingsPath, '..'),
     settingsModule,
+    settingsWhy: choice,
+    settingsFile: relative(root, settingsPath),
     wsgi,
-    python: await pythonVersion(root),
-    requirementsFile,
-    dependencies,
+    wsgiWhy,
+    python: python.version,
+    pythonWhy: python.why,
+    requirementsFile: declared.main,
+    declared,
+    dependencies: new Set(declared.packages.keys()),
     uses: {
       postgres:
-        has('psycopg', 'psycopg2', 'psycopg2-binary', 'psycopg-binary') ||
-        /postgresql/.test(settingsText ?? ''),
+        has('psycopg', 'psycopg2', 'psycopg2-binary', 'psycopg-binary') || /postgresql/.test(settingsText),
       storages: has('django-storages'),
-      celery: has('celery') || celeryModule !== undefined,
-      redis: has('redis', 'django-redis', 'hiredis'),
+      celery: has('celery') || celery !== undefined,
+      redis: has('redis', 'django-redis', 'hiredis') || declares(declared, 'celery', 'redis'),
       memcached: has('pymemcache', 'pylibmc', 'python-memcached'),
       gunicorn: has('gunicorn'),
       ses: has('django-ses'),
       pillow: has('pillow'),
     },
-    celeryApp: celeryModule,
-    hasDockerfile: await exists(join(root, 'Dockerfile')),
+    celeryApp: celery?.app,
+    celery,
+    environment: environmentReads(root, fullTexts),
+    health: await findHealthPath(root, urlconf),
+    hasDockerfile: await exists(join(home, 'Dockerfile')),
   };
 }
 
@@ -104,70 +148,4 @@ async function findManagePy(dir: string, depth = 2): Promise<string | undefined>
     if (found) return found;
   }
   return undefined;
-}
-
-/** Package names (lower-case, extras and versions dropped) from requirements.txt, pyproject.toml or Pipfile. */
-async function readDependencies(
-  root: string,
-): Promise<{ file: string | undefined; dependencies: Set<string> }> {
-  const name = (spec: string) =>
-    spec
-      .trim()
-      .replace(/^["']|["'],?$/g, '')
-      .split(/[\s<>=!~;[@]/)[0]!
-      .toLowerCase()
-      .replaceAll('_', '-');
-  const requirements = await readIfExists(join(root, 'requirements.txt'));
-  if (requirements !== undefined) {
-    const deps = requirements
-      .split('\n')
-      .map((l) => l.replace(/#.*/, '').trim())
-      .filter((l) => l && !l.startsWith('-'))
-      .map(name);
-    return { file: 'requirements.txt', dependencies: new Set(deps) };
-  }
-  const pyproject = await readIfExists(join(root, 'pyproject.toml'));
-  if (pyproject !== undefined) {
-    // Enough of TOML for dependency lists: PEP 621 arrays and Poetry tables.
-    const pep621 = /dependencies\s*=\s*\[([\s\S]*?)\]/.exec(pyproject)?.[1] ?? '';
-    const poetry = /\[tool\.poetry\.dependencies\]([\s\S]*?)(\n\[|$)/.exec(pyproject)?.[1] ?? '';
-    const deps = [
-      ...pep621.split(',').map(name),
-      ...poetry.split('\n').map((l) => name(l.split('=')[0] ?? '')),
-    ].filter((d) => d && d !== 'python');
-    return { file: 'pyproject.toml', dependencies: new Set(deps) };
-  }
-  const pipfile = await readIfExists(join(root, 'Pipfile'));
-  if (pipfile !== undefined) {
-    const packages = /\[packages\]([\s\S]*?)(\n\[|$)/.exec(pipfile)?.[1] ?? '';
-    const deps = packages
-      .split('\n')
-      .map((l) => name(l.split('=')[0] ?? ''))
-      .filter(Boolean);
-    return { file: 'Pipfile', dependencies: new Set(deps) };
-  }
-  return { file: undefined, dependencies: new Set() };
-}
-
-async function pythonVersion(root: string): Promise<string> {
-  const pinned = (await readIfExists(join(root, '.python-version')))?.trim();
-  const fromPin = /^(3\.\d+)/.exec(pinned ?? '')?.[1];
-  if (fromPin) return fromPin;
-  const runtime = /python-(3\.\d+)/.exec((await readIfExists(join(root, 'runtime.txt'))) ?? '')?.[1];
-  if (runtime) return runtime;
-  const requires = /requires-python\s*=\s*["'][^"']*?(3\.\d+)/.exec(
-    (await readIfExists(join(root, 'pyproject.toml'))) ?? '',
-  )?.[1];
-  return requires ?? '3.12';
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch(() => undefined);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -2,6 +2,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AwsClients } from '../aws/clients.js';
+import type { Manifest } from '../config/manifest.js';
+import { isGraviton } from './blueprint/ec2.js';
 
 const run = promisify(execFile);
 
@@ -37,6 +39,35 @@ export async function findBuilder(): Promise<Builder> {
   throw new NoImageBuilder();
 }
 
+export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
+
+/**
+ * The CPU the containers run on: Graviton instance types (t4g, m7g, c7g…) are arm64; Fargate runs X86_64
+ * when a task definition sets no runtimePlatform, as Touchdown's do.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform
+ */
+export function imagePlatform(m: Pick<Manifest, 'web'>): ImagePlatform {
+  return m.web.compute === 'ec2' && isGraviton(m.web.instanceType) ? 'linux/arm64' : 'linux/amd64';
+}
+
+/** The builder's arguments for a build of `dockerfile` in `context`; `extra` go before the context. */
+export function buildArgs(
+  builder: Builder,
+  o: { dockerfile: string; context: string; tag: string; platform: ImagePlatform; extra?: string[] },
+): string[] {
+  return [
+    builder === 'buildah' ? 'bud' : 'build',
+    '--platform',
+    o.platform,
+    '-f',
+    o.dockerfile,
+    '-t',
+    o.tag,
+    ...(o.extra ?? []),
+    o.context,
+  ];
+}
+
 export interface BuiltImage {
   /** repository:tag as pushed. */
   uri: string;
@@ -50,6 +81,8 @@ export async function buildAndPush(
   options: {
     context: string;
     dockerfile: string;
+    /** The compute's CPU, e.g. linux/arm64 for Graviton (a laptop's default may be the other one). */
+    platform: ImagePlatform;
     repositoryUri: string;
     tag: string;
     log: (line: string) => void;
@@ -58,11 +91,7 @@ export async function buildAndPush(
   const builder = await findBuilder();
   const uri = `${options.repositoryUri}:${options.tag}`;
   const cli = builder === 'buildah' ? 'buildah' : builder;
-  const build =
-    builder === 'buildah'
-      ? ['bud', '-f', options.dockerfile, '-t', uri, options.context]
-      : ['build', '-f', options.dockerfile, '-t', uri, options.context];
-  await stream(cli, build, options.log);
+  await stream(cli, buildArgs(builder, { ...options, tag: uri }), options.log);
 
   const ecr = await aws.ecr();
   const auth = (await ecr.getAuthorizationToken({})).authorizationData?.[0];

@@ -1,61 +1,168 @@
 // The files `touchdown init` proposes for a detected Django project: a manifest, a production Dockerfile,
 // the settings snippet, and the requirements the settings contract needs.
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TOUCHDOWN_NAMES } from './detect/environment.js';
+import { declares } from './detect/requirements.js';
 import type { DjangoProject } from './detect.js';
+import { dockerfile } from './dockerfile.js';
 
 export interface InitPlan {
   files: { path: string; content: string; why: string }[];
-  /** The settings module's file, relative to the project root. */
+  /** Every path in this plan is relative to project.home; the settings module's file: */
   settingsFile: string;
   /** Packages the project should add to its requirements. */
   missingRequirements: string[];
+  /** The requirements file init may add them to (a plain pip requirements file), if any. */
+  requirementsTarget: string | undefined;
   /** Lines to add at the end of the settings module. */
   settingsLines: string[];
+  /** What init found, as rows of a short table: what, value, why. */
+  found: [string, string, string][];
+  /** Things the user must look at: each says what and how to fix it. */
+  warnings: string[];
 }
 
-const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
 const GENERIC_FOLDERS = new Set(['src', 'app', 'backend', 'server', 'web', 'django', 'project', 'code']);
+const SECRET_LIKE = /SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE/;
 
 export async function planInit(project: DjangoProject): Promise<InitPlan> {
   const app = appName(project);
-  const python = PYTHONS.includes(project.python) ? project.python : '3.12';
+  const python = project.python;
+  const missing = missingRequirements(project);
+  const d = project.declared;
+  // Requirement files are the project's to extend; a lockfile is its tool's (uv add, poetry add).
+  const requirementsTarget = d.installer === 'pip' && d.main !== 'pyproject.toml' ? d.main : undefined;
+  const { secrets, warnings, notes } = environmentWiring(project);
+  // manage.py's folder as seen from home ('' when they are one).
+  const djangoDir = relative(project.home, project.root);
+  const settingsFile = join(djangoDir, project.settingsFile);
   const files = [
     {
       path: 'touchdown.yml',
-      content: manifest(project, app, python),
+      content: manifest(project, app, python, secrets, notes),
       why: 'what to run on AWS and on this machine',
     },
     {
-      path: `${project.settingsModule.split('.').slice(0, -1).join('/')}/touchdown_settings.py`,
+      path: join(dirname(settingsFile), 'touchdown_settings.py'),
       content: await settingsSnippet(),
       why: 'reads DATABASE_URL, REDIS_URL, buckets and secrets from the environment',
     },
   ];
-  const missing = missingRequirements(project);
-  if (!project.requirementsFile) {
+  if (!d.main) {
     const reqs = ['Django>=5.2,<6.0', ...missing].join('\n');
     files.push({ path: 'requirements.txt', content: `${reqs}\n`, why: 'what the image installs' });
   }
-  if (!project.hasDockerfile) {
-    files.push({
-      path: 'Dockerfile',
-      content: dockerfile(project, python),
-      why: 'a production image: gunicorn, non-root',
-    });
-    files.push({
-      path: '.dockerignore',
-      content: DOCKERIGNORE,
-      why: 'keeps the image small and free of local secrets',
-    });
-  }
+  files.push({
+    path: 'Dockerfile',
+    content: dockerfile(
+      {
+        ...project,
+        declared: d.main
+          ? d
+          : { ...d, installer: 'pip', main: 'requirements.txt', files: ['requirements.txt'] },
+      },
+      app,
+      python,
+      d.main && !requirementsTarget ? missing : [],
+    ),
+    why: `a production image: installs ${d.files.length ? d.files.join(', ') : 'requirements.txt'}, gunicorn, non-root`,
+  });
+  files.push({
+    path: '.dockerignore',
+    content: DOCKERIGNORE,
+    why: 'keeps the image small and free of local secrets',
+  });
+  if (project.declared.warnings.length) warnings.push(...project.declared.warnings);
+  if (project.health.why.startsWith('no route')) warnings.push(project.health.why);
+  if (/set django\.settings/.test(project.settingsWhy.why))
+    warnings.push(`settings: ${project.settingsWhy.why}`);
   return {
     files,
-    settingsFile: `${project.settingsModule.replaceAll('.', '/')}.py`,
-    missingRequirements: project.requirementsFile ? missing : [],
+    settingsFile,
+    missingRequirements: d.main ? missing : [],
+    requirementsTarget,
     settingsLines: ['from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)'],
+    found: [
+      ['settings', project.settingsModule, project.settingsWhy.why],
+      ['WSGI', project.wsgi, project.wsgiWhy],
+      ['Python', python, project.pythonWhy],
+      [
+        'dependencies',
+        d.main
+          ? `${d.files.join(', ')}${d.installer && d.installer !== 'pip' ? ` (${d.installer})` : ''}`
+          : 'none declared',
+        d.main ? `${d.packages.size} packages` : 'requirements.txt written',
+      ],
+      ...(project.celery
+        ? [
+            ['Celery', `celery -A ${project.celery.app}`, `Celery( in ${project.celery.file}`] as [
+              string,
+              string,
+              string,
+            ],
+          ]
+        : []),
+      ['health check', project.health.path, project.health.why],
+      ...(project.environment.length
+        ? [
+            ['environment', namesList(project.environment.map((e) => e.name)), 'read by the settings'] as [
+              string,
+              string,
+              string,
+            ],
+          ]
+        : []),
+    ],
+    warnings,
   };
+}
+
+/** At most six names, then how many more. */
+const namesList = (names: string[]) =>
+  names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ');
+
+/**
+ * How the names the settings read meet Touchdown's values. touchdown_settings runs last and sets SECRET_KEY,
+ * DATABASES["default"], CACHES… from Touchdown's own names, so a read with a default needs nothing; a read
+ * without one fails at import unless the process has that very name.
+ */
+function environmentWiring(p: DjangoProject): { secrets: string[]; warnings: string[]; notes: string[] } {
+  const provided = new Set(Object.values(TOUCHDOWN_NAMES).flat());
+  const secrets: string[] = [];
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  for (const read of p.environment) {
+    if (provided.has(read.name)) continue;
+    const by =
+      read.role === 'other'
+        ? undefined
+        : read.role === 'hosts'
+          ? /CSRF/.test(read.name)
+            ? 'CSRF_TRUSTED_ORIGINS'
+            : 'ALLOWED_HOSTS'
+          : TOUCHDOWN_NAMES[read.role].join(' or ');
+    if (!read.required) {
+      if (by)
+        notes.push(
+          `${read.name} (${read.where}): touchdown_settings sets the same setting from ${by}, after it`,
+        );
+      continue;
+    }
+    if (read.role === 'secret-key' || (read.role === 'other' && SECRET_LIKE.test(read.name))) {
+      secrets.push(read.name);
+      notes.push(`${read.name} (${read.where}) is required: set it with touchdown secrets set ${read.name}`);
+    } else {
+      warnings.push(
+        `${read.where} reads ${read.name} without a default, so the settings fail to load where it is unset` +
+          (by
+            ? `; Touchdown provides this as ${by}: give ${read.name} a default (touchdown_settings sets the setting after it)`
+            : `: add ${read.name} to environment in touchdown.yml`),
+      );
+    }
+  }
+  return { secrets, warnings, notes };
 }
 
 /**
@@ -64,27 +171,40 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
  */
 export function appName(project: Pick<DjangoProject, 'root' | 'settingsModule'>): string {
   const folder = basename(project.root);
-  const pkg = project.settingsModule.split('.').slice(0, -1).join('.');
+  const pkg = project.settingsModule.split('.')[0]!;
   const name = (GENERIC_FOLDERS.has(folder.toLowerCase()) ? pkg : folder)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^[^a-z]+|-+$/g, '')
-    .slice(0, 30);
+    // Stack names are `<app>-<stage>` in at most 40 characters; "-production" leaves 29.
+    .slice(0, 29)
+    .replace(/-+$/, '');
   return name.length >= 2 ? name : `${name}app`;
 }
 
-function manifest(p: DjangoProject, app: string, python: string): string {
+function manifest(p: DjangoProject, app: string, python: string, secrets: string[], notes: string[]): string {
   const lines = [
     '# yaml-language-server: $schema=https://touchdown.dev/schema/touchdown.schema.json',
     '# Your Django app on AWS (touchdown deploy) and on this machine (touchdown up).',
     `app: ${app}`,
     'django:',
+    `  # ${p.settingsWhy.why}`,
     `  settings: ${p.settingsModule}`,
     `  wsgi: ${p.wsgi}`,
+    `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
-  if (p.requirementsFile && p.requirementsFile !== 'requirements.txt')
-    lines.push(`  requirements: ${p.requirementsFile}`);
+  const djangoDir = relative(p.home, p.root);
+  if (djangoDir)
+    lines.splice(
+      4,
+      0,
+      '  # manage.py is here; the image is built from the folder of this file',
+      `  project: ${djangoDir}`,
+    );
+  // django.requirements is read from the Django project's folder.
+  const requirements = p.requirementsFile && relative(p.root, join(p.home, p.requirementsFile));
+  if (requirements && requirements !== 'requirements.txt') lines.push(`  requirements: ${requirements}`);
   lines.push(
     '',
     '# RDS PostgreSQL: db.t4g.micro, 20 GB growing as needed, 7 days of backups, reachable only from the app.',
@@ -94,7 +214,7 @@ function manifest(p: DjangoProject, app: string, python: string): string {
   if (p.uses.redis || p.uses.celery)
     lines.push('', '# Valkey (Redis-compatible) for the cache and sessions.', 'cache:', '  engine: valkey');
   else if (p.uses.memcached) lines.push('', 'cache:', '  engine: memcached');
-  lines.push('', 'web:', '  count: 2', '  healthCheck: /');
+  lines.push('', 'web:', '  count: 2', `  # ${p.health.why}`, `  healthCheck: ${p.health.path}`);
   if (p.uses.celery && p.celeryApp) {
     lines.push(
       '',
@@ -104,10 +224,14 @@ function manifest(p: DjangoProject, app: string, python: string): string {
       `    command: celery -A ${p.celeryApp} worker --loglevel=info`,
     );
   }
+  if (notes.length) {
+    lines.push('', '# Names your settings read from the environment, and how Touchdown meets them:');
+    for (const note of notes) lines.push(`#   ${note}`);
+  }
   lines.push(
     '',
     '# Secrets your code reads from the environment; set them with `touchdown secrets set NAME`.',
-    'secrets: []',
+    `secrets: [${secrets.join(', ')}]`,
     '',
     '# Uncomment to serve your own domain over HTTPS (the zone must be in Route53):',
     '# domain:',
@@ -116,28 +240,6 @@ function manifest(p: DjangoProject, app: string, python: string): string {
     '',
   );
   return lines.join('\n');
-}
-
-function dockerfile(p: DjangoProject, python: string): string {
-  const install =
-    p.requirementsFile === 'pyproject.toml'
-      ? 'COPY pyproject.toml ./\nRUN pip install .'
-      : p.requirementsFile === 'Pipfile'
-        ? 'COPY Pipfile Pipfile.lock* ./\nRUN pip install pipenv && pipenv install --system --deploy'
-        : 'COPY requirements.txt ./\nRUN pip install -r requirements.txt';
-  return `# A production image for ${p.settingsModule.split('.')[0]}, written by touchdown init.
-# collectstatic runs at release time (touchdown deploy), straight to the static bucket.
-FROM python:${python}-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-WORKDIR /app
-${install}
-COPY . .
-RUN useradd --create-home --uid 10001 app && chown -R app /app
-USER app
-EXPOSE 8000
-# gthread workers: threads serve requests while others wait on the database.
-CMD ["sh", "-c", "exec gunicorn ${p.wsgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --threads 4 --worker-class gthread --timeout 30 --graceful-timeout 20 --access-logfile -"]
-`;
 }
 
 const DOCKERIGNORE = `.git
@@ -152,14 +254,20 @@ media
 staticfiles
 `;
 
-function missingRequirements(p: DjangoProject): string[] {
+/** What the settings contract needs that the project does not declare (the SQS transport included). */
+export function missingRequirements(p: DjangoProject): string[] {
+  const has = (name: string, extra?: string) => declares(p.declared, name, extra);
   const wanted: [string, boolean][] = [
     ['gunicorn', !p.uses.gunicorn],
     ['psycopg[binary]', !p.uses.postgres],
     ['django-storages[s3]', !p.uses.storages],
-    ['boto3', !p.dependencies.has('boto3')],
-    ['redis', (p.uses.celery || p.uses.redis) && !p.dependencies.has('redis')],
-    ['celery[sqs]', p.uses.celery && !p.dependencies.has('kombu')],
+    ['boto3', !has('boto3')],
+    [
+      'redis',
+      (p.uses.celery || p.uses.redis) && !has('redis') && !has('django-redis') && !has('celery', 'redis'),
+    ],
+    // Celery reaches SQS through kombu's sqs extra (boto3 and pycurl).
+    ['celery[sqs]', p.uses.celery && !has('celery', 'sqs') && !has('kombu', 'sqs')],
   ];
   return wanted.filter(([, missing]) => missing).map(([name]) => name);
 }

@@ -191,7 +191,7 @@ package = false
     expect: {
       settings: 'notes.settings',
       wsgi: 'notes.wsgi:application',
-      python: '3.11',
+      python: '3.12',
       declared: ['pyproject.toml', 'uv.lock'],
       healthCheck: '/',
       secretKeyEnv: 'SECRET_KEY',

@@ -10,10 +10,11 @@ import type { Network } from './network.js';
 
 /** Graviton families (t4g, m7g, c7gn, r8g…) run arm64 images; the rest x86_64. */
 const GRAVITON = /^([a-z]+\d+g[a-z]*|a1)\./;
+export const isGraviton = (instanceType: string) => GRAVITON.test(instanceType);
 
 /** AWS's public parameter naming the newest ECS-optimized Amazon Linux 2023 image for the instance's CPU. */
 export function ecsOptimizedImage(instanceType: string): string {
-  const arch = GRAVITON.test(instanceType) ? '/arm64' : '';
+  const arch = isGraviton(instanceType) ? '/arm64' : '';
   return `resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023${arch}/recommended/image_id`;
 }
 

@@ -1,0 +1,90 @@
+// The production Dockerfile `touchdown init` writes: it copies every file the project's install reads
+// (-r/-c includes, pyproject with its lockfile, Pipfile.lock) and installs with the project's own tool.
+import { dirname, posix, relative, sep } from 'node:path';
+import type { DjangoProject } from './detect.js';
+
+/** Tools that install from a lockfile live in their own virtualenv, so an exact sync of the app's leaves them be. */
+const TOOLS = '/opt/tools/bin';
+
+function copyLines(files: string[]): string[] {
+  const byFolder = new Map<string, string[]>();
+  for (const file of files) {
+    const folder = dirname(file) === '.' ? './' : `${posix.normalize(dirname(file))}/`;
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), file]);
+  }
+  return [...byFolder].map(([folder, list]) => `COPY ${list.join(' ')} ${folder}`);
+}
+
+const quote = (spec: string) => (/^[\w.-]+$/.test(spec) ? spec : `"${spec}"`);
+
+/** The RUN lines that install what the project declares, then what the settings contract adds. */
+function installLines(p: DjangoProject, extra: string[]): string[] {
+  const d = p.declared;
+  const tools = (pkgs: string) => `python -m venv /opt/tools && ${TOOLS}/pip install ${pkgs}`;
+  const fromPyproject =
+    // PEP 621 dependencies without a lockfile: install the list itself (the project need not be a package).
+    `python -c "import tomllib; print('\\\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt && pip install -r /tmp/requirements.txt`;
+  const lines: string[] = [];
+  switch (d.installer) {
+    case 'uv':
+      // The image's CA store, as pip uses (uv otherwise trusts only its bundled roots): a company's proxy CA
+      // added to the image works for both. UV_NATIVE_TLS is its older name.
+      lines.push(
+        `RUN ${tools('"uv>=0.5,<1"')} \\\n && UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1 ${TOOLS}/uv sync --locked --no-dev --no-install-project --inexact`,
+      );
+      break;
+    case 'poetry':
+      lines.push(
+        `RUN ${tools('"poetry>=2,<3"')} \\\n && POETRY_VIRTUALENVS_CREATE=false ${TOOLS}/poetry install --only main --no-root --no-interaction`,
+      );
+      break;
+    case 'pdm':
+      lines.push(
+        d.files.includes('pdm.lock')
+          ? `RUN ${tools('"pdm>=2,<3"')} \\\n && ${TOOLS}/pdm export --prod --no-hashes -o /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
+          : `RUN ${fromPyproject}`,
+      );
+      break;
+    case 'pipenv':
+      lines.push(
+        d.files.includes('Pipfile.lock')
+          ? `RUN ${tools('pipenv')} \\\n && ${TOOLS}/pipenv requirements > /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
+          : `RUN ${tools('pipenv')} \\\n && PIPENV_SKIP_LOCK=1 ${TOOLS}/pipenv install --system --skip-lock`,
+      );
+      break;
+    case 'pip':
+      lines.push(d.main === 'pyproject.toml' ? `RUN ${fromPyproject}` : `RUN pip install -r ${d.main}`);
+      break;
+    default:
+      break;
+  }
+  if (extra.length > 0)
+    lines.push(
+      `# What Touchdown's settings need beyond the project's own list.\nRUN pip install ${extra.map(quote).join(' ')}`,
+    );
+  return lines;
+}
+
+/**
+ * A production image: the dependency layer first (rebuilt only when a declared file changes), the code,
+ * a non-root user, gunicorn. `extra` are packages the settings contract needs that init could not add to
+ * the project's own files (a lockfile is the project's tool's to change).
+ */
+export function dockerfile(p: DjangoProject, app: string, python: string, extra: string[] = []): string {
+  return `# A production image for ${app}, written by touchdown init.
+# collectstatic runs at release time (touchdown deploy), straight to the static bucket.
+FROM python:${python}-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH
+RUN python -m venv /opt/venv
+WORKDIR /app
+${[...copyLines(p.declared.files), ...installLines(p, extra)].join('\n')}
+COPY . .${relative(p.home, p.root) ? `\nWORKDIR /app/${relative(p.home, p.root).split(sep).join('/')}` : ''}
+RUN useradd --create-home --uid 10001 app && chown -R app /app
+USER app
+ENV DJANGO_SETTINGS_MODULE=${p.settingsModule}
+EXPOSE 8000
+# gthread workers: threads serve requests while others wait on the database.
+CMD ["sh", "-c", "exec gunicorn ${p.wsgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --threads 4 --worker-class gthread --timeout 30 --graceful-timeout 20 --access-logfile -"]
+`;
+}

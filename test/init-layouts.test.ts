@@ -1,0 +1,138 @@
+// `touchdown init` on projects shaped like real ones (issue 10): it picks the settings production runs,
+// finds WSGI through star imports, every requirement file, the Python, the Celery app and a health path
+// that answers, and the result loads in Django itself.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseManifest } from '../src/config/load-manifest.js';
+import { touchdownBin } from './support/cli.js';
+import { layoutNames, makeLayout } from './support/layouts.js';
+import { venvPython } from './support/paths.js';
+
+const run = promisify(execFile);
+
+const init = (cwd: string, ...args: string[]) =>
+  run(process.execPath, [touchdownBin, 'init', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+
+/** Runs Python in the project with the manifest's settings and Touchdown's environment, as a task would. */
+const django = (cwd: string, settings: string, code: string) =>
+  run(venvPython, ['-c', code], {
+    cwd,
+    env: {
+      ...process.env,
+      DJANGO_SETTINGS_MODULE: settings,
+      DJANGO_SECRET_KEY: 'from-touchdown',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      ALLOWED_HOSTS: 'testserver',
+      DJANGO_DEBUG: 'false',
+    },
+  });
+
+describe('touchdown init on real project layouts', () => {
+  for (const name of layoutNames) {
+    it(name, async () => {
+      const layout = await makeLayout(name);
+      const { root, expect } = layout;
+      const { stdout } = await init(root, '--yes');
+      const { manifest } = parseManifest(
+        await readFile(join(root, 'touchdown.yml'), 'utf8'),
+        'touchdown.yml',
+      );
+
+      // What it found, and why, in the summary table.
+      assert.equal(manifest.django.settings, expect.settings, stdout);
+      assert.match(stdout, new RegExp(`settings +${expect.settings.replaceAll('.', '\\.')} +\\(.+\\)`));
+      assert.equal(manifest.django.wsgi, expect.wsgi);
+      assert.equal(manifest.django.python, expect.python);
+      assert.equal(manifest.web.healthCheck, expect.healthCheck);
+      assert.deepEqual(
+        Object.values(manifest.workers).map((w) => w.command),
+        expect.celeryApp ? [`celery -A ${expect.celeryApp} worker --loglevel=info`] : [],
+      );
+      assert.match(stdout, /Changed: .*touchdown\.yml/);
+      // The project's own name for the secret key is met by Touchdown's, and the manifest says how.
+      if (expect.secretKeyEnv !== 'DJANGO_SECRET_KEY') {
+        const text = await readFile(join(root, 'touchdown.yml'), 'utf8');
+        assert.match(
+          text,
+          new RegExp(
+            `#   ${expect.secretKeyEnv} \\(.+\\): touchdown_settings sets the same setting from DJANGO_SECRET_KEY`,
+          ),
+        );
+      }
+      assert.match(await readFile(join(root, '.gitignore'), 'utf8'), /^\.touchdown\/$/m);
+
+      // The image copies every file the install reads (the wagtail project keeps its own Dockerfile).
+      const dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
+      if (name !== 'wagtail') {
+        const copied = [...dockerfile.matchAll(/^COPY (?!\. \.)(.+) \S+$/gm)].flatMap((m) =>
+          m[1]!.split(' '),
+        );
+        assert.deepEqual(copied.sort(), [...expect.declared].sort());
+      }
+
+      // The chosen settings and WSGI module load in Django with Touchdown's environment.
+      const [module, attribute] = manifest.django.wsgi.split(':');
+      const { stdout: loaded } = await django(
+        root,
+        manifest.django.settings,
+        `import importlib; from django.conf import settings; app = getattr(importlib.import_module("${module}"), "${attribute}"); print(settings.SECRET_KEY, settings.DEBUG)`,
+      );
+      assert.equal(loaded.trim().split('\n').at(-1), 'from-touchdown False');
+      if (name !== 'wagtail') {
+        // The health path answers 200 (no database behind these views); wagtail's `/` is a page in the database.
+        const { stdout: status } = await django(
+          root,
+          manifest.django.settings,
+          `import django; django.setup(); from django.test import Client; print(Client().get("${manifest.web.healthCheck}").status_code, Client().get("${layout.page.path}").status_code)`,
+        );
+        assert.equal(status.trim().split('\n').at(-1), '200 200');
+      }
+    });
+  }
+
+  it('says which settings it passed over: manage.py defaults to the development module', async () => {
+    const { root } = await makeLayout('settingsPackage');
+    const { stdout } = await init(root);
+    assert.match(
+      stdout,
+      /shop\/settings\/production\.py is the production module; manage\.py defaults to shop\.settings\.dev/,
+    );
+    // Without --yes and a terminal it only says what it would change.
+    assert.match(
+      stdout,
+      /Would change \(with --yes or --force\): .*shop\/settings\/production\.py.*requirements\.txt/,
+    );
+    assert.doesNotMatch(await readFile(join(root, 'requirements.txt'), 'utf8'), /django-storages/);
+  });
+
+  it('adds what the contract needs to the requirement file and says how to install it', async () => {
+    const { root } = await makeLayout('celeryOutside');
+    const { stdout } = await init(root, '--yes');
+    const added = await readFile(join(root, 'requirements', 'production.txt'), 'utf8');
+    for (const r of ['django-storages[s3]', 'boto3', 'celery[sqs]']) assert.ok(added.includes(r), r);
+    // celery[redis] is already there: the SQS transport is what AWS needs; redis itself is not added again.
+    assert.doesNotMatch(added, /^redis$/m);
+    assert.match(
+      stdout,
+      /Install what was added into the app's virtualenv: pip install -r requirements\/production\.txt/,
+    );
+  });
+
+  it('refuses a Python it cannot serve, naming the file, before writing anything', async () => {
+    const { root } = await makeLayout('apiOnly');
+    await run('sh', ['-c', 'echo 3.9.18 > .python-version'], { cwd: root });
+    await assert.rejects(init(root, '--yes'), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(
+        err.stderr,
+        /\.python-version asks for Python 3\.9; Touchdown builds and runs Python 3\.10 to 3\.14/,
+      );
+      return true;
+    });
+    await assert.rejects(readFile(join(root, 'touchdown.yml')));
+  });
+});
