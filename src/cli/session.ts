@@ -1,6 +1,6 @@
 // What every command that talks to AWS sets up: the stack (from touchdown.config.ts, or from touchdown.yml
 // through the blueprint), clients, the lock, the view, and Ctrl-C.
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
 import { AwsClients } from '../aws/clients.js';
