@@ -22,9 +22,9 @@ fi
 if podman "${store[@]}" image exists "$image"; then echo "$image"; exit 0; fi
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
-# trixie: Python 3.13, recent enough for every Django release projects pin today (Django 6 needs 3.12+).
+# Debian's default mirror, as apt here reaches it. trixie: Python 3.13, recent enough for every Django release projects pin today (Django 6 needs 3.12+).
 debootstrap --variant=minbase --include=python3,python3-venv,python-is-python3,ca-certificates,adduser \
-  trixie "$root" http://deb.debian.org/debian >"$root.log" 2>&1 || { tail -20 "$root.log" >&2; exit 1; }
+  trixie "$root" >"$root.log" 2>&1 || { tail -20 "$root.log" >&2; exit 1; }
 [ -f "$bundle" ] && cp "$bundle" "$root/etc/ssl/certs/ca-certificates.crt"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | podman "${store[@]}" import - "$image" >/dev/null
