@@ -3,10 +3,14 @@
 import pc from 'picocolors';
 import { hintFor } from '../aws/errors.js';
 import { ConfigError, ResourceError } from '../core/errors.js';
+import { LeaseLost, LockHeld } from '../core/lock.js';
 
 export interface DescribedError {
-  /** input: fix the configuration or command line; aws: an AWS call failed; internal: a fault of Touchdown. */
-  kind: 'input' | 'aws' | 'internal';
+  /**
+   * input: fix the configuration or command line; aws: an AWS call failed; lock: another run holds the stack;
+   * internal: a fault of Touchdown.
+   */
+  kind: 'input' | 'aws' | 'lock' | 'internal';
   message: string;
   /** Each problem of the input, when there are several. */
   problems?: string[];
@@ -28,6 +32,9 @@ export function describeError(err: unknown): DescribedError {
       nothingChanged: true,
     };
   }
+  // Another run holds the stack: its own words say who and what to do; a lock never taken changed nothing.
+  if (err instanceof LockHeld) return { kind: 'lock', message: err.message, nothingChanged: true };
+  if (err instanceof LeaseLost) return { kind: 'lock', message: err.message };
   if (err instanceof ResourceError) {
     return { kind: 'aws', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   }
