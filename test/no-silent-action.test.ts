@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Boto } from './support/boto.js';
 import { collect, copyOfExample, projectWith, runCli, startCli, touchdownBin } from './support/cli.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
+import { anotherRun, takeOverLock } from './support/lock.js';
 import { venvPython } from './support/paths.js';
 
 const run = promisify(execFile);
@@ -109,6 +110,27 @@ describe('no silent action on a deployed app', () => {
     const status = JSON.parse((await cli('status', '--json')).stdout);
     assert.equal(status.processes.web.desired, 3);
     assert.equal(status.processes.web.countFrom, 'touchdown scale');
+  });
+
+  it("scale waits its turn: another run holding the stack's lock stops it, named, and nothing changes", async () => {
+    const before = await web();
+    const where = { bucket: 'touchdown-locks-123456789012-us-east-1', stack: 'xkcd-production' };
+    await takeOverLock(boto, where, anotherRun('ci-runner-7', 'touchdown deploy'));
+    try {
+      const r = await cli('scale', 'web=4', '--yes');
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        /stack "xkcd-production" is being changed by another run \(touchdown deploy, pid 4242 on ci-runner-7/,
+      );
+      assert.doesNotMatch(r.stderr, /TOUCHDOWN_DEBUG/, 'not reported as a fault of Touchdown');
+      assert.equal((await web()).desired, before.desired);
+    } finally {
+      await boto.call('s3', 'DeleteObject', {
+        Bucket: where.bucket,
+        Key: `touchdown/locks/${where.stack}/us-east-1.json`,
+      });
+    }
   });
 
   it('secrets set of a name touchdown.yml does not declare says how to declare it', async () => {

@@ -103,7 +103,9 @@ export async function scaleCommand(args: string[], options: GlobalOptions): Prom
       out('Nothing changed.');
       return 0;
     }
-    const result = await scale(s.aws, s.app, planned);
+    // A deploy reads the counts scale keeps: the two never run at once on one stack.
+    await s.lock.acquire({ timeoutMs: parseDuration(options.lockTimeout ?? '0s'), signal: s.signal });
+    const result = await scale(s.aws, s.app, planned).finally(() => s.lock.release());
     if (options.json) out(JSON.stringify(result, null, 2));
     else
       for (const [p, r] of Object.entries(result))
