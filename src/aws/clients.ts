@@ -1,6 +1,16 @@
 // One factory for every AWS client: loaded on first use (the CLI starts fast), one retry policy,
 // endpoints and credentials from the standard AWS chain, and a count of every call made.
 
+import type { CloudClients } from '../core/resource.js';
+import { hintFor } from './errors.js';
+import { listedOf } from './tagging.js';
+import { ownershipTags } from './tags.js';
+
+// Resource types reach these clients as `ctx.aws`: the engine's interface gains every accessor below.
+declare module '../core/resource.js' {
+  interface CloudClients extends AwsClients {}
+}
+
 /** Each service's aggregated client class, imported only when first used. */
 const SERVICES = {
   acm: async () => (await import('@aws-sdk/client-acm')).ACM,
@@ -129,6 +139,15 @@ export class AwsClients {
   ssm = () => this.client('ssm');
   sts = () => this.client('sts');
   tagging = () => this.client('tagging');
+
+  /** Advice for an AWS error (the engine adds it to the message it reports). */
+  readonly hintFor: CloudClients['hintFor'] = hintFor;
+  readonly ownershipTags: CloudClients['ownershipTags'] = ownershipTags;
+
+  /** Which listings of the Resource Groups Tagging API hold anything of the stack (see ResourceType.listedAs). */
+  listed(stack: string, listings: readonly string[]): Promise<Set<string>> {
+    return listedOf(this, stack, listings);
+  }
 
   /** The account the credentials belong to, asked once. */
   account(): Promise<string> {

@@ -214,6 +214,7 @@ type LambdaFound = Found<Args, LambdaFunctionOutputs>;
 export const LambdaFunction = defineResourceType({
   kind: 'lambda-function',
   noun: 'Lambda function',
+  listedAs: 'lambda',
   fields,
   outputs: ['name', 'arn', 'invokeArn'],
   defaultOutput: 'arn',

@@ -144,6 +144,7 @@ type Wait = <T>(spec: WaitSpec<T>) => Promise<T>;
 export const DbInstance = defineResourceType({
   kind: 'db-instance',
   noun: 'RDS instance',
+  listedAs: 'rds',
   fields,
   outputs: ['id', 'arn', 'endpoint', 'port', 'hostPort', 'resourceId', 'passwordParameter'],
   defaultOutput: 'id',
