@@ -169,6 +169,11 @@ export class Engine {
   /** The stack's declared outputs, read from what exists now. Sensitive ones only when asked. */
   async outputs(options: { reveal?: boolean } = {}): Promise<Record<string, unknown>> {
     const { world } = await this.plan();
+    return this.outputsOf(world, options);
+  }
+
+  /** The stack's declared outputs from what a plan found (no second look at AWS). */
+  outputsOf(world: World, options: { reveal?: boolean } = {}): Record<string, unknown> {
     const read = (s: { address: string }) => world.found.get(s.address)?.found.outputs;
     const out: Record<string, unknown> = {};
     for (const [name, o] of this.stack.outputs) {

@@ -1,7 +1,7 @@
 // `touchdown deploy`: infrastructure, image, release phase (migrate, collectstatic), traffic, record.
 // Any failed step leaves the previous release serving: services change only in the traffic step.
 import type { AwsClients } from '../aws/clients.js';
-import { snapshotDatabase } from '../aws/rds/instance.js';
+import { snapshotDatabase } from '../aws/rds/snapshots.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';

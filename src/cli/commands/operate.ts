@@ -39,7 +39,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     } catch {
       // nothing deployed yet
     }
-    const outputs = await s.engine.outputs();
+    const outputs = s.engine.outputsOf(world);
     const pending = plan.resources.filter((r) => r.action !== 'noop').length;
     const status = {
       stack: s.app.stackName,
