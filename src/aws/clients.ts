@@ -50,6 +50,11 @@ export interface AwsOptions {
   endpoint?: string;
   /** Attempts per call, counting the first; throttling, 5xx and dropped connections are retried with jittered backoff. */
   maxAttempts?: number;
+  /**
+   * The SDK's HTTP handler options for every client (NodeHttpHandlerOptions: connectionTimeout,
+   * requestTimeout, in ms): the one place such settings go.
+   */
+  requestHandler?: { connectionTimeout?: number; requestTimeout?: number };
 }
 
 export interface ApiCall {
@@ -163,6 +168,10 @@ export class AwsClients {
       maxAttempts: this.options.maxAttempts ?? 8,
       retryMode: 'standard' as const,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      // This SDK only warns when requestTimeout passes unless told to throw: a timeout must end the call.
+      ...(this.options.requestHandler
+        ? { requestHandler: { throwOnRequestTimeout: true, ...this.options.requestHandler } }
+        : {}),
       // A local AWS serves every bucket under one host name.
       ...(service === 's3' ? { forcePathStyle: this.customEndpoint } : {}),
     };
