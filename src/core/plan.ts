@@ -115,8 +115,6 @@ export async function findAll(
       : ctx.aws.listed(stack.name, listings).catch((err: unknown) => {
           throw new ResourceError('reading', 'resources of stack', stack.name, err, ctx.aws.hintFor(err));
         });
-  // Many finders build ARNs from the account: asked now, it costs no round trip of its own later.
-  ctx.account().catch(() => undefined);
   const [first, then] = await Promise.all([
     Promise.all(always.map(read)),
     present.then((found) => Promise.all(maybe.filter((t) => found.has(t.listedAs!)).map(read))),
