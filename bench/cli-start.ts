@@ -1,11 +1,12 @@
-// What starting the touchdown command costs: `touchdown --help`, and a `touchdown plan` of the xkcd example
-// with nothing to change, each against `node -e 0` in the same run (Node's own start). The plan's start-up
+// What starting the touchdown command costs: `touchdown --help`, and `plan`, `status` and `outputs` of the xkcd
+// example with nothing to change, each against `node -e 0` and against the same command of a baseline
+// release (default: main; built from `git archive` in a temporary folder) in the same run. The plan's start-up
 // cost is its wall time less the same plan made in a warm process. Runs the built command (bin/touchdown.js,
 // from `npm run build`) against the local AWS. Prints a table and writes bench/results/cli-start.json.
-//   node --import tsx bench/cli-start.ts [--runs=20]
-import { spawn } from 'node:child_process';
+//   node --import tsx bench/cli-start.ts [--runs=20] [--baseline=<git revision>|none]
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsClients } from '../src/aws/clients.js';
@@ -20,6 +21,18 @@ import { repoRoot } from '../test/support/paths.js';
 import { arg, median, percentile, writeResults } from './results.js';
 
 const RUNS = Number(arg('runs') ?? 20);
+const BASELINE = arg('baseline') ?? 'main';
+
+/** The baseline's command, built from its own sources beside this checkout's node_modules. */
+async function baselineBin(): Promise<{ bin: string; rev: string; dir: string } | undefined> {
+  if (BASELINE === 'none') return undefined;
+  const rev = execFileSync('git', ['rev-parse', '--short', BASELINE], { cwd: repoRoot }).toString().trim();
+  const dir = await mkdtemp(join(tmpdir(), 'touchdown-baseline-'));
+  execFileSync('sh', ['-c', `git archive ${rev} | tar -x -C ${dir}`], { cwd: repoRoot });
+  await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'ignore' });
+  return { bin: join(dir, 'bin', 'touchdown.js'), rev, dir };
+}
 
 if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
   console.error('bin/touchdown.js runs the build: run `npm run build` (or `make bench-cli-start`) first');
@@ -55,8 +68,9 @@ async function sample(run: () => Promise<number>, runs = RUNS): Promise<number[]
   return out;
 }
 
+const baseline = await baselineBin();
 const local = await startLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
-const rows: { command: string; samples: number[] }[] = [];
+const rows: { command: string; samples: number[]; baselineSamples?: number[] }[] = [];
 let inProcess: number[];
 let resources = 0;
 try {
@@ -68,8 +82,7 @@ try {
   await timed([touchdownBin, 'plan', '--detailed-exitcode'], { cwd, env, expect: 0 });
 
   rows.push({ command: 'node -e 0', samples: await sample(() => timed(['-e', '0'])) });
-  rows.push({ command: 'touchdown --help', samples: await sample(() => timed([touchdownBin, '--help'])) });
-  // What the plan's start-up is made of: every AWS service's client, as the plan looks for every resource type.
+  // What the plan's start-up was made of: every AWS service's client, as the plan looked for every type.
   const clients = Object.keys(
     JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).dependencies,
   ).filter((d) => d.startsWith('@aws-sdk/client-'));
@@ -78,12 +91,25 @@ try {
     command: `loading the ${clients.length} AWS SDK clients`,
     samples: await sample(() => timed(['--input-type=module', '-e', loadAll])),
   });
-  rows.push({
-    command: 'touchdown plan (no changes)',
-    samples: await sample(() =>
-      timed([touchdownBin, 'plan', '--detailed-exitcode'], { cwd, env, expect: 0 }),
-    ),
-  });
+  const commands: [string, string[], number][] = [
+    ['touchdown --help', ['--help'], 0],
+    ['touchdown plan (no changes)', ['plan', '--detailed-exitcode'], 0],
+    ['touchdown status', ['status'], 0],
+    ['touchdown outputs', ['outputs'], 0],
+  ];
+  for (const [command, args, expect] of commands) {
+    // Interleaved, so that a change in the machine's load weighs on both alike.
+    const samples: number[] = [];
+    const baselineSamples: number[] = [];
+    const once = async () => {
+      samples.push(await timed([touchdownBin, ...args], { cwd, env, expect }));
+      if (baseline) baselineSamples.push(await timed([baseline.bin, ...args], { cwd, env, expect }));
+    };
+    await timed([touchdownBin, ...args], { cwd, env, expect }); // fills the file system cache; not counted
+    if (baseline) await timed([baseline.bin, ...args], { cwd, env, expect });
+    for (let i = 0; i < RUNS; i++) await once();
+    rows.push({ command, samples, ...(baseline ? { baselineSamples } : {}) });
+  }
 
   // The same plan in this (warm) process: what the command costs beyond it is its start-up.
   const loaded = await loadManifest(join(cwd, 'touchdown.yml'));
@@ -102,6 +128,7 @@ try {
   inProcess = await sample(plan);
 } finally {
   await local.stop();
+  if (baseline) await rm(baseline.dir, { recursive: true, force: true });
 }
 
 const node = median(rows[0]!.samples);
@@ -110,6 +137,12 @@ const results = rows.map((r) => ({
   medianMs: Math.round(median(r.samples)),
   p90Ms: Math.round(percentile(r.samples, 0.9)),
   vsNode: Number((median(r.samples) / node).toFixed(2)),
+  ...(r.baselineSamples
+    ? {
+        baselineMedianMs: Math.round(median(r.baselineSamples)),
+        vsBaseline: Number((median(r.samples) / median(r.baselineSamples)).toFixed(2)),
+      }
+    : {}),
 }));
 const planCli = median(rows.find((r) => r.command.startsWith('touchdown plan'))!.samples);
 const startUp = {
@@ -118,17 +151,29 @@ const startUp = {
   planStartUpVsNode: Number(((planCli - median(inProcess)) / node).toFixed(2)),
 };
 
-console.log(`Starting the touchdown command (${RUNS} runs each, after one not counted)`);
+console.log(
+  `Starting the touchdown command (${RUNS} runs each, after one not counted)` +
+    (baseline ? `, against ${BASELINE} (${baseline.rev}) in the same run` : ''),
+);
 console.table(
   results.map((r) => ({
     command: r.command,
     'median (ms)': r.medianMs,
     'p90 (ms)': r.p90Ms,
     '÷ node -e 0': r.vsNode,
+    ...(r.baselineMedianMs !== undefined
+      ? { [`${BASELINE} (ms)`]: r.baselineMedianMs, [`÷ ${BASELINE}`]: r.vsBaseline }
+      : {}),
   })),
 );
 console.log(
   `The same plan (${resources} resources, local AWS) in a warm process: ${startUp.planInProcessMs} ms; ` +
     `the command's start-up is the rest: ${startUp.planStartUpMs} ms (${startUp.planStartUpVsNode}× node -e 0)`,
 );
-await writeResults('cli-start', { runs: RUNS, resources, results, ...startUp });
+await writeResults('cli-start', {
+  runs: RUNS,
+  baseline: baseline ? { revision: BASELINE, commit: baseline.rev } : null,
+  resources,
+  results,
+  ...startUp,
+});

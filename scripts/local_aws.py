@@ -123,6 +123,23 @@ def fix_emulator_gaps() -> None:
     S3Response.delete_object = atomic(S3Response.delete_object)
 
 
+    # moto adds a second metric filter on PutMetricFilter of a name the log group has; AWS replaces it
+    # ("creates or updates", https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
+    from moto.logs.metric_filters import MetricFilters
+
+    add_filter = MetricFilters.add_filter
+
+    def replace_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations):
+        self.metric_filters = [
+            f
+            for f in self.metric_filters
+            if (f["filterName"], f["logGroupName"]) != (filter_name, log_group_name)
+        ]
+        add_filter(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    MetricFilters.add_filter = replace_filter
+
+
 # ---- zones as AWS answers them (issue 11: zones are asked of EC2, not guessed) ----
 
 

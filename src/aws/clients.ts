@@ -1,6 +1,15 @@
 // One factory for every AWS client: loaded on first use (the CLI starts fast), one retry policy,
 // endpoints and credentials from the standard AWS chain, and a count of every call made.
-import { addCallFacts, explainAwsError } from './errors.js';
+
+import type { CloudClients } from '../core/resource.js';
+import { addCallFacts, explainAwsError, hintFor } from './errors.js';
+import { listedOf } from './tagging.js';
+import { ownershipTags } from './tags.js';
+
+// Resource types reach these clients as `ctx.aws`: the engine's interface gains every accessor below.
+declare module '../core/resource.js' {
+  interface CloudClients extends AwsClients {}
+}
 
 /** Each service's aggregated client class, imported only when first used. */
 const SERVICES = {
@@ -41,6 +50,11 @@ export interface AwsOptions {
   endpoint?: string;
   /** Attempts per call, counting the first; throttling, 5xx and dropped connections are retried with jittered backoff. */
   maxAttempts?: number;
+  /**
+   * The SDK's HTTP handler options for every client (NodeHttpHandlerOptions: connectionTimeout,
+   * requestTimeout, in ms), over requestHandlerOptions' defaults: the one place such settings go.
+   */
+  requestHandler?: { connectionTimeout?: number; requestTimeout?: number };
 }
 
 export interface ApiCall {
@@ -132,6 +146,15 @@ export class AwsClients {
   sts = () => this.client('sts');
   tagging = () => this.client('tagging');
 
+  /** Advice for an AWS error (the engine adds it to the message it reports). */
+  readonly hintFor: CloudClients['hintFor'] = hintFor;
+  readonly ownershipTags: CloudClients['ownershipTags'] = ownershipTags;
+
+  /** Which listings of the Resource Groups Tagging API hold anything of the stack (see ResourceType.listedAs). */
+  listed(stack: string, listings: readonly string[]): Promise<Set<string>> {
+    return listedOf(this, stack, listings);
+  }
+
   /** The account the credentials belong to, asked once. */
   account(): Promise<string> {
     this.accountId ??= this.sts()
@@ -145,7 +168,12 @@ export class AwsClients {
       region: this.options.region,
       maxAttempts: this.options.maxAttempts ?? 8,
       retryMode: 'standard' as const,
-      requestHandler: requestHandlerOptions(service),
+      // The defaults, and what the caller set over them. This SDK only warns when requestTimeout passes unless
+      // told to throw: a timeout must end the call.
+      requestHandler: {
+        ...requestHandlerOptions(service),
+        ...(this.options.requestHandler ? { throwOnRequestTimeout: true, ...this.options.requestHandler } : {}),
+      },
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       // A local AWS serves every bucket under one host name.
       ...(service === 's3' ? { forcePathStyle: this.customEndpoint } : {}),

@@ -1,110 +1,45 @@
-// Every resource type Touchdown manages. Plans look for all of them, so that resources of a type
-// no longer declared in a stack are still found and deleted.
+// Every resource type Touchdown manages, found in the type files themselves (src/aws/<service>/*.ts, each
+// exporting its `defineResourceType`): a new type is its own file and its test, nothing else. Plans look for
+// types a stack does not declare too, so that what it no longer declares is deleted.
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AnyResourceType } from '../core/resource.js';
-import { Certificate } from './acm/certificate.js';
-import { HttpApiDomain } from './apigateway/domain.js';
-import { HttpApi } from './apigateway/http-api.js';
-import { LambdaProxyRoute } from './apigateway/lambda-integration.js';
-import { HttpApiStage } from './apigateway/stage.js';
-import { AutoScalingGroup } from './autoscaling/group.js';
-import { ScalableTarget } from './autoscaling/scalable-target.js';
-import { TargetTrackingPolicy } from './autoscaling/scaling-policy.js';
-import { Distribution } from './cloudfront/distribution.js';
-import { OriginAccessControl } from './cloudfront/origin-access-control.js';
-import { ElasticIp } from './ec2/elastic-ip.js';
-import { Instance } from './ec2/instance.js';
-import { InternetGateway } from './ec2/internet-gateway.js';
-import { LaunchTemplate } from './ec2/launch-template.js';
-import { NatGateway } from './ec2/nat-gateway.js';
-import { RouteTable } from './ec2/route-table.js';
-import { SecurityGroup } from './ec2/security-group.js';
-import { Subnet } from './ec2/subnet.js';
-import { Vpc } from './ec2/vpc.js';
-import { GatewayEndpoint } from './ec2/vpc-endpoint.js';
-import { EcrRepository } from './ecr/repository.js';
-import { EcsCapacityProvider } from './ecs/capacity-provider.js';
-import { EcsCluster } from './ecs/cluster.js';
-import { EcsService } from './ecs/service.js';
-import { TaskDefinition } from './ecs/task-definition.js';
-import { MemcachedCluster } from './elasticache/memcached.js';
-import { CacheReplicationGroup } from './elasticache/replication-group.js';
-import { CacheSubnetGroup } from './elasticache/subnet-group.js';
-import { Listener } from './elbv2/listener.js';
-import { ListenerRule } from './elbv2/listener-rule.js';
-import { LoadBalancer } from './elbv2/load-balancer.js';
-import { TargetGroup } from './elbv2/target-group.js';
-import { InstanceProfile } from './iam/instance-profile.js';
-import { Role } from './iam/role.js';
-import { KmsAlias } from './kms/alias.js';
-import { KmsKey } from './kms/key.js';
-import { LambdaAlias } from './lambda/alias.js';
-import { LambdaFunction } from './lambda/function.js';
-import { LambdaPermission } from './lambda/permission.js';
-import { LogGroup } from './logs/log-group.js';
-import { DbInstance } from './rds/instance.js';
-import { DbParameterGroup } from './rds/parameter-group.js';
-import { DbSubnetGroup } from './rds/subnet-group.js';
-import { HostedZone } from './route53/hosted-zone.js';
-import { DnsRecord } from './route53/record.js';
-import { Bucket } from './s3/bucket.js';
-import { BucketPolicy } from './s3/bucket-policy.js';
-import { Schedule } from './scheduler/schedule.js';
-import { Secret } from './secretsmanager/secret.js';
-import { EmailDomain } from './ses/domain-identity.js';
-import { Queue } from './sqs/queue.js';
-import { SsmParameter } from './ssm/parameter.js';
+
+/** Run from the sources (tsx) or the build: the type files end as this one does. */
+const extension = new URL(import.meta.url).pathname.endsWith('.ts') ? '.ts' : '.js';
+
+function isResourceType(value: unknown): value is AnyResourceType {
+  const t = value as Partial<AnyResourceType> | null;
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.kind === 'string' &&
+    typeof t.fields === 'object' &&
+    typeof t.find === 'function' &&
+    typeof t.create === 'function' &&
+    typeof t.delete === 'function'
+  );
+}
+
+/** The files of every service folder beside this one that declare a type, in a stable order. */
+const here = new URL('.', import.meta.url);
+
+function typeFiles(): string[] {
+  return (
+    readdirSync(here, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) =>
+        readdirSync(new URL(`${d.name}/`, here))
+          .filter((f) => f.endsWith(extension) && !f.endsWith(`.test${extension}`) && !f.endsWith('.d.ts'))
+          .map((f) => `./${d.name}/${f}`),
+      )
+      // Only those that declare one are loaded: helpers (a service's common.ts, run-task.ts) load with their users.
+      .filter((f) => readFileSync(new URL(f, here), 'utf8').includes('defineResourceType('))
+      .sort()
+  );
+}
+
+const modules = await Promise.all(typeFiles().map((f) => import(f) as Promise<Record<string, unknown>>));
 
 export const resourceTypes: readonly AnyResourceType[] = [
-  Vpc,
-  Subnet,
-  InternetGateway,
-  ElasticIp,
-  NatGateway,
-  RouteTable,
-  SecurityGroup,
-  GatewayEndpoint,
-  Bucket,
-  BucketPolicy,
-  Role,
-  InstanceProfile,
-  KmsKey,
-  KmsAlias,
-  SsmParameter,
-  Secret,
-  DbSubnetGroup,
-  DbParameterGroup,
-  DbInstance,
-  CacheSubnetGroup,
-  CacheReplicationGroup,
-  MemcachedCluster,
-  Queue,
-  LogGroup,
-  EcrRepository,
-  EcsCluster,
-  TaskDefinition,
-  EcsService,
-  LoadBalancer,
-  TargetGroup,
-  Listener,
-  ListenerRule,
-  OriginAccessControl,
-  Distribution,
-  LaunchTemplate,
-  AutoScalingGroup,
-  EcsCapacityProvider,
-  Instance,
-  ScalableTarget,
-  TargetTrackingPolicy,
-  Schedule,
-  HostedZone,
-  DnsRecord,
-  Certificate,
-  EmailDomain,
-  LambdaFunction,
-  LambdaAlias,
-  LambdaPermission,
-  HttpApi,
-  LambdaProxyRoute,
-  HttpApiStage,
-  HttpApiDomain,
+  ...new Set(modules.flatMap((m) => Object.values(m).filter(isResourceType))),
 ];

@@ -37,3 +37,24 @@ export async function stackResources(
     (page) => page.PaginationToken,
   );
 }
+
+/**
+ * Which of these listings (`ec2:vpc`, or a whole service, `rds`) hold any of the stack's resources: one
+ * GetResources call a page, asked for the listings alone. It matches filters as AWS does: a service filter
+ * matches all its types. https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
+ */
+export async function listedOf(
+  clients: AwsClients,
+  stack: string,
+  listings: readonly string[],
+): Promise<Set<string>> {
+  const present = new Set<string>();
+  const resources = await stackResources({ stack, aws: clients } as FindContext, [...listings], { clients });
+  for (const { arn } of resources) {
+    // arn:partition:service:region:account:type/id (or type:id; a bucket is its name alone)
+    const [, , service = '', , , ...rest] = arn.split(':');
+    const type = rest.join(':').split(/[:/]/)[0];
+    for (const l of listings) if (l === service || l === `${service}:${type}`) present.add(l);
+  }
+  return present;
+}

@@ -1,6 +1,4 @@
 // Carrying out a plan: one operation per change, walked in dependency order under a concurrency cap.
-import { hintFor } from '../aws/errors.js';
-import { ownershipTags } from '../aws/tags.js';
 import { objectSchema } from './args.js';
 import { diffArgs } from './diff.js';
 import { DataLossRefused, Interrupted, ResourceError, type Verb } from './errors.js';
@@ -117,7 +115,7 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
     address: change.address,
     path: change.path,
     signal,
-    tags: (user) => ownershipTags(stack.name, change.address.split('#')[0]!, user),
+    tags: (user) => options.ctx.aws.ownershipTags(stack.name, change.address.split('#')[0]!, user),
     progress: (message) =>
       events({ type: 'op.progress', address: change.address, message, elapsedMs: Date.now() - opStarted }),
     wait: (spec) =>
@@ -159,7 +157,7 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
       const id = await perform(op, ctx);
       events({ type: 'op.done', address: change.address, action: op.kind, ms: Date.now() - opStarted, id });
     } catch (err) {
-      const wrapped = wrapError(op, err);
+      const wrapped = wrapError(op, err, options.ctx.aws.hintFor);
       events({
         type: 'op.failed',
         address: change.address,
@@ -309,7 +307,10 @@ async function dataStoresHoldingData(
   deletes.forEach((op, i) => {
     const holds = held[i];
     if (holds !== undefined) {
-      refused.set(op.id, wrapError(op, new DataLossRefused(op.change.noun, op.change.path, holds)));
+      refused.set(
+        op.id,
+        wrapError(op, new DataLossRefused(op.change.noun, op.change.path, holds), ctx.aws.hintFor),
+      );
     }
   });
   return refused;
@@ -329,7 +330,11 @@ async function deleteResource(type: AnyResourceType, found: Found, ctx: OpContex
 
 const VERBS: Record<OpKind, Verb> = { create: 'creating', update: 'updating', delete: 'deleting' };
 
-function wrapError(op: Operation, err: unknown): ResourceError {
+function wrapError(
+  op: Operation,
+  err: unknown,
+  hintFor: (err: unknown) => string | undefined,
+): ResourceError {
   if (err instanceof ResourceError) return err;
   const { change } = op;
   if (err instanceof DataLossRefused) {

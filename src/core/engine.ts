@@ -1,5 +1,4 @@
 // The engine's front door: plan, apply, destroy and outputs for one stack. It emits events and never prints.
-import type { AwsClients } from '../aws/clients.js';
 import { type ApplyReport, executePlan, refusedForData } from './apply.js';
 import { SENSITIVE } from './diff.js';
 import { type EventSink, ignoreEvents } from './events.js';
@@ -17,7 +16,7 @@ import {
   type World,
 } from './plan.js';
 import { containsUnknown, resolveDeep } from './ref.js';
-import type { AnyResourceType, FindContext, Found } from './resource.js';
+import type { AnyResourceType, CloudClients, FindContext, Found } from './resource.js';
 import type { Stack } from './stack.js';
 import type { WaitTiming } from './wait.js';
 
@@ -25,8 +24,15 @@ export interface EngineOptions {
   stack: Stack;
   /** Every resource type the engine should look for (to find what is no longer declared). */
   registry: readonly AnyResourceType[];
-  aws: AwsClients;
+  aws: CloudClients;
   concurrency?: number;
+  /**
+   * Finds run at once, for a plan: reads are cheap and AWS allows bursts of them (EC2's describe bucket holds
+   * 100 requests; https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html). Default 32.
+   */
+  readConcurrency?: number;
+  /** Reads every resource type on each plan, as before the tag index was asked first (for benchmarks). */
+  readEveryType?: boolean;
   events?: EventSink;
   signal?: AbortSignal;
   timing?: WaitTiming;
@@ -80,7 +86,8 @@ export class Engine {
       stack: this.stack,
       registry: this.options.registry,
       ctx: this.ctx,
-      concurrency: this.concurrency,
+      concurrency: this.options.readEveryType ? this.concurrency : (this.options.readConcurrency ?? 32),
+      readEveryType: this.options.readEveryType,
       events: this.events,
       apiCalls: () => this.options.aws.calls.length,
     });
@@ -106,6 +113,7 @@ export class Engine {
     this.stack.check();
     const before = this.options.aws.calls.length;
     const types = uniqueTypes(this.options.registry, this.stack);
+    // Every type is read, not only those the tag index lists: the index lags, and destroy leaves nothing behind.
     const byType = await findAll(types, this.stack, this.ctx, this.concurrency);
     const world: World = { found: new Map(), outputs: new Map() };
     // Match found resources to declarations in dependency order, resolving references with what was
@@ -163,6 +171,11 @@ export class Engine {
   /** The stack's declared outputs, read from what exists now. Sensitive ones only when asked. */
   async outputs(options: { reveal?: boolean } = {}): Promise<Record<string, unknown>> {
     const { world } = await this.plan();
+    return this.outputsOf(world, options);
+  }
+
+  /** The stack's declared outputs from what a plan found (no second look at AWS). */
+  outputsOf(world: World, options: { reveal?: boolean } = {}): Record<string, unknown> {
     const read = (s: { address: string }) => world.found.get(s.address)?.found.outputs;
     const out: Record<string, unknown> = {};
     for (const [name, o] of this.stack.outputs) {

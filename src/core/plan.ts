@@ -1,7 +1,6 @@
 // Planning: what exists (found live, by tag or name; there is no state file) against what is declared.
 // The result is a plain, serialisable value; sensitive values never enter it.
 import pLimit from 'p-limit';
-import { hintFor } from '../aws/errors.js';
 import { objectSchema } from './args.js';
 import { type AttributeChange, creationAttributes, diffArgs, SENSITIVE } from './diff.js';
 import { ConfigError, ResourceError } from './errors.js';
@@ -67,35 +66,60 @@ export interface PlanOptions {
   apiCalls: () => number;
   /** Plans changes to these resources alone (a release's task definition); the rest is left as it is. */
   only?: (address: string) => boolean;
+  /** Reads every type of the registry, as before the tag index was asked first (benchmarks compare both). */
+  readEveryType?: boolean;
 }
 
-/** Everything that exists for the stack, by type, in one batched pass per type. */
+/**
+ * Everything that exists for the stack, by type, in one batched pass per type. With `present`, a type the
+ * stack does not declare is read only when the cloud's index lists something of the stack where it lives:
+ * that index is asked while the declared types are read, so it costs no extra round trip.
+ */
 export async function findAll(
   types: readonly AnyResourceType[],
   stack: Stack,
   ctx: FindContext,
   concurrency: number,
+  options: { present?: boolean } = {},
 ): Promise<Map<AnyResourceType, Found[]>> {
   const limit = pLimit(concurrency);
   const noOutputs: OutputReader = () => undefined;
-  const entries = await Promise.all(
-    types.map((type) =>
-      limit(async () => {
-        const wanted = stack.resources
-          .filter((r) => r.type === type)
-          .map((r) => {
-            const args = resolveDeep(r.args, noOutputs) as Record<string, unknown>;
-            return { address: r.address, key: keyOf(r, args), args };
-          });
-        try {
-          return [type, await type.find(ctx, wanted as never)] as const;
-        } catch (err) {
-          throw new ResourceError('reading', `${plural(type.noun)} of stack`, stack.name, err, hintFor(err));
-        }
-      }),
-    ),
-  );
-  return new Map(entries);
+  const read = (type: AnyResourceType) =>
+    limit(async () => {
+      const wanted = stack.resources
+        .filter((r) => r.type === type)
+        .map((r) => {
+          const args = resolveDeep(r.args, noOutputs) as Record<string, unknown>;
+          return { address: r.address, key: keyOf(r, args), args };
+        });
+      try {
+        return [type, await type.find(ctx, wanted as never)] as const;
+      } catch (err) {
+        throw new ResourceError(
+          'reading',
+          `${plural(type.noun)} of stack`,
+          stack.name,
+          err,
+          ctx.aws.hintFor(err),
+        );
+      }
+    });
+  const declared = new Set(stack.resources.map((r) => r.type as AnyResourceType));
+  const onlyIfListed = (t: AnyResourceType) => Boolean(options.present && t.listedAs && !declared.has(t));
+  const maybe = types.filter(onlyIfListed);
+  const always = types.filter((t) => !onlyIfListed(t));
+  const listings = [...new Set(maybe.map((t) => t.listedAs!))];
+  const present =
+    listings.length === 0
+      ? Promise.resolve(new Set<string>())
+      : ctx.aws.listed(stack.name, listings).catch((err: unknown) => {
+          throw new ResourceError('reading', 'resources of stack', stack.name, err, ctx.aws.hintFor(err));
+        });
+  const [first, then] = await Promise.all([
+    Promise.all(always.map(read)),
+    present.then((found) => Promise.all(maybe.filter((t) => found.has(t.listedAs!)).map(read))),
+  ]);
+  return new Map([...first, ...then]);
 }
 
 export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; world: World }> {
@@ -104,7 +128,7 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
   const started = Date.now();
   const callsBefore = options.apiCalls();
   events({ type: 'find.start', kinds: types.length });
-  const byType = await findAll(types, stack, ctx, options.concurrency);
+  const byType = await findAll(types, stack, ctx, options.concurrency, { present: !options.readEveryType });
   const foundCount = [...byType.values()].reduce((n, list) => n + list.length, 0);
   events({
     type: 'find.done',

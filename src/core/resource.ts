@@ -1,6 +1,5 @@
 // A resource type is one file's worth of knowledge about one kind of AWS resource:
 // its arguments (declared once), how to find it, and how to create, update and delete it.
-import type { AwsClients } from '../aws/clients.js';
 import type { ArgsOf, Fields } from './args.js';
 import { type Ref, Ref as RefClass, type RefSource, refableSymbol } from './ref.js';
 
@@ -26,10 +25,30 @@ export interface Wanted<A = Record<string, unknown>> {
   args: Partial<A>;
 }
 
+/**
+ * What the engine needs of a cloud's clients. The provider (src/aws/clients.ts) merges its own client
+ * accessors into this interface, so resource types call `ctx.aws.ec2()` while core/ imports nothing of it.
+ */
+export interface CloudClients {
+  readonly region: string;
+  /** Every API call made so far; plans report how many they took. */
+  readonly calls: { service: string; operation: string }[];
+  account(): Promise<string>;
+  /** What the user can do about an error the cloud answered with, when known. */
+  hintFor(err: unknown): string | undefined;
+  /** The ownership tags every resource of the stack carries, with the user's own. */
+  ownershipTags(stack: string, address: string, user?: Record<string, string>): Record<string, string>;
+  /**
+   * Which of these listings (a resource type's `listedAs`) hold anything of the stack, from the cloud's index
+   * of tagged resources.
+   */
+  listed(stack: string, listings: readonly string[]): Promise<Set<string>>;
+}
+
 export interface FindContext {
   stack: string;
   region: string;
-  aws: AwsClients;
+  aws: CloudClients;
   account(): Promise<string>;
 }
 
@@ -65,6 +84,13 @@ export interface ResourceType<F extends Fields = Fields, O extends Outputs = Out
   defaultOutput: keyof O & string;
   /** Outputs an update in place changes (a task definition's new revision ARN): unknown to dependents until applied. */
   updatedOutputs?: readonly (keyof O & string)[];
+  /**
+   * Where the cloud's index of tagged resources (AWS's Resource Groups Tagging API filter, `ec2:vpc` or a whole
+   * service, `rds`) lists this type's resources, or the resources they live in. A plan reads a type the stack
+   * does not declare only when that listing holds something of the stack. Absent when the index does not list
+   * them (IAM, Route 53, ECR, ...): the type is then read on every plan.
+   */
+  listedAs?: string;
   /** Found by the `touchdown:resource` tag, or by a physical name derived from the arguments. */
   identity: { by: 'address' } | { by: 'name'; name(args: Partial<ArgsOf<F>>): unknown };
   /** Checks that need several arguments at once; returns problems as `argument: message`. */

@@ -3,7 +3,7 @@
 // Any failed step leaves the previous release serving: services change only in the traffic step.
 import type { AwsClients } from '../aws/clients.js';
 import { stackZones } from '../aws/ec2/zones.js';
-import { snapshotDatabase } from '../aws/rds/instance.js';
+import { snapshotDatabase } from '../aws/rds/snapshots.js';
 import { resourceTypes } from '../aws/registry.js';
 import type { LoadedManifest } from '../config/load-manifest.js';
 import type { ApplyReport } from '../core/apply.js';

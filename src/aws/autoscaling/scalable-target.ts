@@ -59,6 +59,7 @@ type TargetFound = Found<Args, ScalableTargetOutputs>;
 export const ScalableTarget = defineResourceType({
   kind: 'scalable-target',
   noun: 'scalable target',
+  listedAs: 'ecs',
   fields,
   outputs: ['resourceId', 'arn'],
   defaultOutput: 'resourceId',

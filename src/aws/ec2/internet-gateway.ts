@@ -25,6 +25,7 @@ type Args = ArgsOf<typeof fields>;
 export const InternetGateway = defineResourceType({
   kind: 'internet-gateway',
   noun: 'internet gateway',
+  listedAs: 'ec2:internet-gateway',
   fields,
   outputs: ['id'],
   defaultOutput: 'id',

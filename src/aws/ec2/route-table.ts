@@ -60,6 +60,7 @@ type Route = Args['routes'][number];
 export const RouteTable = defineResourceType({
   kind: 'route-table',
   noun: 'route table',
+  listedAs: 'ec2:route-table',
   fields,
   outputs: ['id'],
   defaultOutput: 'id',

@@ -86,6 +86,7 @@ type Direction = 'ingress' | 'egress';
 export const SecurityGroup = defineResourceType({
   kind: 'security-group',
   noun: 'security group',
+  listedAs: 'ec2:security-group',
   fields,
   outputs: ['id', 'arn', 'name'],
   defaultOutput: 'id',

@@ -35,6 +35,7 @@ type Args = ArgsOf<typeof fields>;
 export const Subnet = defineResourceType({
   kind: 'subnet',
   noun: 'subnet',
+  listedAs: 'ec2:subnet',
   fields,
   outputs: ['id', 'arn', 'availabilityZone', 'cidrBlock', 'vpcId'],
   defaultOutput: 'id',

@@ -30,6 +30,7 @@ type Args = ArgsOf<typeof fields>;
 export const Vpc = defineResourceType({
   kind: 'vpc',
   noun: 'VPC',
+  listedAs: 'ec2:vpc',
   fields,
   outputs: ['id', 'arn', 'cidrBlock'],
   defaultOutput: 'id',

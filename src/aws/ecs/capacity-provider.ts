@@ -69,6 +69,7 @@ const FARGATE = ['FARGATE', 'FARGATE_SPOT'];
 export const EcsCapacityProvider = defineResourceType({
   kind: 'ecs-capacity-provider',
   noun: 'ECS capacity provider',
+  listedAs: 'ecs',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

@@ -45,6 +45,7 @@ type ClusterFound = Found<Args, EcsClusterOutputs>;
 export const EcsCluster = defineResourceType({
   kind: 'ecs-cluster',
   noun: 'ECS cluster',
+  listedAs: 'ecs',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

@@ -130,6 +130,7 @@ const STABLE_TIMEOUT_MS = 30 * 60_000;
 export const EcsService = defineResourceType({
   kind: 'ecs-service',
   noun: 'ECS service',
+  listedAs: 'ecs',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

@@ -137,6 +137,7 @@ type TaskFound = Found<Args, TaskDefinitionOutputs>;
 export const TaskDefinition = defineResourceType({
   kind: 'task-definition',
   noun: 'ECS task definition',
+  listedAs: 'ecs',
   fields,
   outputs: ['family', 'arn', 'revision'],
   defaultOutput: 'arn',

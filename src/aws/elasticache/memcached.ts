@@ -61,6 +61,7 @@ const DELETE_TIMEOUT_MS = 30 * 60_000;
 export const MemcachedCluster = defineResourceType({
   kind: 'memcached',
   noun: 'Memcached cluster',
+  listedAs: 'elasticache',
   fields,
   outputs: ['id', 'arn', 'configurationEndpoint', 'port'],
   defaultOutput: 'id',

@@ -91,6 +91,7 @@ const DELETE_TIMEOUT_MS = 30 * 60_000;
 export const CacheReplicationGroup = defineResourceType({
   kind: 'replication-group',
   noun: 'ElastiCache replication group',
+  listedAs: 'elasticache',
   fields,
   outputs: ['id', 'arn', 'primaryEndpoint', 'readerEndpoint', 'port', 'url'],
   defaultOutput: 'id',

@@ -33,6 +33,7 @@ type SubnetGroupFound = Found<Args, CacheSubnetGroupOutputs>;
 export const CacheSubnetGroup = defineResourceType({
   kind: 'cache-subnet-group',
   noun: 'ElastiCache subnet group',
+  listedAs: 'elasticache',
   fields,
   outputs: ['name', 'arn', 'vpcId'],
   defaultOutput: 'name',

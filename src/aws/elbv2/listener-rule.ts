@@ -77,6 +77,7 @@ type RuleFound = Found<Args, ListenerRuleOutputs>;
 export const ListenerRule = defineResourceType({
   kind: KIND,
   noun: 'listener rule',
+  listedAs: 'elasticloadbalancing',
   fields,
   outputs: ['arn'],
   defaultOutput: 'arn',

@@ -93,6 +93,7 @@ type DefaultAction = Args['defaultAction'];
 export const Listener = defineResourceType({
   kind: KIND,
   noun: 'listener',
+  listedAs: 'elasticloadbalancing',
   fields,
   outputs: ['arn'],
   defaultOutput: 'arn',

@@ -75,6 +75,7 @@ const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 export const LoadBalancer = defineResourceType({
   kind: KIND,
   noun: 'load balancer',
+  listedAs: 'elasticloadbalancing',
   fields,
   outputs: ['arn', 'arnSuffix', 'name', 'dnsName', 'canonicalHostedZoneId'],
   defaultOutput: 'arn',

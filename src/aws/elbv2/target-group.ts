@@ -82,6 +82,7 @@ const ATTRIBUTE_FIELDS = ['deregistrationDelaySeconds', 'stickiness', 'slowStart
 export const TargetGroup = defineResourceType({
   kind: KIND,
   noun: 'target group',
+  listedAs: 'elasticloadbalancing',
   fields,
   outputs: ['arn', 'name', 'arnSuffix'],
   defaultOutput: 'arn',

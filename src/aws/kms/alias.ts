@@ -31,6 +31,7 @@ type Args = ArgsOf<typeof fields>;
 export const KmsAlias = defineResourceType({
   kind: 'kms-alias',
   noun: 'KMS alias',
+  listedAs: 'kms',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

@@ -57,6 +57,7 @@ type Args = ArgsOf<typeof fields>;
 export const KmsKey = defineResourceType({
   kind: 'kms-key',
   noun: 'KMS key',
+  listedAs: 'kms',
   fields,
   outputs: ['id', 'arn'],
   defaultOutput: 'arn',

@@ -43,6 +43,7 @@ const OWNER = /^Managed by Touchdown: stack=(\S+) resource=(.+)$/;
 export const LambdaAlias = defineResourceType({
   kind: 'lambda-alias',
   noun: 'Lambda alias',
+  listedAs: 'lambda',
   fields,
   outputs: ['name', 'arn', 'functionVersion'],
   defaultOutput: 'arn',

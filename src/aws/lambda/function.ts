@@ -1,16 +1,7 @@
 // Lambda function: a Python package from a zip, run on request (API Gateway) or on a schedule, with its log
 // group made first so that its logs expire, and its secrets read from SSM at start, never from the stack.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
-import type {
-  Architecture,
-  FunctionCode,
-  GetFunctionResponse,
-  Lambda,
-  Runtime,
-} from '@aws-sdk/client-lambda';
-import type { S3 } from '@aws-sdk/client-s3';
+import type { Architecture, GetFunctionResponse, Lambda, Runtime } from '@aws-sdk/client-lambda';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
@@ -22,6 +13,16 @@ import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
 import { stackResources } from '../tagging.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, userTags } from '../tags.js';
+import {
+  CODE_SOURCE_TAG,
+  codeIdentity,
+  codeSourceTag,
+  lambdaCode,
+  MAX_DIRECT_UPLOAD,
+  MB,
+  sourceOf,
+  uploadCode,
+} from './code.js';
 
 /** Python runtimes AWS Lambda supports for new functions (python3.11 and older were deprecated by 30 June 2026). */
 export const PYTHON_RUNTIMES = ['python3.12', 'python3.13', 'python3.14', 'python3.15'] as const;
@@ -29,15 +30,8 @@ export const PYTHON_RUNTIMES = ['python3.12', 'python3.13', 'python3.14', 'pytho
 /** The function reads its secrets from this SSM path at start (see `secretsPath`). */
 export const SSM_PATH_VARIABLE = 'TOUCHDOWN_SSM_PATH';
 
-/** Where the code of an S3-sourced function came from, since Lambda does not say. */
-const CODE_SOURCE_TAG = 'touchdown:code-source';
 /** Marks the function's log group as part of it (not `touchdown:stack`: it is no resource of its own). */
 const PART_OF_TAG = 'touchdown:part-of';
-
-const MB = 1024 * 1024;
-/** Lambda takes a zip up to 50 MB in the request itself; larger ones must come from S3. */
-const MAX_DIRECT_UPLOAD = 50 * MB;
-const MAX_UNZIPPED = 250 * MB;
 /** The values CloudWatch Logs accepts for retention. */
 const RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -51,54 +45,6 @@ const RESERVED_VARIABLES = new Set(
     'AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_LAMBDA_RUNTIME_API LAMBDA_TASK_ROOT LAMBDA_RUNTIME_DIR'
   ).split(' '),
 );
-
-const zipCode = z
-  .object({
-    /** Path to a .zip built beforehand (relative to the working directory), e.g. `build/app.zip`. */
-    zipFile: z.string().min(1),
-  })
-  .transform((code, ctx) => {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(code.zipFile);
-    } catch (err) {
-      ctx.issues.push({
-        code: 'custom',
-        message: `cannot read "${code.zipFile}" (${errorCode(err) || String(err)}): build the package first`,
-        input: code.zipFile,
-        path: ['zipFile'],
-      });
-      return z.NEVER;
-    }
-    const unzipped = unzippedSize(bytes);
-    if (unzipped === undefined) {
-      ctx.issues.push({
-        code: 'custom',
-        message: `"${code.zipFile}" is not a zip archive`,
-        input: code.zipFile,
-        path: ['zipFile'],
-      });
-    } else if (unzipped > MAX_UNZIPPED) {
-      ctx.issues.push({
-        code: 'custom',
-        message:
-          `"${code.zipFile}" unpacks to ${Math.ceil(unzipped / MB)} MB; Lambda allows 250 MB: ` +
-          'leave out tests, dev dependencies and boto3 (the Python runtime has it)',
-        input: code.zipFile,
-        path: ['zipFile'],
-      });
-    }
-    // The code's identity, as Lambda reports it (CodeSha256): an unchanged zip is no change.
-    const sha256 = createHash('sha256').update(bytes).digest('base64');
-    return { zipFile: code.zipFile, sha256, bytes: bytes.length };
-  });
-
-const s3Code = z.strictObject({
-  s3Bucket: input(z.string().min(3).max(63)),
-  /** Use a key that changes with the content (`app-<hash>.zip`): the key is what tells a change. */
-  s3Key: z.string().min(1).max(1024),
-  s3ObjectVersion: z.string().min(1).optional(),
-});
 
 const fields = {
   /** The function's label; its name in AWS is derived from the stack and this (at most 64 characters). */
@@ -124,7 +70,7 @@ const fields = {
    * The code: `{ zipFile: 'build/app.zip' }` (its SHA-256 tells whether it changed), or a zip already in
    * S3, `{ s3Bucket, s3Key }`. A zip over 50 MB goes through `uploadBucket`.
    */
-  code: field(z.union([s3Code, zipCode]), { normalize: codeIdentity }),
+  code: field(lambdaCode, { normalize: codeIdentity }),
   /** Bucket a zip over 50 MB (Lambda's direct upload limit) is uploaded to first, under `touchdown/lambda/`. */
   uploadBucket: field(input(z.string().min(3).max(63)).optional(), { writeOnly: true }),
   /** The execution role's ARN (`role.arn`); its trust policy must allow `lambda.amazonaws.com`. */
@@ -215,6 +161,7 @@ type LambdaFound = Found<Args, LambdaFunctionOutputs>;
 export const LambdaFunction = defineResourceType({
   kind: 'lambda-function',
   noun: 'Lambda function',
+  listedAs: 'lambda',
   fields,
   outputs: ['name', 'arn', 'invokeArn'],
   defaultOutput: 'arn',
@@ -478,56 +425,6 @@ async function updated(ctx: OpContext, lambda: Lambda, name: string, what: strin
   });
 }
 
-/** The code as Lambda takes it: the zip itself up to 50 MB, through S3 beyond, or the S3 object given. */
-async function uploadCode(ctx: OpContext, name: string, args: Args): Promise<FunctionCode> {
-  const code = args.code;
-  if (!('zipFile' in code)) {
-    return { S3Bucket: code.s3Bucket, S3Key: code.s3Key, S3ObjectVersion: code.s3ObjectVersion };
-  }
-  const bytes = readFileSync(code.zipFile);
-  if (bytes.length <= MAX_DIRECT_UPLOAD) return { ZipFile: bytes };
-  if (args.uploadBucket === undefined) {
-    throw new Error(`"${code.zipFile}" is over 50 MB: give an uploadBucket to send it through S3`);
-  }
-  const s3: S3 = await ctx.aws.s3();
-  // Named by content: a retried apply finds it there and uploads nothing.
-  const hex = createHash('sha256').update(bytes).digest('hex');
-  const key = `touchdown/lambda/${name}/${hex}.zip`;
-  const there = await ignoreNotFound(s3.headObject({ Bucket: args.uploadBucket, Key: key }));
-  if (!there) {
-    ctx.progress(`uploading ${Math.ceil(bytes.length / MB)} MB to s3://${args.uploadBucket}/${key}`);
-    await s3.putObject({ Bucket: args.uploadBucket, Key: key, Body: bytes });
-  }
-  return { S3Bucket: args.uploadBucket, S3Key: key };
-}
-
-/** An S3 object's location, kept as a tag: Lambda reports the code's hash but not where it came from. */
-function codeSourceTag(args: Args): TagMap {
-  const code = args.code;
-  return 'zipFile' in code ? {} : { [CODE_SOURCE_TAG]: s3Source(code) };
-}
-
-function s3Source(code: { s3Bucket: string; s3Key: string; s3ObjectVersion?: string }): string {
-  const location = `s3://${code.s3Bucket}/${code.s3Key}${code.s3ObjectVersion ? ` ${code.s3ObjectVersion}` : ''}`;
-  // Lambda's tag values: up to 256 of letters, digits, spaces and _.:/=+-@.
-  return /^[\w.:/=+\-@ ]{1,256}$/.test(location)
-    ? location
-    : `sha256:${createHash('sha256').update(location).digest('hex')}`;
-}
-
-function sourceOf(found: LambdaFound): TagMap {
-  const source = (found.args.code as { source?: string } | undefined)?.source;
-  return source ? { [CODE_SOURCE_TAG]: source } : {};
-}
-
-/** What tells one version of the code from another: the zip's SHA-256, or the S3 object named. */
-function codeIdentity(value: unknown): unknown {
-  if (!isPlainObject(value)) return value;
-  if (typeof value.s3Bucket === 'string') return { source: s3Source(value as never) };
-  if (typeof value.source === 'string') return { source: value.source };
-  return { sha256: value.sha256 };
-}
-
 function sortedVpc(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   const sorted = (v: unknown) => (Array.isArray(v) ? [...v].map(String).sort() : v);
@@ -629,27 +526,4 @@ function toFound(fn: GetFunctionResponse, retention: number | undefined, region:
       invokeArn: `arn:${partition(region)}:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
     },
   };
-}
-
-/**
- * The size of a zip's contents once unpacked, read from its central directory; undefined when it is not a
- * zip. A ZIP64 archive keeps its sizes elsewhere: it counts as 0 here, and AWS checks it on upload.
- */
-export function unzippedSize(zip: Buffer): number | undefined {
-  const signature = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
-  const end = zip.lastIndexOf(signature);
-  if (end < 0 || end + 22 > zip.length) return undefined;
-  const entries = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  if (entries === 0xffff || offset === 0xffffffff) return 0;
-  let total = 0;
-  for (let i = 0; i < entries; i++) {
-    if (offset + 46 > zip.length || zip.readUInt32LE(offset) !== 0x02014b50) return undefined;
-    const size = zip.readUInt32LE(offset + 24);
-    if (size === 0xffffffff) return 0;
-    total += size;
-    offset +=
-      46 + zip.readUInt16LE(offset + 28) + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
-  }
-  return total;
 }

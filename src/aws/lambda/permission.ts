@@ -62,6 +62,7 @@ interface Statement {
 export const LambdaPermission = defineResourceType({
   kind: KIND,
   noun: 'Lambda permission',
+  listedAs: 'lambda',
   fields,
   outputs: ['statementId'],
   defaultOutput: 'statementId',

@@ -58,6 +58,7 @@ type LogGroupFound = Found<Args, LogGroupOutputs>;
 export const LogGroup = defineResourceType({
   kind: 'log-group',
   noun: 'CloudWatch log group',
+  listedAs: 'logs',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

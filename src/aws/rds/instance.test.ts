@@ -4,7 +4,8 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import type { ArgsInput } from '../../core/args.js';
 import { ConfigError } from '../../core/errors.js';
 import { AwsStack } from '../stack.js';
-import { DbInstance, listSnapshots, restoreDatabase, snapshotDatabase } from './instance.js';
+import { DbInstance } from './instance.js';
+import { listSnapshots, restoreDatabase, snapshotDatabase } from './snapshots.js';
 import { DbSubnetGroup } from './subnet-group.js';
 
 const t = useLocalAws();

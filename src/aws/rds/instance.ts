@@ -1,14 +1,12 @@
 // RDS PostgreSQL instance: the application's database. Its master password is generated here, kept in
 // an SSM SecureString before the database exists, and never passes through arguments, plans or outputs.
-// Beside the resource: snapshot, restore and list snapshots, for `touchdown deploy` and rollbacks.
+// Snapshots, restores and their listing are beside it, in snapshots.ts.
 import { randomBytes } from 'node:crypto';
 import type { DBInstance as AwsInstance, ModifyDBInstanceCommandInput, RDS } from '@aws-sdk/client-rds';
 import type { SSM } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext, type WaitSpec } from '../../core/resource.js';
-import { DEFAULT_WAIT_TIMING, type WaitTiming, waitFor } from '../../core/wait.js';
-import type { AwsClients } from '../clients.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages, byMarker } from '../pages.js';
@@ -139,11 +137,12 @@ export interface DbInstanceOutputs {
 
 type Args = ArgsOf<typeof fields>;
 type InstanceFound = Found<Args, DbInstanceOutputs>;
-type Wait = <T>(spec: WaitSpec<T>) => Promise<T>;
+export type Wait = <T>(spec: WaitSpec<T>) => Promise<T>;
 
 export const DbInstance = defineResourceType({
   kind: 'db-instance',
   noun: 'RDS instance',
+  listedAs: 'rds',
   fields,
   outputs: ['id', 'arn', 'endpoint', 'port', 'hostPort', 'resourceId', 'passwordParameter'],
   defaultOutput: 'id',
@@ -463,7 +462,7 @@ async function describe(rds: RDS, id: string): Promise<AwsInstance | undefined> 
 }
 
 /** Waits until the database serves; with `settled`, also until no modification is pending. Fails on a failed state. */
-async function untilReady(
+export async function untilReady(
   wait: Wait,
   rds: RDS,
   id: string,
@@ -497,7 +496,7 @@ function pendingChanges(db: AwsInstance): string[] {
 }
 
 /** What AWS has, in the arguments' shape; versions and autoscaled storage read as declared where they agree. */
-function read(db: AwsInstance, declared: Partial<Args> | undefined): InstanceFound {
+export function read(db: AwsInstance, declared: Partial<Args> | undefined): InstanceFound {
   const t = tagMap(db.TagList);
   const id = db.DBInstanceIdentifier!;
   const host = db.Endpoint?.Address ?? '';
@@ -558,152 +557,3 @@ function versionAsDeclared(actual: string, declared: string | undefined): string
 }
 
 // ---- operations beside the resource ----
-
-export interface OperationOptions {
-  signal?: AbortSignal;
-  timing?: WaitTiming;
-  progress?: (message: string) => void;
-}
-
-function waiterFor(options: OperationOptions): Wait {
-  return (spec) =>
-    waitFor(spec, {
-      timing: options.timing ?? DEFAULT_WAIT_TIMING,
-      signal: options.signal ?? new AbortController().signal,
-      progress: (state) => options.progress?.(`waiting: ${state}`),
-    });
-}
-
-/**
- * Takes a manual snapshot of a database (kept until deleted, unlike automated backups) and waits until
- * it is complete. Returns the snapshot's ARN.
- *
- * @example await snapshotDatabase(aws, 'xkcd-prod-db', `xkcd-prod-db-before-${release}`, { progress })
- */
-export async function snapshotDatabase(
-  aws: AwsClients,
-  instanceId: string,
-  snapshotId: string,
-  options: OperationOptions = {},
-): Promise<string> {
-  const rds = await aws.rds();
-  await rds.createDBSnapshot({ DBInstanceIdentifier: instanceId, DBSnapshotIdentifier: snapshotId });
-  options.progress?.(`taking snapshot ${snapshotId}`);
-  return waiterFor(options)({
-    what: `snapshot "${snapshotId}" of RDS instance "${instanceId}" to complete`,
-    timeoutMs: 2 * 60 * 60_000,
-    hint: `a snapshot takes minutes to hours depending on the database's size; it continues in AWS: follow it with aws rds describe-db-snapshots --db-snapshot-identifier ${snapshotId}`,
-    check: async () => {
-      const { DBSnapshots } = await rds.describeDBSnapshots({ DBSnapshotIdentifier: snapshotId });
-      const s = DBSnapshots?.[0];
-      if (s?.Status === 'failed') throw new Error(`the snapshot ${snapshotId} of ${instanceId} failed`);
-      return s?.Status === 'available'
-        ? { done: true, value: s.DBSnapshotArn! }
-        : { done: false, state: s?.Status ?? 'creating' };
-    },
-  });
-}
-
-export interface RestoreRequest {
-  /** A snapshot, or a point in time of an instance's automated backups ('latest': the newest restorable). */
-  from: { snapshotId: string } | { instanceId: string; time: Date | 'latest' };
-  /** The new instance's identifier; the source is left as it is. */
-  newInstanceId: string;
-  subnetGroupName: string;
-  vpcSecurityGroupIds: string[];
-  /** @default the source's class */
-  instanceClass?: string;
-  /** Tags of the new instance. Ownership tags are never copied: the restored database belongs to no stack. */
-  tags?: Record<string, string>;
-}
-
-export interface RestoredDatabase {
-  id: string;
-  arn: string;
-  endpoint: string;
-  port: number;
-  /** `host:port` */
-  hostPort: string;
-}
-
-/**
- * Restores a snapshot or a point in time into a new, private database and waits until it is available.
- * Its master password is the source's (the source's SSM parameter still applies).
- *
- * @example await restoreDatabase(aws, { from: { instanceId: 'xkcd-prod-db', time: 'latest' }, newInstanceId: 'xkcd-prod-db-restored', subnetGroupName, vpcSecurityGroupIds })
- */
-export async function restoreDatabase(
-  aws: AwsClients,
-  request: RestoreRequest,
-  options: OperationOptions = {},
-): Promise<RestoredDatabase> {
-  const rds = await aws.rds();
-  const source = 'snapshotId' in request.from ? request.from.snapshotId : request.from.instanceId;
-  const common = {
-    DBSubnetGroupName: request.subnetGroupName,
-    VpcSecurityGroupIds: request.vpcSecurityGroupIds,
-    DBInstanceClass: request.instanceClass,
-    PubliclyAccessible: false,
-    // Explicit tags, so that RDS does not give the new instance the snapshot's (or source's) own.
-    Tags: tagList({ ...request.tags, 'touchdown:restored-from': source }),
-  };
-  if ('snapshotId' in request.from) {
-    await rds.restoreDBInstanceFromDBSnapshot({
-      DBSnapshotIdentifier: request.from.snapshotId,
-      DBInstanceIdentifier: request.newInstanceId,
-      ...common,
-    });
-  } else {
-    const { time } = request.from;
-    await rds.restoreDBInstanceToPointInTime({
-      SourceDBInstanceIdentifier: request.from.instanceId,
-      TargetDBInstanceIdentifier: request.newInstanceId,
-      ...(time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: time }),
-      ...common,
-    });
-  }
-  options.progress?.(`restoring ${source} into ${request.newInstanceId}`);
-  const db = await untilReady(waiterFor(options), rds, request.newInstanceId, {
-    what: `RDS instance "${request.newInstanceId}" restored from "${source}" to become available`,
-    timeoutMs: 2 * 60 * 60_000,
-    hint: `a restore takes 10 minutes to hours depending on the data; it continues in AWS: follow it with aws rds describe-db-instances --db-instance-identifier ${request.newInstanceId}`,
-  });
-  const { outputs } = read(db, undefined);
-  return {
-    id: outputs.id,
-    arn: outputs.arn,
-    endpoint: outputs.endpoint,
-    port: outputs.port,
-    hostPort: outputs.hostPort,
-  };
-}
-
-export interface DatabaseSnapshot {
-  id: string;
-  arn: string;
-  /** 'manual' (kept until deleted) or 'automated' (kept for the backup retention period). */
-  type: string;
-  status: string;
-  createdAt?: Date;
-  sizeGb?: number;
-}
-
-/** A database's snapshots, manual and automated, newest first. */
-export async function listSnapshots(aws: AwsClients, instanceId: string): Promise<DatabaseSnapshot[]> {
-  const rds = await aws.rds();
-  const snapshots = await allPages(
-    (Marker) => rds.describeDBSnapshots({ DBInstanceIdentifier: instanceId, Marker, MaxRecords: 100 }),
-    (p) => p.DBSnapshots,
-    byMarker,
-  );
-  return snapshots
-    .map((s) => ({
-      id: s.DBSnapshotIdentifier!,
-      arn: s.DBSnapshotArn!,
-      type: s.SnapshotType ?? 'manual',
-      status: s.Status ?? 'unknown',
-      createdAt: s.SnapshotCreateTime,
-      sizeGb: s.AllocatedStorage,
-    }))
-    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
-}

@@ -41,6 +41,7 @@ type ParameterGroupFound = Found<Args, DbParameterGroupOutputs>;
 export const DbParameterGroup = defineResourceType({
   kind: 'db-parameter-group',
   noun: 'DB parameter group',
+  listedAs: 'rds',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

@@ -32,6 +32,7 @@ type SubnetGroupFound = Found<Args, DbSubnetGroupOutputs>;
 export const DbSubnetGroup = defineResourceType({
   kind: 'db-subnet-group',
   noun: 'DB subnet group',
+  listedAs: 'rds',
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

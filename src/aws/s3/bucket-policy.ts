@@ -27,6 +27,7 @@ const ownerId = (stack: string, address: string) => `touchdown:${stack}:${addres
 export const BucketPolicy = defineResourceType({
   kind: 'bucket-policy',
   noun: 'S3 bucket policy',
+  listedAs: 's3',
   fields,
   outputs: ['bucket'],
   defaultOutput: 'bucket',

@@ -165,6 +165,7 @@ type Setting =
 export const Bucket = defineResourceType({
   kind: 'bucket',
   noun: 'S3 bucket',
+  listedAs: 's3',
   fields,
   outputs: ['name', 'arn', 'regionalDomainName', 'domainName'],
   defaultOutput: 'name',

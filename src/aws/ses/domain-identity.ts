@@ -65,6 +65,7 @@ type DomainFound = Found<Args, EmailDomainOutputs>;
 export const EmailDomain = defineResourceType({
   kind: 'email-domain',
   noun: 'SES email domain',
+  listedAs: 'ses',
   fields,
   outputs: ['domain', 'arn', 'dkimTokens', 'smtpEndpoint', 'region'],
   defaultOutput: 'domain',

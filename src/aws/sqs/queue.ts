@@ -58,6 +58,7 @@ const NOT_FOUND = /QueueDoesNotExist|NonExistentQueue/;
 export const Queue = defineResourceType({
   kind: 'queue',
   noun: 'SQS queue',
+  listedAs: 'sqs',
   fields,
   outputs: ['name', 'url', 'arn'],
   defaultOutput: 'url',

@@ -43,6 +43,7 @@ export const MAX_BYTES = { Standard: 4096, Advanced: 8192 } as const;
 export const SsmParameter = defineResourceType({
   kind: 'ssm-parameter',
   noun: 'SSM parameter',
+  listedAs: 'ssm',
   fields,
   outputs: ['name', 'arn', 'version'],
   defaultOutput: 'arn',

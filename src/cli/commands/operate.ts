@@ -44,7 +44,8 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     } catch {
       // nothing deployed yet
     }
-    const [outputs, more] = await Promise.all([s.engine.outputs(), appStatus(s.aws, s.app)]);
+    const outputs = s.engine.outputsOf(world);
+    const more = await appStatus(s.aws, s.app);
     s.close();
     const pending = plan.resources.filter((r) => r.action !== 'noop').length;
     const status = {

@@ -1,0 +1,16 @@
+// The engine knows no cloud: nothing in core/ (tests aside) imports from aws/, so tags and error hints
+// reach it through the clients in its context.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { it } from 'node:test';
+
+it('core/ imports nothing from aws/', async () => {
+  const dir = import.meta.dirname;
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  assert.ok(files.includes('engine.ts'), 'the engine is among the files read');
+  for (const f of files) {
+    const text = await readFile(join(dir, f), 'utf8');
+    assert.doesNotMatch(text, /from '\.\.\/aws\//, `${f} imports from aws/`);
+  }
+});
