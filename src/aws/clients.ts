@@ -172,7 +172,9 @@ export class AwsClients {
       // told to throw: a timeout must end the call.
       requestHandler: {
         ...requestHandlerOptions(service),
-        ...(this.options.requestHandler ? { throwOnRequestTimeout: true, ...this.options.requestHandler } : {}),
+        ...(this.options.requestHandler
+          ? { throwOnRequestTimeout: true, ...this.options.requestHandler }
+          : {}),
       },
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
       // A local AWS serves every bucket under one host name.
