@@ -129,6 +129,8 @@ const STABLE_TIMEOUT_MS = 30 * 60_000;
 export const EcsService = defineResourceType({
   kind: 'ecs-service',
   noun: 'ECS service',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 120, update: 120, delete: 300 },
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

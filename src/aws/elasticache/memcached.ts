@@ -61,6 +61,8 @@ const DELETE_TIMEOUT_MS = 30 * 60_000;
 export const MemcachedCluster = defineResourceType({
   kind: 'memcached',
   noun: 'Memcached cluster',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 360, update: 300, delete: 300 },
   fields,
   outputs: ['id', 'arn', 'configurationEndpoint', 'port'],
   defaultOutput: 'id',

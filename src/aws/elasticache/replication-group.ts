@@ -91,6 +91,8 @@ const DELETE_TIMEOUT_MS = 30 * 60_000;
 export const CacheReplicationGroup = defineResourceType({
   kind: 'replication-group',
   noun: 'ElastiCache replication group',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 480, update: 300, delete: 300 },
   fields,
   outputs: ['id', 'arn', 'primaryEndpoint', 'readerEndpoint', 'port', 'url'],
   defaultOutput: 'id',

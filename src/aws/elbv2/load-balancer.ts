@@ -75,6 +75,8 @@ const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 export const LoadBalancer = defineResourceType({
   kind: KIND,
   noun: 'load balancer',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 180 },
   fields,
   outputs: ['arn', 'arnSuffix', 'name', 'dnsName', 'canonicalHostedZoneId'],
   defaultOutput: 'arn',
