@@ -84,6 +84,61 @@ describe('the AWS time model', () => {
     await assert.rejects(describe(), (err) => errorCode(err) === 'DBInstanceNotFound');
   });
 
+  it('keeps a one-off Fargate task running for its modelled time (start and command), then STOPPED', async () => {
+    const speedup = 11; // 55 s in 5 s
+    const m = await model({ speedup });
+    const ecs = await clients(m).ecs();
+    const { Vpc } = await t.boto.call('ec2', 'CreateVpc', { CidrBlock: '10.9.0.0/16' });
+    await t.boto.call('ec2', 'ModifyVpcAttribute', { VpcId: Vpc.VpcId, EnableDnsHostnames: { Value: true } });
+    const { Subnet } = await t.boto.call('ec2', 'CreateSubnet', {
+      VpcId: Vpc.VpcId,
+      CidrBlock: '10.9.1.0/24',
+    });
+    const { GroupId } = await t.boto.call('ec2', 'CreateSecurityGroup', {
+      GroupName: 'model-tasks',
+      Description: 'one-off tasks',
+      VpcId: Vpc.VpcId,
+    });
+    await t.boto.call('ecs', 'CreateCluster', { clusterName: 'model-tasks' });
+    await t.boto.call('ecs', 'RegisterTaskDefinition', {
+      family: 'model-release',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'app:1', essential: true, cpu: 256, memory: 512 }],
+    });
+    const started = Date.now();
+    const { tasks = [] } = await ecs.runTask({
+      cluster: 'model-tasks',
+      taskDefinition: 'model-release',
+      launchType: 'FARGATE',
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: [Subnet.SubnetId], securityGroups: [GroupId] },
+      },
+    });
+    const arn = tasks[0]!.taskArn!;
+    const status = async () =>
+      (await ecs.describeTasks({ cluster: 'model-tasks', tasks: [arn] })).tasks![0]!.lastStatus;
+    assert.equal(await status(), 'RUNNING');
+    // moto has it stopped already: the running is the model's.
+    await t.boto.call('ecs', 'StopTask', { cluster: 'model-tasks', task: arn });
+    const direct = await t.boto.call('ecs', 'DescribeTasks', { cluster: 'model-tasks', tasks: [arn] });
+    assert.equal(direct.tasks[0].lastStatus, 'STOPPED');
+    assert.equal(await status(), 'RUNNING', 'still running on the model after moto stopped it');
+    const modelledMs = (TIMES.oneOffTask.create * 1000) / speedup;
+    let now = await status();
+    while (now !== 'STOPPED' && Date.now() - started < modelledMs + 15_000) {
+      await sleep(25);
+      now = await status();
+    }
+    assert.equal(now, 'STOPPED');
+    assert.ok(
+      Date.now() - started >= modelledMs,
+      `running for ${Date.now() - started} ms, modelled ${modelledMs} ms`,
+    );
+  });
+
   it('has Lambda refuse a role younger than IAM propagation, as AWS does, then accept it', async () => {
     const speedup = 20; // 10 s in 500 ms
     const m = await model({ speedup });

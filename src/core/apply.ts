@@ -220,7 +220,18 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
     if (refused) return refused;
   }
 
-  const nodes: WalkNode[] = ops.map((op) => ({ id: op.id, deps: op.deps, run: () => run(op) }));
+  const expected = (op: Operation) => {
+    const type = (world.found.get(op.change.address)?.type ?? stack.get(op.change.address)?.type) as
+      | AnyResourceType
+      | undefined;
+    return type?.expectedSeconds?.[op.kind] ?? 1;
+  };
+  const nodes: WalkNode[] = ops.map((op) => ({
+    id: op.id,
+    deps: op.deps,
+    weight: expected(op),
+    run: () => run(op),
+  }));
   const outcomes = await walk(nodes, {
     concurrency: options.concurrency,
     signal: AbortSignal.any([signal, stopped.signal]),

@@ -93,6 +93,11 @@ export interface ResourceType<F extends Fields = Fields, O extends Outputs = Out
   listedAs?: string;
   /** Found by the `touchdown:resource` tag, or by a physical name derived from the arguments. */
   identity: { by: 'address' } | { by: 'name'; name(args: Partial<ArgsOf<F>>): unknown };
+  /**
+   * What AWS typically takes, in seconds, before the resource is ready (created, changed, gone): the walk
+   * starts the longest chains first. Absent for types ready as soon as the call answers.
+   */
+  expectedSeconds?: { create?: number; update?: number; delete?: number };
   /** Checks that need several arguments at once; returns problems as `argument: message`. */
   check?(args: Partial<ArgsOf<F>>): string[];
   /** Everything of this type that belongs to the stack, in as few calls as the API allows. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type WalkNode, walk } from './walk.js';
+import { remainingPaths, type WalkNode, walk } from './walk.js';
 
 /** Nodes that record when they run; `ms` is how long each takes. */
 function recorder() {
@@ -83,5 +83,41 @@ describe('walk', () => {
     assert.equal(x?.state, 'failed');
     assert.match(String((x as { error: Error }).error.message), /cycle/);
     assert.notEqual(out.get('y')?.state, 'done');
+  });
+  it('starts the longest remaining path first when the cap leaves a choice', async () => {
+    const r = recorder();
+    // Plan order lists the short branch first; the database chain (6 min, then 2 min) decides the walk's end.
+    const nodes = [
+      { ...r.node('role', [], 5), weight: 1 },
+      { ...r.node('policy', ['role'], 5), weight: 1 },
+      { ...r.node('database', [], 5), weight: 360 },
+      { ...r.node('service', ['database'], 5), weight: 120 },
+    ];
+    await walk(nodes, { concurrency: 1 });
+    assert.deepEqual(
+      r.log.filter((l) => l.startsWith('start')),
+      ['start database', 'start service', 'start role', 'start policy'],
+    );
+  });
+
+  it('ranks a node by the whole chain behind it, not its own weight', async () => {
+    const r = recorder();
+    // "subnet" is quick but heads the chain to the database; "bucket" is slower on its own and ends there.
+    const nodes = [
+      { ...r.node('bucket', [], 50), weight: 30 },
+      { ...r.node('idle', [], 5), weight: 1 },
+      { ...r.node('subnet', [], 5), weight: 1 },
+      { ...r.node('database', ['subnet'], 5), weight: 360 },
+    ];
+    await walk(nodes, { concurrency: 2 });
+    const starts = r.log.filter((l) => l.startsWith('start'));
+    assert.deepEqual(starts.slice(0, 2).sort(), ['start bucket', 'start subnet']);
+    assert.ok(starts.indexOf('start database') < starts.indexOf('start idle'), starts.join(', '));
+    assert.deepEqual(Object.fromEntries(remainingPaths(nodes)), {
+      bucket: 30,
+      subnet: 361,
+      database: 360,
+      idle: 1,
+    });
   });
 });

@@ -82,6 +82,8 @@ const KEY_TYPES = [
 export const Certificate = defineResourceType({
   kind: 'certificate',
   noun: 'certificate',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 120 },
   fields,
   outputs: ['arn', 'domainName', 'status'],
   defaultOutput: 'arn',

@@ -194,6 +194,8 @@ const DEPLOY_HINT =
 export const Distribution = defineResourceType({
   kind: 'distribution',
   noun: 'CloudFront distribution',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 240, update: 240 },
   fields,
   outputs: ['id', 'arn', 'domainName', 'hostedZoneId'],
   defaultOutput: 'id',

@@ -93,10 +93,13 @@ const fields = {
         strategy: z.enum(['ROLLING', 'BLUE_GREEN']).default('ROLLING'),
         /** BLUE_GREEN: minutes the old tasks stay up after the switch, ready to take traffic back. @default 0 */
         bakeTimeInMinutes: z.number().int().min(0).max(1440).default(0),
+        // 100/200: old tasks serve until new ones pass health checks, all replaced in one round:
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
         /** Share of desiredCount kept running during a deployment. @default 100 */
         minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
         /** Share of desiredCount that may run during a deployment. @default 200 */
         maximumPercent: z.number().int().min(100).max(400).default(200),
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
         /** Stops (and by default rolls back) a deployment whose tasks keep failing. */
         circuitBreaker: z
           .strictObject({
@@ -131,6 +134,8 @@ export const EcsService = defineResourceType({
   kind: 'ecs-service',
   noun: 'ECS service',
   listedAs: 'ecs',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 120, update: 120, delete: 300 },
   fields,
   outputs: ['name', 'arn'],
   defaultOutput: 'name',

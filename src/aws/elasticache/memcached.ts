@@ -62,6 +62,8 @@ export const MemcachedCluster = defineResourceType({
   kind: 'memcached',
   noun: 'Memcached cluster',
   listedAs: 'elasticache',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 360, update: 300, delete: 300 },
   fields,
   outputs: ['id', 'arn', 'configurationEndpoint', 'port'],
   defaultOutput: 'id',

@@ -92,6 +92,8 @@ export const CacheReplicationGroup = defineResourceType({
   kind: 'replication-group',
   noun: 'ElastiCache replication group',
   listedAs: 'elasticache',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 480, update: 300, delete: 300 },
   fields,
   outputs: ['id', 'arn', 'primaryEndpoint', 'readerEndpoint', 'port', 'url'],
   defaultOutput: 'id',

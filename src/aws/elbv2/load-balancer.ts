@@ -76,6 +76,8 @@ export const LoadBalancer = defineResourceType({
   kind: KIND,
   noun: 'load balancer',
   listedAs: 'elasticloadbalancing',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 180 },
   fields,
   outputs: ['arn', 'arnSuffix', 'name', 'dnsName', 'canonicalHostedZoneId'],
   defaultOutput: 'arn',

@@ -143,6 +143,8 @@ export const DbInstance = defineResourceType({
   kind: 'db-instance',
   noun: 'RDS instance',
   listedAs: 'rds',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 360, update: 120, delete: 300 },
   fields,
   outputs: ['id', 'arn', 'endpoint', 'port', 'hostPort', 'resourceId', 'passwordParameter'],
   defaultOutput: 'id',

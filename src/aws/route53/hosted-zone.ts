@@ -62,6 +62,8 @@ type ZoneFound = Found<Args, HostedZoneOutputs>;
 export const HostedZone = defineResourceType({
   kind: 'hosted-zone',
   noun: 'hosted zone',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 60 },
   fields,
   outputs: ['id', 'nameServers', 'domain', 'adopted'],
   defaultOutput: 'id',

@@ -340,6 +340,8 @@ const MARKER_PREFIX = '_touchdown-';
 export const DnsRecord = defineResourceType({
   kind: 'dns-record',
   noun: 'DNS record',
+  // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
+  expectedSeconds: { create: 60, update: 60 },
   fields,
   outputs: ['recordName', 'recordType', 'zoneId'],
   defaultOutput: 'recordName',

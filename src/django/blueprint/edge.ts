@@ -32,6 +32,8 @@ export function edge(aws: AwsStack, m: Manifest, n: Names, net: Network, d: Data
       vpcId: net.vpc.id,
       port: 8000,
       healthCheck: { path: m.web.healthCheck },
+      // In-flight requests end within gunicorn's --timeout 30 (init's image), so 30 s of draining lose none (AWS: 300 s).
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay
       deregistrationDelaySeconds: 30,
     });
   const targetGroup = webTargetGroup('web');

@@ -5,7 +5,7 @@
 // deleting, a describe naming it is answered from what it looked like just before the delete.
 import { ec2Error, jsonError, queryError, restJsonError } from './faults.js';
 import type { Answer, Call } from './operations.js';
-import { type ModelledResource, TIMES } from './times.js';
+import { ECS_RELEASE, type ModelledResource, TIMES } from './times.js';
 import { editElements, textOf, without, withText } from './xml.js';
 
 type Phase = 'creating' | 'modifying' | 'deleting';
@@ -24,6 +24,11 @@ export class Lifecycle {
   private readonly roles = new Map<string, number>();
   /** Calls AWS would have refused (a role not assumable yet), by reason. */
   readonly refusals: Record<string, number> = {};
+  /** Target groups' health checks and deregistration delay, as their describe answers showed them. */
+  private readonly targetGroups = new Map<
+    string,
+    { intervalSeconds?: number; healthyThreshold?: number; deregistrationDelaySeconds?: number }
+  >();
 
   constructor(
     /** Real milliseconds for AWS seconds. */
@@ -52,6 +57,36 @@ export class Lifecycle {
     const seconds = phase === 'creating' ? row.create : phase === 'modifying' ? row.update : row.delete;
     if (id === undefined || seconds === undefined) return;
     this.busy.set(`${resource} ${id}`, { phase, until: Date.now() + this.real(seconds) });
+  }
+
+  /** As start, for a time that depends on the resource's settings (a rolling deployment). */
+  startFor(resource: ModelledResource, id: string | undefined, phase: Phase, seconds: number): void {
+    if (id !== undefined)
+      this.busy.set(`${resource} ${id}`, { phase, until: Date.now() + this.real(seconds) });
+  }
+
+  targetGroupSeen(
+    arn: string,
+    settings: { intervalSeconds?: number; healthyThreshold?: number; deregistrationDelaySeconds?: number },
+  ): void {
+    const known = this.targetGroups.get(arn) ?? {};
+    for (const [k, v] of Object.entries(settings))
+      if (v !== undefined && !Number.isNaN(v)) Object.assign(known, { [k]: v });
+    this.targetGroups.set(arn, known);
+  }
+
+  /** A rolling replacement behind these target groups: start, health checks, draining (the slowest group's). */
+  rollingReplacement(targetGroupArns: string[]): number {
+    const d = ECS_RELEASE;
+    const each = targetGroupArns.map((arn) => {
+      const g = this.targetGroups.get(arn) ?? {};
+      return (
+        (g.intervalSeconds ?? d.healthChecks.intervalSeconds) *
+          (g.healthyThreshold ?? d.healthChecks.healthyThreshold) +
+        (g.deregistrationDelaySeconds ?? d.draining.deregistrationDelaySeconds)
+      );
+    });
+    return d.taskStart.seconds + Math.max(0, ...each);
   }
 
   phase(resource: ModelledResource, id: string | undefined): Phase | undefined {
@@ -392,6 +427,7 @@ const acm: Rule = {
 
 interface EcsService {
   serviceArn?: string;
+  loadBalancers?: { targetGroupArn?: string }[];
   status?: string;
   desiredCount?: number;
   runningCount?: number;
@@ -403,6 +439,13 @@ const ecsService: Rule = {
   after(call, answer, m) {
     if (call.service !== 'ecs' || !ok(answer)) return undefined;
     const op = call.operation;
+    if (op === 'UpdateService' && (call.json.taskDefinition || call.json.forceNewDeployment)) {
+      // New tasks replace the old ones: the time follows the target groups' settings.
+      const s = JSON.parse(answer.body.toString('utf8')).service as EcsService | undefined;
+      const groups = (s?.loadBalancers ?? []).map((l) => l.targetGroupArn ?? '').filter(Boolean);
+      m.startFor('ecsService', s?.serviceArn, 'modifying', m.rollingReplacement(groups));
+      return undefined;
+    }
     if (op === 'CreateService' || op === 'UpdateService' || op === 'DeleteService') {
       const arn = (JSON.parse(answer.body.toString('utf8')).service as EcsService | undefined)?.serviceArn;
       m.start(
@@ -568,7 +611,64 @@ const iamRole: Rule = {
   },
 };
 
+/** Notes each target group's health checks and deregistration delay as the plan reads them. */
+const targetGroups: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'elasticloadbalancing' || !ok(answer)) return undefined;
+    const body = answer.body.toString('utf8');
+    if (call.operation === 'DescribeTargetGroups') {
+      editElements(body, 'TargetGroups', 'member', (el) => {
+        m.targetGroupSeen(textOf(el, 'TargetGroupArn') ?? '', {
+          intervalSeconds: Number(textOf(el, 'HealthCheckIntervalSeconds')),
+          healthyThreshold: Number(textOf(el, 'HealthyThresholdCount')),
+        });
+        return el;
+      });
+    }
+    if (call.operation === 'DescribeTargetGroupAttributes') {
+      editElements(body, 'Attributes', 'member', (el) => {
+        if (textOf(el, 'Key') === 'deregistration_delay.timeout_seconds')
+          m.targetGroupSeen(call.form.get('TargetGroupArn') ?? '', {
+            deregistrationDelaySeconds: Number(textOf(el, 'Value')),
+          });
+        return el;
+      });
+    }
+    return undefined;
+  },
+};
+
+interface EcsTask {
+  taskArn?: string;
+  lastStatus?: string;
+  desiredStatus?: string;
+}
+
+/** A one-off task is provisioning, then running its command, for its time in the table; then STOPPED. */
+const oneOffTask: Rule = {
+  after(call, answer, m) {
+    if (call.service !== 'ecs' || !ok(answer)) return undefined;
+    if (call.operation === 'RunTask') {
+      const tasks = (JSON.parse(answer.body.toString('utf8')).tasks as EcsTask[] | undefined) ?? [];
+      for (const t of tasks) m.start('oneOffTask', t.taskArn, 'creating');
+      return undefined;
+    }
+    if (call.operation !== 'DescribeTasks') return undefined;
+    return editJson(answer, (body) => {
+      let edited = false;
+      for (const t of (body.tasks as EcsTask[] | undefined) ?? []) {
+        if (!m.phase('oneOffTask', t.taskArn)) continue;
+        edited = true;
+        Object.assign(t, { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+      }
+      return edited;
+    });
+  },
+};
+
 const RULES: Rule[] = [
+  targetGroups,
+  oneOffTask,
   rdsInstance,
   elastiCache,
   cloudFront,

@@ -99,7 +99,47 @@ export const TIMES = {
     basis:
       'AWS: IAM is eventually consistent, changes take time to be visible everywhere. Modelled where AWS refuses synchronously: Lambda rejects a role it cannot assume yet ("The role defined for the function cannot be assumed by Lambda."), EventBridge Scheduler an execution role, ECS a blue/green role, Auto Scaling and EC2 an instance profile made or given its role since; 10 s taken',
   },
+  oneOffTask: {
+    name: 'ECS one-off task on Fargate (RunTask: migrate, collectstatic)',
+    create: 45 + 10,
+    source: 'https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/task.html',
+    basis:
+      'a Fargate task is PROVISIONING, PENDING (its own instance, network interface, the whole image pulled: nothing is cached) for 30 to 45 s or more before RUNNING (AWS re:Post, linked from that guide); 45 s taken, plus 10 s for a migrate with nothing to apply or a collectstatic of a few changed files and the task stopping',
+  },
 } satisfies Record<string, ResourceTimes>;
+
+/**
+ * What a rolling ECS deployment of a new task definition waits for behind a load balancer, AWS seconds: the new
+ * tasks start, pass the target group's health checks (interval × healthy threshold), then the old ones drain
+ * (the deregistration delay) and stop. The target group's own settings are used when the model has seen them.
+ */
+export const ECS_RELEASE = {
+  taskStart: {
+    seconds: 45,
+    source: 'https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/task.html',
+    basis: 'as oneOffTask: 30 to 45 s or more from RunTask or a deployment to RUNNING; 45 s taken',
+  },
+  healthChecks: {
+    intervalSeconds: 30,
+    healthyThreshold: 5,
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html',
+    basis:
+      'a new target is "initial" until it passes HealthyThresholdCount checks in a row, HealthCheckIntervalSeconds apart; AWS defaults 5 and 30 s (used when the model has not seen the group)',
+  },
+  draining: {
+    deregistrationDelaySeconds: 300,
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay',
+    basis:
+      'a deregistered target stays "draining" for deregistration_delay.timeout_seconds (AWS default 300 s) before ECS stops it; the deployment completes once old tasks are stopped',
+  },
+  deployment: {
+    source: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html',
+    basis:
+      'rolling update: with minimumHealthyPercent 100 and maximumPercent 200 every new task starts at once beside the old ones, which stop only after the new ones are healthy: one start, one round of checks, one drain',
+  },
+};
 
 export type ModelledResource = keyof typeof TIMES;
 
