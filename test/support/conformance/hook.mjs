@@ -21,9 +21,14 @@ function policyKind(service, operation, key) {
   return service === 'IAM' || service === 'STS' ? 'identity' : 'resource';
 }
 
+/** Plain objects and arrays only: a request's body (a Buffer, a stream) holds no policy and may be megabytes. */
+const isContainer = (value) =>
+  Array.isArray(value) ||
+  (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype);
+
 /** Policy documents anywhere in the input: string members named like a policy that parse to one. */
 function policyProblems(service, operation, value, path, problems) {
-  if (!value || typeof value !== 'object') return;
+  if (!isContainer(value)) return;
   for (const [key, member] of Object.entries(value)) {
     if (typeof member === 'string' && POLICY_MEMBER.test(key) && member.includes('Statement')) {
       let statement = false;
@@ -32,7 +37,7 @@ function policyProblems(service, operation, value, path, problems) {
       } catch {}
       if (statement)
         problems.push(...validatePolicy(member, policyKind(service, operation, key), `${path}.${key}`));
-    } else if (typeof member === 'object') {
+    } else if (isContainer(member)) {
       policyProblems(service, operation, member, `${path}.${key}`, problems);
     }
   }
