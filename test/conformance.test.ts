@@ -86,6 +86,9 @@ describe('IAM policy documents against the action catalogue', () => {
       Action: 'sts:AssumeRole',
     });
     assert.deepEqual(validatePolicy(trust, 'trust', 'p'), []);
+    // IAM reads a policy without a Version as 2008-10-17, and takes it.
+    const unversioned = JSON.stringify({ Statement: [JSON.parse(trust).Statement[0]] });
+    assert.deepEqual(validatePolicy(unversioned, 'trust', 'p'), []);
   });
 
   test('refuses unknown actions, condition keys and operators, and misplaced elements', () => {
@@ -108,6 +111,8 @@ describe('IAM policy documents against the action catalogue', () => {
       validatePolicy(policy({ Effect: 'Allow', Action: 's3:*', Resource: '*' }), 'trust', 'p').join(),
       /needs a Principal/,
     );
+    const misdated = JSON.stringify({ Version: '2012-10-18', Statement: [] });
+    assert.match(validatePolicy(misdated, 'identity', 'p').join(), /Version must be "2012-10-17"/);
   });
 });
 

@@ -26,6 +26,7 @@ export default defineStack('radpress', (aws) => {
       aws.addRole({
         name: 'radpress-app',
         assumeRolePolicy: {
+          Version: '2012-10-17',
           Statement: [
             {
               Effect: 'Allow',

@@ -99,8 +99,11 @@ export function validatePolicy(text, kind, where) {
   } catch {
     return [`${where}: not JSON`];
   }
-  if (!['2012-10-17', '2008-10-17'].includes(doc.Version))
+  // Without a Version IAM reads 2008-10-17 (no policy variables), and accepts it:
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html
+  if (doc.Version !== undefined && !['2012-10-17', '2008-10-17'].includes(doc.Version)) {
     problems.push(`${where}: Version must be "2012-10-17"`);
+  }
   const statements = asList(doc.Statement);
   if (statements.length === 0) problems.push(`${where}: no Statement`);
   statements.forEach((s, i) => {
