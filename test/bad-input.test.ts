@@ -434,7 +434,7 @@ const CASES: Case[] = [
     args: ['plan'],
     endpoint: 'closed',
     calls: 'reads',
-    says: /(sts GetCallerIdentity|ssm GetParametersByPath): cannot reach http:\/\/localhost:\d+: nothing listens there \(connection refused\).*check the network, a proxy, or AWS_ENDPOINT_URL/,
+    says: /(sts GetCallerIdentity|ssm GetParametersByPath|ssm GetParameter|ec2 DescribeAvailabilityZones): cannot reach http:\/\/localhost:\d+: nothing listens there \(connection refused\).*check the network, a proxy, or AWS_ENDPOINT_URL/,
   },
   {
     what: 'a hung endpoint (accepts, never answers)',
@@ -443,7 +443,7 @@ const CASES: Case[] = [
     endpoint: 'hang',
     calls: 'reads',
     within: 30,
-    says: /(sts GetCallerIdentity|ssm GetParametersByPath): http:\/\/localhost:\d+ did not answer in time \(2 attempts\): check the network/,
+    says: /(sts GetCallerIdentity|ssm GetParametersByPath|ssm GetParameter|ec2 DescribeAvailabilityZones): http:\/\/localhost:\d+ did not answer in time \(2 attempts\): check the network/,
   },
   {
     what: 'a server error answer',
@@ -451,7 +451,7 @@ const CASES: Case[] = [
     args: ['plan'],
     endpoint: 'server-error',
     calls: 'reads',
-    says: /(sts GetCallerIdentity|ssm GetParametersByPath): http:\/\/localhost:\d+ answered HTTP 500, a server error \(\d+ attempts\)\nwhat to do: .*run the same command again/,
+    says: /(sts GetCallerIdentity|ssm GetParametersByPath|ssm GetParameter|ec2 DescribeAvailabilityZones): http:\/\/localhost:\d+ answered HTTP 500, a server error \(\d+ attempts\)\nwhat to do: .*run the same command again/,
   },
   {
     what: 'a garbage answer',
@@ -459,7 +459,7 @@ const CASES: Case[] = [
     args: ['plan'],
     endpoint: 'garbage',
     calls: 'reads',
-    says: /(sts GetCallerIdentity|ssm GetParametersByPath): http:\/\/localhost:\d+ answered HTTP 200 \(text\/xml\) with something that is not an AWS answer/,
+    says: /(sts GetCallerIdentity|ssm GetParametersByPath|ssm GetParameter|ec2 DescribeAvailabilityZones): http:\/\/localhost:\d+ answered HTTP 200 \(text\/xml\) with something that is not an AWS answer/,
   },
   {
     what: 'a refusal by AWS (access denied)',
@@ -467,7 +467,7 @@ const CASES: Case[] = [
     args: ['plan'],
     endpoint: 'refuse-all',
     calls: 'reads',
-    says: /AccessDenied.*refused by the test \((sts GetCallerIdentity|ssm GetParametersByPath) at http:\/\/localhost:\d+: HTTP 40[03]\)[\s\S]*what to do: the credentials in use lack a permission/,
+    says: /AccessDenied.*refused by the test \((sts GetCallerIdentity|ssm GetParametersByPath|ssm GetParameter|ec2 DescribeAvailabilityZones) at http:\/\/localhost:\d+: HTTP 40[03]\)[\s\S]*what to do: the credentials in use lack a permission/,
   },
   {
     what: 'missing credentials',

@@ -41,7 +41,8 @@ const faults: Record<string, (dir: string) => Promise<void>> = {
     await writeFile(dockerfile, text.replace('xkcd_app.wsgi:application', 'xkcd_app.wsgy:application'));
   },
   health: async (dir) => {
-    await withoutHealthMiddleware(dir);
+    // Any Host allowed, so that the missing path, not ALLOWED_HOSTS, is what the checker meets.
+    await withoutHealthMiddleware(dir, 'ALLOWED_HOSTS = ["*"]');
     const urls = join(dir, 'xkcd_app', 'urls.py');
     await writeFile(urls, (await readFile(urls, 'utf8')).replace(/\s+path\("healthz".*\n/, '\n'));
   },

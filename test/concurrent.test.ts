@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { S3Lock } from '../src/aws/s3/lock.js';
+import { type AwsModel, startAwsModel } from './support/aws-model/proxy.js';
 import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory } from './support/inventory.js';
@@ -26,8 +27,10 @@ function timed(child: ChildProcess): { line: string; at: number }[] {
 async function firstApply(
   ...more: string[]
 ): Promise<{ pid: number; result: Promise<CliResult>; lines: { line: string; at: number }[] }> {
-  // One at a time, so that it is still running when the second starts.
-  const child = startCli(['apply', '--yes', '--concurrency', '1', ...more], { cwd, aws: t.aws });
+  // One at a time, each call a second and a half long (through the AWS model), so that it is still running when
+  // the second starts: the walkthrough applies in about a second on the local AWS alone.
+  const aws = { ...t.aws, env: { ...t.aws.env, AWS_ENDPOINT_URL: slow.endpoint } };
+  const child = startCli(['apply', '--yes', '--concurrency', '1', ...more], { cwd, aws });
   const result = collect(child);
   const lines = timed(child);
   await new Promise<void>((resolve) => {
@@ -37,6 +40,12 @@ async function firstApply(
   });
   return { pid: child.pid!, result, lines };
 }
+
+let slow: AwsModel;
+before(async () => {
+  slow = await startAwsModel({ upstream: t.aws.endpoint, speedup: 1, latencyMs: 1500, times: false });
+});
+after(() => slow?.stop());
 
 describe('two applies of one stack at once', () => {
   it('stops the second, from another checkout, with a message naming the first', async () => {

@@ -19,7 +19,10 @@ export interface FakeEndpoint {
   close(): Promise<void>;
 }
 
-/** identity-only: answers who the caller is and that no secrets are set, then a server error to all else. */
+/**
+ * identity-only: answers who the caller is, that no secrets or counts are set and the region's zones, then a server
+ * error to all else.
+ */
 export type Misbehaviour = 'server-error' | 'garbage' | 'hang' | 'refuse-all' | 'identity-only';
 
 async function body(req: IncomingMessage): Promise<string> {
@@ -78,6 +81,24 @@ export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoin
           } else if (kind === 'identity-only' && operation === 'GetParametersByPath') {
             res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
             res.end(JSON.stringify({ Parameters: [] }));
+          } else if (kind === 'identity-only' && operation === 'GetParameter') {
+            // No parameter set yet (scale's counts, say), as SSM answers it.
+            res.writeHead(400, {
+              'content-type': 'application/x-amz-json-1.1',
+              'x-amzn-errortype': 'ParameterNotFound',
+            });
+            res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'no such parameter' }));
+          } else if (kind === 'identity-only' && operation === 'DescribeAvailabilityZones') {
+            res.writeHead(200, { 'content-type': 'text/xml' });
+            const zone = (z: string, id: number) =>
+              `<item><zoneName>us-east-1${z}</zoneName><zoneId>use1-az${id}</zoneId><zoneState>available</zoneState>` +
+              '<optInStatus>opt-in-not-required</optInStatus><regionName>us-east-1</regionName>' +
+              '<zoneType>availability-zone</zoneType></item>';
+            res.end(
+              '<DescribeAvailabilityZonesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' +
+                `<requestId>fake</requestId><availabilityZoneInfo>${zone('a', 1)}${zone('b', 2)}${zone('c', 4)}` +
+                '</availabilityZoneInfo></DescribeAvailabilityZonesResponse>',
+            );
           } else if (kind === 'server-error' || kind === 'identity-only') {
             res.writeHead(500, { 'content-type': 'text/html' });
             res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
