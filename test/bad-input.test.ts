@@ -45,7 +45,8 @@ interface Case {
   /** Where the message goes: stderr (default) or stdout (--json). */
   on?: 'stderr' | 'stdout';
   /** AWS requests the case may make before refusing: none (default), or reads only. */
-  calls?: 'none' | 'reads';
+  /** none: no call at all; reads: nothing that changes; lock: no change but taking the stack's lock. */
+  calls?: 'none' | 'reads' | 'lock';
   /** The most seconds it may wait on the endpoint (a hung one must fail within 30). */
   within?: number;
 }
@@ -489,8 +490,9 @@ const CASES: Case[] = [
     files: yml(BASE),
     args: ['deploy', '--image', IMAGE, '--yes'],
     endpoint: 'identity-only',
-    calls: 'reads',
-    says: /infrastructure failed: reading .* of stack "shop-production": .*answered HTTP 500, a server error/,
+    calls: 'lock',
+    // The first write is the stack lock's (S3, before any step); a failure inside a step reads "<step> failed: …".
+    says: /(infrastructure failed: reading .* of stack "shop-production": |s3 PutObject: ).*answered HTTP 500, a server error/,
     once: /answered HTTP 500/g,
   },
   {
@@ -570,7 +572,16 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
         }
         if (endpoint) {
           if ((c.calls ?? 'none') === 'none') assert.deepEqual(endpoint.asked, [], 'no AWS call at all');
-          else assert.deepEqual(changes(endpoint.asked), [], 'no AWS call that changes something');
+          else {
+            // Taking the stack's lock (its bucket and object in the account's lock bucket) is the first write of a run.
+            const lockWrites = (a: { path: string }) =>
+              c.calls === 'lock' && a.path.startsWith('/touchdown-locks-');
+            assert.deepEqual(
+              changes(endpoint.asked).filter((a) => !lockWrites(a)),
+              [],
+              'no AWS call that changes something',
+            );
+          }
         }
       } finally {
         await endpoint?.close();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { S3Lock } from '../src/aws/s3/lock.js';
 import { type AwsModel, startAwsModel } from './support/aws-model/proxy.js';
 import { type CliResult, collect, copyOfExample, runCli, startCli } from './support/cli.js';
@@ -27,9 +27,10 @@ function timed(child: ChildProcess): { line: string; at: number }[] {
 async function firstApply(
   ...more: string[]
 ): Promise<{ pid: number; result: Promise<CliResult>; lines: { line: string; at: number }[] }> {
-  // One at a time, each call a second and a half long (through the AWS model), so that it is still running when
+  // One at a time, each call 300 ms long (through the AWS model), so that it is still running when
   // the second starts: the walkthrough applies in about a second on the local AWS alone.
-  const aws = { ...t.aws, env: { ...t.aws.env, AWS_ENDPOINT_URL: slow.endpoint } };
+  slow ??= startAwsModel({ upstream: t.aws.endpoint, speedup: 1, latencyMs: 300, times: false });
+  const aws = { ...t.aws, env: { ...t.aws.env, AWS_ENDPOINT_URL: (await slow).endpoint } };
   const child = startCli(['apply', '--yes', '--concurrency', '1', ...more], { cwd, aws });
   const result = collect(child);
   const lines = timed(child);
@@ -41,11 +42,8 @@ async function firstApply(
   return { pid: child.pid!, result, lines };
 }
 
-let slow: AwsModel;
-before(async () => {
-  slow = await startAwsModel({ upstream: t.aws.endpoint, speedup: 1, latencyMs: 1500, times: false });
-});
-after(() => slow?.stop());
+let slow: Promise<AwsModel> | undefined;
+after(async () => (await slow)?.stop());
 
 describe('two applies of one stack at once', () => {
   it('stops the second, from another checkout, with a message naming the first', async () => {

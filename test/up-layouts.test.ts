@@ -72,7 +72,8 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
 
   const extras: Partial<Record<LayoutName, string>> = {
     // A release command of the project's own after migrate: a fixture, checked in PostgreSQL below.
-    apiOnly: '\nrelease:\n  commands: ["loaddata fixtures/groups.json"]\n',
+    // Run under a stage of its own, declared as a new stage must be.
+    apiOnly: '\nrelease:\n  commands: ["loaddata fixtures/groups.json"]\nstages:\n  staging: {}\n',
   };
 
   for (const name of layoutNames) {
@@ -157,7 +158,7 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
       assert.equal(r.code, 1, r.stderr);
       assert.match(
         r.stderr,
-        /web-\d answered the load balancer's health check \(GET \/, Host: 10\.0\.100\.10:\d+\) with HTTP 400: on AWS every target would be unhealthy .*keep `from \.touchdown_settings import \*` the last line of api\.settings/,
+        /web-\d answered the load balancer's health check \(GET \/[^,]*, Host: 10\.0\.100\.10:\d+\) with HTTP 400: on AWS every target would be unhealthy .*keep `from \.touchdown_settings import \*` the last line of api\.settings/,
       );
       assert.deepEqual(
         await processesOf(stack),

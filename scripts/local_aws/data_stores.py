@@ -6,7 +6,6 @@ an ElastiCache endpoint its own Redis database number on 127.0.0.1:6379. Neither
 URL's sslmode=require becomes prefer and rediss:// becomes redis:// (AWS would encrypt; nothing else changes).
 """
 
-import hashlib
 import re
 import threading
 
@@ -35,9 +34,51 @@ def local_database(instance_id: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", f"la{settings.moto_port}_{instance_id}".lower())[:63]
 
 
+# The registry `touchdown up` keeps of who has which Redis database (src/local/redis.ts): the local AWS takes its
+# clusters' databases there too, so neither hands out one the other uses, and gives them back at reset and exit.
+REDIS_REGISTRY = "touchdown:local:databases"
+# ElastiCache cluster id -> its Redis database number
+_redis_numbers: dict = {}
+
+
+def _redis(db: int = 0):
+    import redis
+
+    return redis.Redis(host=REDIS[0], port=REDIS[1], db=db)
+
+
 def redis_number(cluster_id: str) -> int:
-    digest = hashlib.sha256(f"{settings.moto_port}/{cluster_id}".encode()).digest()
-    return 1 + digest[0] % 15
+    """The cluster's own empty Redis database, taken in the registry the first time it is asked for."""
+    key = f"local-aws:{settings.moto_port}:{cluster_id}"
+    with _lock:
+        if cluster_id in _redis_numbers:
+            return _redis_numbers[cluster_id]
+        registry = _redis()
+        mine = registry.hget(REDIS_REGISTRY, key)
+        number = int(mine) if mine is not None else None
+        if number is None:
+            taken = {int(v) for v in registry.hvals(REDIS_REGISTRY)}
+            count = int(registry.config_get("databases").get("databases", 16))
+            for db in range(1, count):
+                if db in taken or _redis(db).dbsize() != 0:
+                    continue
+                if registry.hsetnx(REDIS_REGISTRY, key, db):
+                    number = db
+                    break
+            if number is None:
+                raise RuntimeError(f"Redis has no empty database left for ElastiCache cluster {cluster_id}")
+        _redis_numbers[cluster_id] = number
+        return number
+
+
+def _release_redis_numbers() -> None:
+    if not _redis_numbers:
+        return
+    registry = _redis()
+    for cluster_id, number in _redis_numbers.items():
+        _redis(number).flushdb()
+        registry.hdel(REDIS_REGISTRY, f"local-aws:{settings.moto_port}:{cluster_id}")
+    _redis_numbers.clear()
 
 
 def ensure_database(instance) -> str:
@@ -73,8 +114,9 @@ def databases() -> dict:
 
 
 def drop_databases() -> None:
-    """At reset and exit: the databases this local AWS made go with its state."""
+    """At reset and exit: the databases this local AWS made go with its state (PostgreSQL's and Redis's)."""
     with _lock:
+        _release_redis_numbers()
         if not _created:
             return
         import psycopg

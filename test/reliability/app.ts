@@ -218,12 +218,18 @@ export interface Release {
 
 /** The release history as SSM holds it, read by boto3. */
 export async function releases(boto: Boto, stack: string): Promise<Release[]> {
-  const { Parameters } = await boto.call('ssm', 'GetParametersByPath', {
-    Path: `/touchdown/${stack}/releases/`,
-  });
-  return (Parameters as { Value: string }[])
-    .map((p) => JSON.parse(p.Value) as Release)
-    .sort((x, y) => x.number - y.number);
+  // Every page: killed deploys leave their claimed numbers, so a history passes SSM's 10 a page.
+  const values: { Value: string }[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await boto.call('ssm', 'GetParametersByPath', {
+      Path: `/touchdown/${stack}/releases/`,
+      ...(NextToken ? { NextToken } : {}),
+    });
+    values.push(...page.Parameters);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return values.map((p) => JSON.parse(p.Value) as Release).sort((x, y) => x.number - y.number);
 }
 
 /** Each ECS service of the stack (web, workers): the task definition it runs and that revision's image. */
