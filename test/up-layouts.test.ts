@@ -182,7 +182,7 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /error: web-\d never answered the health check on \/ \(.*it exited 3 time\(s\), last exited with code \d+\)/,
+      /error: web-\d never answered the health check on \/\S* \(.*it exited 3 time\(s\), last exited with code \d+\)/,
     );
     assert.match(r.stderr, /No module named 'api\.nowhere'/, "gunicorn's own words are shown");
     assert.doesNotMatch(r.stdout, /http:\/\/localhost/, 'no URL is printed');
