@@ -107,6 +107,14 @@ program
   });
 
 program
+  .command('cost')
+  .description("the stage's monthly estimate per resource and in total, from the price table (region-aware)")
+  .action(async (_opts, cmd: Command) => {
+    const { costCommand } = await import('./commands/cost.js');
+    return finish(costCommand(global(cmd)));
+  });
+
+program
   .command('status')
   .description('the serving release, running tasks, URLs and pending changes')
   .action(async (_opts, cmd: Command) => {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isSecretName } from '../aws/ecs/task-definition.js';
 import { parseCidr } from '../core/args.js';
+import { usageSchema } from '../cost/usage.js';
 import { AWS_REGIONS, regionProblem } from './regions.js';
 
 /** Room for environment in a 64 KiB task definition, leaving the rest for Touchdown's own settings. */
@@ -271,6 +272,8 @@ export const manifestSchema = z
         port: z.number().int().min(1).max(65535).default(8000),
       })
       .default({ broker: 'sqs', processes: 2, port: 8000 }),
+    /** A month's traffic, for the estimate of usage-priced parts (`touchdown cost`, plans); see docs/costs.md. */
+    usage: usageSchema.optional(),
     /** Environments such as staging and production; each overrides any value above. */
     stages: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown())).default({}),
   })

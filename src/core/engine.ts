@@ -44,7 +44,7 @@ export interface EngineOptions {
 
 export interface RunOptions {
   /** Shown the plan before anything changes; return false to stop. */
-  confirm?: (plan: Plan) => Promise<boolean>;
+  confirm?: (plan: Plan, context: { world: World; stack: Stack }) => Promise<boolean>;
   force?: boolean;
   /** Applies changes to these resources alone (see PlanOptions.only). */
   only?: (address: string) => boolean;
@@ -192,7 +192,7 @@ export class Engine {
       const refused = await refusedForData(plan, world, this.ctx, this.signal);
       if (refused) return { plan, world, report: refused, confirmed: true };
     }
-    const confirmed = run.confirm ? await run.confirm(plan) : true;
+    const confirmed = run.confirm ? await run.confirm(plan, { world, stack: this.stack }) : true;
     if (!confirmed) return { plan, world, confirmed };
     const report = await executePlan(plan, world, {
       stack: this.stack,

@@ -11,6 +11,7 @@ import { Engine } from '../core/engine.js';
 import type { EventSink } from '../core/events.js';
 import type { Lease } from '../core/lock.js';
 import { hasChanges, type Plan, type World } from '../core/plan.js';
+import type { Stack } from '../core/stack.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { imageSource } from './blueprint/image-source.js';
@@ -32,7 +33,7 @@ export interface DeployOptions {
   concurrency?: number;
   timing?: WaitTiming;
   /** Shown the infrastructure plan before anything changes. */
-  confirm?: (plan: Plan) => Promise<boolean>;
+  confirm?: (plan: Plan, context: { world: World; stack: Stack }) => Promise<boolean>;
   /** Puts an earlier release's image back: no snapshot, no release phase (the database is left as it is). */
   rollbackTo?: Release;
   /** The stack's lock, held by the caller: checked before each change, so a deploy that lost it stops. */

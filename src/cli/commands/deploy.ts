@@ -1,5 +1,6 @@
 import { deploy } from '../../django/deploy.js';
 import { confirm } from '../confirm.js';
+import { renderDifference } from '../render/cost.js';
 import { renderPlan } from '../render/plan.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
@@ -29,8 +30,12 @@ export async function deployCommand(options: GlobalOptions & { image?: string })
         image: options.image,
         concurrency: options.concurrency,
         lease: session.lock,
-        confirm: async (plan) => {
-          if (!options.json) out(renderPlan(plan, c));
+        confirm: async (plan, { world, stack }) => {
+          if (!options.json) {
+            const { planCost } = await import('./cost.js');
+            out(renderPlan(plan, c));
+            out(renderDifference(planCost(session, plan, world, stack), c));
+          }
           return confirm('Change the infrastructure, then release?', options);
         },
       });

@@ -1,4 +1,5 @@
 import { hasChanges } from '../../core/plan.js';
+import { renderDifference } from '../render/cost.js';
 import { renderCounts, renderPlan } from '../render/plan.js';
 import { type GlobalOptions, openSession } from '../session.js';
 
@@ -6,11 +7,14 @@ import { type GlobalOptions, openSession } from '../session.js';
 export async function planCommand(options: GlobalOptions & { detailedExitcode?: boolean }): Promise<number> {
   const session = await openSession(options, 'plan');
   try {
-    const { plan } = await session.engine.plan();
+    const { plan, world } = await session.engine.plan();
     session.close();
-    if (options.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    const { planCost } = await import('./cost.js');
+    const cost = hasChanges(plan) ? planCost(session, plan, world) : undefined;
+    if (options.json) process.stdout.write(`${JSON.stringify(cost ? { ...plan, cost } : plan, null, 2)}\n`);
     else {
       process.stdout.write(`${renderPlan(plan, session.colors)}\n`);
+      if (cost) process.stdout.write(`${renderDifference(cost, session.colors)}\n`);
       const counts = session.counts && renderCounts(session.counts, session.colors);
       if (counts) process.stdout.write(`\n${counts}\n`);
     }
