@@ -13,7 +13,10 @@ import { renderEstimate } from '../render/cost.js';
 import { type GlobalOptions, openSession, type Session } from '../session.js';
 
 /** Before the first release no image exists and the blueprint declares no tasks: price them as they will run. */
-const UNRELEASED_IMAGE = 'touchdown-cost-estimate:unreleased';
+export const UNRELEASED = {
+  image: 'touchdown-cost-estimate:unreleased',
+  zip: 's3://touchdown-cost-estimate/unreleased.zip',
+};
 
 export async function costCommand(options: GlobalOptions): Promise<number> {
   const session = await openSession(options, 'cost');
@@ -48,7 +51,7 @@ async function stageAsDeployed(session: Session): Promise<Stack> {
     region: aws.region,
     account,
     zones: UNASKED_ZONES,
-    image: current?.image ?? UNRELEASED_IMAGE,
+    image: current?.image ?? (app.manifest.web.compute === 'lambda' ? UNRELEASED.zip : UNRELEASED.image),
     ...(current?.functionVersion ? { version: current.functionVersion } : {}),
   });
 }
