@@ -1,8 +1,12 @@
+import type { RunOptions } from '../../core/engine.js';
 import { confirm } from '../confirm.js';
+import { renderDifference } from '../render/cost.js';
 import { renderPlan } from '../render/plan.js';
 import { renderReport } from '../render/report.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openSession } from '../session.js';
+
+type CostContext = Parameters<NonNullable<RunOptions['confirm']>>[1];
 
 export async function applyCommand(
   options: GlobalOptions & { force?: boolean },
@@ -14,11 +18,14 @@ export async function applyCommand(
   try {
     const run = {
       force: options.force,
-      confirm: async (plan: Parameters<typeof renderPlan>[0]) => {
+      confirm: async (plan: Parameters<typeof renderPlan>[0], context: CostContext) => {
         if (options.json) return confirm('', { yes: options.yes });
         const { resourceTypes } = await import('../../aws/registry.js');
         const dataStores = new Set(resourceTypes.filter((t) => t.holdsData).map((t) => t.kind));
         process.stdout.write(`${renderPlan(plan, c, { destroy, dataStores, force: options.force })}\n`);
+        const { planCost } = await import('./cost.js');
+        const cost = planCost(session, plan, context.world, context.stack);
+        process.stdout.write(`${renderDifference(cost, c)}\n`);
         return confirm(destroy ? 'Delete everything listed above?' : 'Make these changes?', options);
       },
     };
