@@ -1,6 +1,7 @@
 // How each kind of resource is priced, from its arguments. Kinds not listed here cost nothing by themselves
 // (VPC, subnets, route tables, security groups, roles, task definitions, clusters, records, certificates…).
 import type { CostPart, Priced, Pricer, Pricing } from './estimate.js';
+import type { Usage } from './usage.js';
 
 const num = (v: unknown, fallback: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? v : fallback;
@@ -30,17 +31,32 @@ const isPart = (x: Priced | CostPart): x is CostPart => 'monthly' in x;
 const publicIpv4 = (p: Pricing, count: number, why: string) =>
   count > 0 ? p.part(`public IPv4 address ×${count} (${why})`, 'vpc.ipv4', count * p.hours) : undefined;
 
+/** This resource's share of a stack-wide usage figure, priced per `per` of it (two buckets share usage.storageGB). */
+function shared(
+  p: Pricing,
+  kind: string,
+  name: keyof Usage,
+  label: string,
+  key: string,
+  text: string,
+  per = 1,
+) {
+  const share = p.shareOf(kind);
+  const amount = p.usage[name] / share;
+  return { amount, part: p.part(label, key, amount / per, p.assume(name, `${n(amount)} ${text}`, share)) };
+}
+
+/** The month's HTTP requests (usage.requests), priced per million. */
+const perMillionRequests = (p: Pricing, key: string) =>
+  p.part('requests', key, p.usage.requests / 1e6, p.assume('requests', `${n(p.usage.requests)} a month`));
+
 export const PRICERS: Record<string, Pricer> = {
   'nat-gateway': (_r, p) => {
-    const share = p.shareOf('nat-gateway');
-    const gb = p.usage.natGB / share;
+    const data = shared(p, 'nat-gateway', 'natGB', 'data processed', 'nat.gb', 'GB a month');
     return {
       what: 'NAT gateway',
       summary: 'NAT gateway',
-      parts: some(
-        p.hourly('NAT gateway hours', 'nat.hour'),
-        p.part('data processed', 'nat.gb', gb, p.assume('natGB', `${n(gb)} GB a month`, share)),
-      ),
+      parts: some(p.hourly('NAT gateway hours', 'nat.hour'), data.part),
     };
   },
 
@@ -185,26 +201,20 @@ export const PRICERS: Record<string, Pricer> = {
   },
 
   bucket: (_r, p) => {
-    const share = p.shareOf('bucket');
-    const gb = p.usage.storageGB / share;
-    const requests = p.usage.s3Requests / share;
+    const storage = shared(p, 'bucket', 'storageGB', 'storage', 's3.storage', 'GB');
+    const requests = shared(p, 'bucket', 's3Requests', 'requests', 's3.get', 'a month').amount;
+    const assumption = p.assume(
+      's3Requests',
+      `${n(requests)} a month, one PUT for nine GETs`,
+      p.shareOf('bucket'),
+    );
     return {
       what: 'S3 bucket',
       summary: 'bucket',
       parts: some(
-        p.part('storage', 's3.storage', gb, p.assume('storageGB', `${n(gb)} GB`, share)),
-        p.part(
-          'GET requests',
-          's3.get',
-          (requests * 0.9) / 1000,
-          p.assume('s3Requests', `${n(requests * 0.9)} a month`, share),
-        ),
-        p.part(
-          'PUT requests',
-          's3.put',
-          (requests * 0.1) / 1000,
-          p.assume('s3Requests', `${n(requests * 0.1)} a month`, share),
-        ),
+        storage.part,
+        p.part('GET requests', 's3.get', (requests * 0.9) / 1000, assumption),
+        p.part('PUT requests', 's3.put', (requests * 0.1) / 1000, assumption),
       ),
     };
   },
@@ -259,29 +269,23 @@ export const PRICERS: Record<string, Pricer> = {
       : undefined,
 
   'log-group': (r, p) => {
-    const share = p.shareOf('log-group');
-    const gb = p.usage.logsGB / share;
+    const ingest = shared(p, 'log-group', 'logsGB', 'ingestion', 'logs.ingest', 'GB a month');
     // Kept logs pile up to a month's worth × the months of retention (forever: counted as a year's worth).
     const days = r.args.retentionDays === null ? 365 : num(r.args.retentionDays, 30);
-    const stored = gb * (days / 30.42);
+    const stored = ingest.amount * (days / 30.42);
     return {
       what: 'CloudWatch log group',
       summary: `${days} days retention`,
       parts: some(
-        p.part('ingestion', 'logs.ingest', gb, p.assume('logsGB', `${n(gb)} GB a month`, share)),
+        ingest.part,
         p.part(`storage (${days} days kept)`, 'logs.storage', stored, `${n(stored)} GB kept, uncompressed`),
       ),
     };
   },
 
   'ecr-repository': (_r, p) => {
-    const share = p.shareOf('ecr-repository');
-    const gb = p.usage.imagesGB / share;
-    return {
-      what: 'ECR repository',
-      summary: 'repository',
-      parts: some(p.part('image storage', 'ecr.storage', gb, p.assume('imagesGB', `${n(gb)} GB`, share))),
-    };
+    const images = shared(p, 'ecr-repository', 'imagesGB', 'image storage', 'ecr.storage', 'GB');
+    return { what: 'ECR repository', summary: 'repository', parts: some(images.part) };
   },
 
   'lambda-function': (r, p) => {
@@ -292,12 +296,7 @@ export const PRICERS: Record<string, Pricer> = {
       what: `Lambda function ${n(memory * 1024)} MB ${arch === 'arm' ? 'arm64' : 'x86_64'}`,
       summary: `${n(memory * 1024)} MB ${arch}`,
       parts: some(
-        p.part(
-          'requests',
-          'lambda.requests',
-          p.usage.requests / 1e6,
-          p.assume('requests', `${n(p.usage.requests)} a month`),
-        ),
+        perMillionRequests(p, 'lambda.requests'),
         p.part(
           'compute',
           `lambda.gbs.${arch}`,
@@ -311,14 +310,7 @@ export const PRICERS: Record<string, Pricer> = {
   'http-api': (_r, p) => ({
     what: 'API Gateway HTTP API',
     summary: 'HTTP API',
-    parts: some(
-      p.part(
-        'requests',
-        'apigateway.http',
-        p.usage.requests / 1e6,
-        p.assume('requests', `${n(p.usage.requests)} a month`),
-      ),
-    ),
+    parts: some(perMillionRequests(p, 'apigateway.http')),
   }),
 
   schedule: (r, p) => {
@@ -338,20 +330,8 @@ export const PRICERS: Record<string, Pricer> = {
   },
 
   queue: (_r, p) => {
-    const share = p.shareOf('queue');
-    const requests = p.usage.queueRequests / share;
-    return {
-      what: 'SQS queue',
-      summary: 'queue',
-      parts: some(
-        p.part(
-          'requests',
-          'sqs.requests',
-          requests / 1e6,
-          p.assume('queueRequests', `${n(requests)} a month`, share),
-        ),
-      ),
-    };
+    const requests = shared(p, 'queue', 'queueRequests', 'requests', 'sqs.requests', 'a month', 1e6);
+    return { what: 'SQS queue', summary: 'queue', parts: some(requests.part) };
   },
 
   'email-domain': (_r, p) => ({

@@ -216,52 +216,74 @@ export const GLOBAL: readonly string[] = [
 
 const recalled = 'recalled from the page for this region, not re-read on the table date';
 
-/** The common pieces of a region: Fargate, NAT, ALB, EBS, S3, RDS storage, logs, and its smallest EC2/RDS/cache types. */
-function region(
-  name: string,
-  factor: number,
-  p: {
-    fargate: [number, number];
-    nat: number;
-    alb: [number, number];
-    ebs: number;
-    s3: number;
-    rdsStorage: number;
-    logs: number;
-    t4gNano: number;
-    t3Nano: number;
-    dbMicro: number;
-    cacheMicro: number;
-  },
-  estimate?: string,
-): RegionPrices {
-  const e = estimate;
+/**
+ * The regions whose pages were read, one row each, in this column order:
+ * name, factor (t3 ratio to us-east-1), Fargate x86 vCPU-hour, GB-hour, NAT gateway hour (= per GB), ALB hour, LCU-hour,
+ * EBS gp3 GB-month, S3 GB-month, RDS gp3 GB-month, CloudWatch Logs GB ingested, t4g.nano, t3.nano, db.t4g.micro,
+ * cache.t4g.micro, and whether the row is recalled rather than re-read on the table date.
+ */
+// biome-ignore format: the columns above, in one line
+type Row = [string, number, number, number, number, number, number, number, number, number, number, number, number, number, number, boolean];
+// biome-ignore format: one row a region reads as a table
+const ROWS: Record<string, Row> = {
+  'us-west-1': ['US West (N. California)', 1.19, 0.04656, 0.00511, 0.048, 0.0252, 0.008, 0.096, 0.026, 0.138, 0.5, 0.005, 0.0062, 0.02, 0.02, true],
+  'eu-west-1': ['Europe (Ireland)', 1.096, 0.04048, 0.004445, 0.048, 0.0252, 0.008, 0.088, 0.023, 0.127, 0.57, 0.0046, 0.0057, 0.018, 0.018, false],
+  'eu-central-1': ['Europe (Frankfurt)', 1.154, 0.04656, 0.00511, 0.052, 0.027, 0.008, 0.0952, 0.0245, 0.137, 0.63, 0.0048, 0.006, 0.019, 0.019, false],
+  'eu-west-2': ['Europe (London)', 1.135, 0.04656, 0.00511, 0.05, 0.02646, 0.00847, 0.0928, 0.024, 0.133, 0.5985, 0.0048, 0.0059, 0.019, 0.019, true],
+  'ap-northeast-1': ['Asia Pacific (Tokyo)', 1.308, 0.05056, 0.00553, 0.062, 0.0243, 0.008, 0.096, 0.025, 0.138, 0.76, 0.0054, 0.0068, 0.025, 0.025, false],
+  'ap-southeast-1': ['Asia Pacific (Singapore)', 1.269, 0.05056, 0.00553, 0.059, 0.0252, 0.008, 0.096, 0.025, 0.138, 0.7, 0.0053, 0.0066, 0.024, 0.024, true],
+  'ap-southeast-2': ['Asia Pacific (Sydney)', 1.269, 0.04856, 0.00532, 0.059, 0.0252, 0.008, 0.096, 0.025, 0.138, 0.7, 0.0053, 0.0066, 0.024, 0.024, true],
+  'ca-central-1': ['Canada (Central)', 1.115, 0.04456, 0.004865, 0.05, 0.02475, 0.0088, 0.088, 0.025, 0.127, 0.55, 0.0046, 0.0058, 0.018, 0.018, true],
+  'ap-south-1': ['Asia Pacific (Mumbai)', 1.077, 0.04256, 0.00467, 0.056, 0.0239, 0.008, 0.0912, 0.025, 0.131, 0.67, 0.0045, 0.0056, 0.018, 0.018, true],
+  'sa-east-1': ['South America (São Paulo)', 1.615, 0.0696, 0.0076, 0.093, 0.034, 0.011, 0.152, 0.0405, 0.23, 0.9, 0.0067, 0.0084, 0.03, 0.029, true],
+};
+
+/** A row's figures, keyed as us-east-1's; the rest of a region is us-east-1's × factor (or the same, where GLOBAL). */
+function region(row: Row): RegionPrices {
+  const [
+    name,
+    factor,
+    vcpu,
+    gb,
+    nat,
+    albHour,
+    lcu,
+    ebs,
+    s3,
+    rdsStorage,
+    logs,
+    t4gNano,
+    t3Nano,
+    dbMicro,
+    cacheMicro,
+  ] = row;
+  const e = row[15] ? recalled : undefined;
   return {
     name,
     factor,
     figures: {
-      'fargate.vcpu.x86': at('fargate', p.fargate[0], 'vCPU-hour', e),
-      'fargate.gb.x86': at('fargate', p.fargate[1], 'GB-hour', e),
+      'fargate.vcpu.x86': at('fargate', vcpu, 'vCPU-hour', e),
+      'fargate.gb.x86': at('fargate', gb, 'GB-hour', e),
       // Graviton tasks cost 20% less than x86 in every region Fargate offers them.
-      'fargate.vcpu.arm': at('fargate', round(p.fargate[0] * 0.8), 'vCPU-hour', e ?? 'x86 price × 0.8'),
-      'fargate.gb.arm': at('fargate', round(p.fargate[1] * 0.8), 'GB-hour', e ?? 'x86 price × 0.8'),
-      'nat.hour': hour('vpc', p.nat, e),
-      'nat.gb': at('vpc', p.nat, 'GB processed', e),
-      'alb.hour': hour('elb', p.alb[0], e),
-      'alb.lcu': at('elb', p.alb[1], 'LCU-hour', e),
-      'ebs.gp3': at('ebs', p.ebs, 'GB-month', e),
-      's3.storage': at('s3', p.s3, 'GB-month', e),
-      'rds.storage.gp3': at('rds', p.rdsStorage, 'GB-month', e),
-      'rds.storage.gp2': at('rds', p.rdsStorage, 'GB-month', e),
-      'logs.ingest': at('cloudwatch', p.logs, 'GB ingested', e),
+      'fargate.vcpu.arm': at('fargate', round(vcpu * 0.8), 'vCPU-hour', e ?? 'x86 price × 0.8'),
+      'fargate.gb.arm': at('fargate', round(gb * 0.8), 'GB-hour', e ?? 'x86 price × 0.8'),
+      'nat.hour': hour('vpc', nat, e),
+      'nat.gb': at('vpc', nat, 'GB processed', e),
+      'alb.hour': hour('elb', albHour, e),
+      'alb.lcu': at('elb', lcu, 'LCU-hour', e),
+      'ebs.gp3': at('ebs', ebs, 'GB-month', e),
+      's3.storage': at('s3', s3, 'GB-month', e),
+      'rds.storage.gp3': at('rds', rdsStorage, 'GB-month', e),
+      'rds.storage.gp2': at('rds', rdsStorage, 'GB-month', e),
+      'logs.ingest': at('cloudwatch', logs, 'GB ingested', e),
       ...prefixed('ec2', {
-        ...family('ec2', 't4g', p.t4gNano, T_SIZES, e),
-        ...family('ec2', 't3', p.t3Nano, T_SIZES, e),
+        ...family('ec2', 't4g', t4gNano, T_SIZES, e),
+        ...family('ec2', 't3', t3Nano, T_SIZES, e),
       }),
-      'rds.db.t4g.micro': hour('rds', p.dbMicro, e),
-      'rds.db.t4g.small': hour('rds', round(p.dbMicro * 2), e ?? 'db.t4g.micro × 2'),
-      'elasticache.cache.t4g.micro': hour('elasticache', p.cacheMicro, e),
-      'elasticache.cache.t4g.small': hour('elasticache', round(p.cacheMicro * 2), e ?? 'cache.t4g.micro × 2'),
+      'rds.db.t4g.micro': hour('rds', dbMicro, e),
+      'rds.db.t4g.small': hour('rds', round(dbMicro * 2), e ?? 'db.t4g.micro × 2'),
+      'elasticache.cache.t4g.micro': hour('elasticache', cacheMicro, e),
+      'elasticache.cache.t4g.small': hour('elasticache', round(cacheMicro * 2), e ?? 'cache.t4g.micro × 2'),
     },
   };
 }
@@ -277,168 +299,10 @@ export const PRICE_TABLE = {
   baseFigures: US_EAST_1 as Record<PriceKey, Figure>,
   regions: {
     'us-east-1': { name: 'US East (N. Virginia)', factor: 1, figures: US_EAST_1 },
+    // Ohio and Oregon publish the same figures as N. Virginia for everything priced here.
     'us-east-2': { name: 'US East (Ohio)', factor: 1, sameAsBase: true, figures: {} },
     'us-west-2': { name: 'US West (Oregon)', factor: 1, sameAsBase: true, figures: {} },
-    'us-west-1': region(
-      'US West (N. California)',
-      1.19,
-      {
-        fargate: [0.04656, 0.00511],
-        nat: 0.048,
-        alb: [0.0252, 0.008],
-        ebs: 0.096,
-        s3: 0.026,
-        rdsStorage: 0.138,
-        logs: 0.5,
-        t4gNano: 0.005,
-        t3Nano: 0.0062,
-        dbMicro: 0.02,
-        cacheMicro: 0.02,
-      },
-      recalled,
-    ),
-    'eu-west-1': region('Europe (Ireland)', 1.096, {
-      fargate: [0.04048, 0.004445],
-      nat: 0.048,
-      alb: [0.0252, 0.008],
-      ebs: 0.088,
-      s3: 0.023,
-      rdsStorage: 0.127,
-      logs: 0.57,
-      t4gNano: 0.0046,
-      t3Nano: 0.0057,
-      dbMicro: 0.018,
-      cacheMicro: 0.018,
-    }),
-    'eu-central-1': region('Europe (Frankfurt)', 1.154, {
-      fargate: [0.04656, 0.00511],
-      nat: 0.052,
-      alb: [0.027, 0.008],
-      ebs: 0.0952,
-      s3: 0.0245,
-      rdsStorage: 0.137,
-      logs: 0.63,
-      t4gNano: 0.0048,
-      t3Nano: 0.006,
-      dbMicro: 0.019,
-      cacheMicro: 0.019,
-    }),
-    'eu-west-2': region(
-      'Europe (London)',
-      1.135,
-      {
-        fargate: [0.04656, 0.00511],
-        nat: 0.05,
-        alb: [0.02646, 0.00847],
-        ebs: 0.0928,
-        s3: 0.024,
-        rdsStorage: 0.133,
-        logs: 0.5985,
-        t4gNano: 0.0048,
-        t3Nano: 0.0059,
-        dbMicro: 0.019,
-        cacheMicro: 0.019,
-      },
-      recalled,
-    ),
-    'ap-northeast-1': region('Asia Pacific (Tokyo)', 1.308, {
-      fargate: [0.05056, 0.00553],
-      nat: 0.062,
-      alb: [0.0243, 0.008],
-      ebs: 0.096,
-      s3: 0.025,
-      rdsStorage: 0.138,
-      logs: 0.76,
-      t4gNano: 0.0054,
-      t3Nano: 0.0068,
-      dbMicro: 0.025,
-      cacheMicro: 0.025,
-    }),
-    'ap-southeast-1': region(
-      'Asia Pacific (Singapore)',
-      1.269,
-      {
-        fargate: [0.05056, 0.00553],
-        nat: 0.059,
-        alb: [0.0252, 0.008],
-        ebs: 0.096,
-        s3: 0.025,
-        rdsStorage: 0.138,
-        logs: 0.7,
-        t4gNano: 0.0053,
-        t3Nano: 0.0066,
-        dbMicro: 0.024,
-        cacheMicro: 0.024,
-      },
-      recalled,
-    ),
-    'ap-southeast-2': region(
-      'Asia Pacific (Sydney)',
-      1.269,
-      {
-        fargate: [0.04856, 0.00532],
-        nat: 0.059,
-        alb: [0.0252, 0.008],
-        ebs: 0.096,
-        s3: 0.025,
-        rdsStorage: 0.138,
-        logs: 0.7,
-        t4gNano: 0.0053,
-        t3Nano: 0.0066,
-        dbMicro: 0.024,
-        cacheMicro: 0.024,
-      },
-      recalled,
-    ),
-    'ca-central-1': region('Canada (Central)', 1.115, {
-      fargate: [0.04456, 0.004865],
-      nat: 0.05,
-      alb: [0.02475, 0.0088],
-      ebs: 0.088,
-      s3: 0.025,
-      rdsStorage: 0.127,
-      logs: 0.55,
-      t4gNano: 0.0046,
-      t3Nano: 0.0058,
-      dbMicro: 0.018,
-      cacheMicro: 0.018,
-    }),
-    'ap-south-1': region(
-      'Asia Pacific (Mumbai)',
-      1.077,
-      {
-        fargate: [0.04256, 0.00467],
-        nat: 0.056,
-        alb: [0.0239, 0.008],
-        ebs: 0.0912,
-        s3: 0.025,
-        rdsStorage: 0.131,
-        logs: 0.67,
-        t4gNano: 0.0045,
-        t3Nano: 0.0056,
-        dbMicro: 0.018,
-        cacheMicro: 0.018,
-      },
-      recalled,
-    ),
-    'sa-east-1': region(
-      'South America (São Paulo)',
-      1.615,
-      {
-        fargate: [0.0696, 0.0076],
-        nat: 0.093,
-        alb: [0.034, 0.011],
-        ebs: 0.152,
-        s3: 0.0405,
-        rdsStorage: 0.23,
-        logs: 0.9,
-        t4gNano: 0.0067,
-        t3Nano: 0.0084,
-        dbMicro: 0.03,
-        cacheMicro: 0.029,
-      },
-      recalled,
-    ),
+    ...Object.fromEntries(Object.entries(ROWS).map(([code, row]) => [code, region(row)])),
   } as Record<string, RegionPrices>,
 };
 
