@@ -65,7 +65,7 @@ export function planCost(session: Session, plan: Plan, world: World, stack: Stac
 }
 
 function usageOf(session: Session): UsageInput | undefined {
-  return (session.app?.manifest as { usage?: UsageInput } | undefined)?.usage;
+  return session.app?.manifest.usage;
 }
 
 /** TOUCHDOWN_TODAY (YYYY-MM-DD) judges the table's age as of another day: tests of the six-month warning set it. */
