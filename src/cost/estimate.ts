@@ -141,7 +141,7 @@ export class Pricing {
     return {
       ...base,
       usd: Math.round(base.usd * region.factor * 1e6) / 1e6,
-      estimate: `${this.table.base}'s $${base.usd} × ${region.factor}, ${this.region}'s price ratio for EC2 t3 instances`,
+      estimate: `${this.table.base}'s price × ${region.factor}, ${this.region}'s price ratio for EC2 t3 instances`,
     };
   }
 

@@ -6,7 +6,10 @@ import type { Estimate } from '../../cost/estimate.js';
 const usd = (n: number) => `$${n.toFixed(2)}`;
 /** Small prices keep their digits: $0.0000166667 a GB-second. */
 const price = (n: number) => `$${n < 0.01 && n > 0 ? Number(n.toPrecision(4)) : n}`;
-const qty = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const qty = (n: number) =>
+  n > 0 && n < 0.01
+    ? String(Number(n.toPrecision(2)))
+    : n.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 export function renderEstimate(stack: string, e: Estimate, c: Colors): string {
   const where = e.pricedAs === e.region ? e.region : `${e.region} (priced as ${e.pricedAs})`;
