@@ -14,6 +14,8 @@ export interface CostDifference {
   monthly: number;
   changes: CostChange[];
   warnings: string[];
+  /** Why no estimate could be made: the plan is shown and applied all the same. */
+  failed?: string;
 }
 
 export function costDifference(before: Estimate, after: Estimate): CostDifference {

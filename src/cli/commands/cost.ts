@@ -2,7 +2,7 @@
 
 import type { Plan, World } from '../../core/plan.js';
 import type { Stack } from '../../core/stack.js';
-import { costDifference } from '../../cost/difference.js';
+import { type CostDifference, costDifference } from '../../cost/difference.js';
 import { type Estimate, estimateCost } from '../../cost/estimate.js';
 import { declaredResources, plannedResources } from '../../cost/planned.js';
 import type { UsageInput } from '../../cost/usage.js';
@@ -57,11 +57,21 @@ async function stageAsDeployed(session: Session): Promise<Stack> {
 }
 
 /** The monthly difference a plan makes, from what exists (before) and what it declares (after). */
-export function planCost(session: Session, plan: Plan, world: World, stack: Stack = session.stack) {
-  const { before, after } = plannedResources(plan, world, stack);
-  const options = { region: plan.region, usage: usageOf(session), today: today() };
-  const was: Estimate = estimateCost(before, options);
-  return costDifference(was, estimateCost(after, options));
+export function planCost(
+  session: Session,
+  plan: Plan,
+  world: World,
+  stack: Stack = session.stack,
+): CostDifference {
+  try {
+    const { before, after } = plannedResources(plan, world, stack);
+    const options = { region: plan.region, usage: usageOf(session), today: today() };
+    const was: Estimate = estimateCost(before, options);
+    return costDifference(was, estimateCost(after, options));
+  } catch (err) {
+    // An estimate is advice: its failure never stops the plan it annotates.
+    return { before: 0, after: 0, monthly: 0, changes: [], warnings: [], failed: (err as Error).message };
+  }
 }
 
 function usageOf(session: Session): UsageInput | undefined {

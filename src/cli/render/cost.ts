@@ -53,6 +53,7 @@ export function renderEstimate(stack: string, e: Estimate, c: Colors): string {
 /** Under a plan: "Monthly cost: $45.10 → $78.20 (+$33.10/month)" and what makes the difference. */
 export function renderDifference(d: CostDifference, c: Colors): string {
   const lines: string[] = [];
+  if (d.failed) return c.yellow(`Monthly cost: not estimated (${d.failed})`);
   if (d.changes.length === 0 && d.monthly === 0) {
     lines.push(`Monthly cost: unchanged (${usd(d.after)} a month estimated; touchdown cost for the detail)`);
   } else {
