@@ -190,6 +190,15 @@ describe('cost estimate', () => {
     near(e.items[1]!.monthly, 3 * HOURS * base('mq.mq.m5.large'), 'RabbitMQ');
   });
 
+  it('Celery’s queue takes the SQS requests; its dead-letter queue only failed messages', () => {
+    const e = estimateOf('workers: { default: { command: "celery -A shop worker" } }');
+    const queue = e.items.find((i) => i.address === 'queue.celery')!;
+    const dead = e.items.find((i) => i.address === 'queue.celery-dead')!;
+    near(queue.monthly, (DEFAULT_USAGE.queueRequests / 1e6) * base('sqs.requests'), 'celery queue');
+    assert.equal(dead.monthly, 0);
+    assert.equal(dead.summary, 'dead-letter queue');
+  });
+
   it('schedules fire as often as their expression says', () => {
     assert.equal(firesPerMonth('cron(0 3 * * ? *)'), 30);
     assert.equal(firesPerMonth('cron(*/15 * * * ? *)'), Math.round(4 * 24 * 30.42));

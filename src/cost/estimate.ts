@@ -167,9 +167,17 @@ export class Pricing {
     return this.part(label, key, count * this.hours);
   }
 
-  /** Resources of a kind sharing a usage figure (two buckets share the stack's storage). */
+  /** Resources of a kind sharing a usage figure (two buckets share the stack's storage; dead-letter queues take none). */
   shareOf(kind: string): number {
-    return Math.max(1, this.resources.filter((r) => r.kind === kind).length);
+    const sharing = this.resources.filter(
+      (r) => r.kind === kind && !this.linkedBy(kind, 'deadLetter', r.address),
+    );
+    return Math.max(1, sharing.length);
+  }
+
+  /** Whether a resource of `kind` references `address` through `field`. */
+  linkedBy(kind: string, field: string, address: string): boolean {
+    return this.resources.some((r) => r.kind === kind && r.links?.[field] === address);
   }
 
   /** "10 GB a month (usage.transferOutGB)" or "(default; set usage.transferOutGB)". */

@@ -15,7 +15,7 @@ import { PRICE_TABLE } from './prices.js';
 const TODAY = new Date(PRICE_TABLE.date);
 const stack = awsBlueprint(
   parseManifest(
-    'app: shop\ndjango: { settings: shop.settings, wsgi: shop.wsgi }\ndatabase: {}\nweb: { cpu: 512, memory: 1024, count: 2 }\n',
+    'app: shop\ndjango: { settings: shop.settings, wsgi: shop.wsgi }\ndatabase: {}\nweb: { cpu: 512, memory: 1024, count: 2 }\nworkers: { default: { command: celery } }\n',
     'touchdown.yml',
   ),
   { region: 'us-east-1', account: '123456789012', zones: ['us-east-1a', 'us-east-1b'], image: 'shop:v1' },
@@ -76,6 +76,8 @@ describe('plan before and after', () => {
     assert.equal(estimate(after).total, declared.total);
     const web = before.find((r) => r.address === 'ecs-service.web')!;
     assert.equal(web.links?.taskDefinition, 'task-definition.web');
+    // A reference inside an argument: the queue's deadLetter.targetArn names the dead-letter queue's ARN.
+    assert.equal(before.find((r) => r.address === 'queue.celery')?.links?.deadLetter, 'queue.celery-dead');
   });
 
   it('an update is priced with the declared arguments after and the found ones before', () => {

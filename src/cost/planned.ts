@@ -65,11 +65,20 @@ function foundIndex(world: World): Map<string, string> {
 function foundLinks(args: Record<string, unknown>, index: Map<string, string>, self: string) {
   const links: Record<string, string> = {};
   for (const [name, value] of Object.entries(args)) {
-    if (typeof value !== 'string') continue;
-    const address = index.get(value) ?? index.get(short(value));
-    if (address && address !== self) links[name] = address;
+    // A reference may sit inside an argument (a queue's deadLetter.targetArn): one match links the argument.
+    const matches = new Set(strings(value).map((v) => index.get(v) ?? index.get(short(v))));
+    matches.delete(undefined);
+    matches.delete(self);
+    if (matches.size === 1) links[name] = [...matches][0]!;
   }
   return links;
+}
+
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(strings);
+  return [];
 }
 
 const short = (value: string) => value.slice(value.lastIndexOf('/') + 1).replace(/:\d+$/, '');

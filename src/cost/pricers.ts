@@ -329,7 +329,14 @@ export const PRICERS: Record<string, Pricer> = {
     };
   },
 
-  queue: (_r, p) => {
+  queue: (r, p) => {
+    // A dead-letter queue receives only the messages that failed: it is left out of the share of requests.
+    if (p.linkedBy('queue', 'deadLetter', r.address))
+      return {
+        what: 'SQS queue',
+        summary: 'dead-letter queue',
+        parts: some(p.part('requests', 'sqs.requests', 0, 'a dead-letter queue: only failed messages')),
+      };
     const requests = shared(p, 'queue', 'queueRequests', 'requests', 'sqs.requests', 'a month', 1e6);
     return { what: 'SQS queue', summary: 'queue', parts: some(requests.part) };
   },
