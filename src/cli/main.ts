@@ -216,6 +216,18 @@ program
     return finish(secretsCommand(action, name, value, { ...global(cmd), ...opts }));
   });
 
+program
+  .command('bench')
+  .description("load the app for a while: requests per second, latency percentiles, errors, the tasks' CPU")
+  .argument('[path]', "a path (default /), or a URL on the stack's own host")
+  .option('--local', 'load the app touchdown up runs on this machine, instead of AWS')
+  .option('--duration <duration>', 'how long to load it, e.g. 30s or 2m', '10s')
+  .option('--connections <n>', 'connections sending requests at once', positiveInt, 10)
+  .action(async (path: string | undefined, opts, cmd: Command) => {
+    const { benchCommand } = await import('./commands/bench.js');
+    return finish(benchCommand(path, { ...global(cmd), ...opts }));
+  });
+
 function global(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }
