@@ -9,17 +9,15 @@ import { copyOfExample, runCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { repoRoot, venvPython } from './support/paths.js';
 
+// The xkcd image is the example's folder run with the project's virtualenv, one gunicorn worker a task.
+const xkcdImage = {
+  dir: join(repoRoot, 'examples', 'xkcd'),
+  python: venvPython,
+  env: { WEB_CONCURRENCY: '1' },
+};
 const t = useLocalAws({
   env: { MOTO_ACM_VALIDATION_WAIT: '0' },
-  apps: {
-    images: {
-      '*/xkcd-production-app:*': {
-        dir: join(repoRoot, 'examples', 'xkcd'),
-        python: venvPython,
-        env: { WEB_CONCURRENCY: '1' },
-      },
-    },
-  },
+  apps: { images: { '*/xkcd-production-app:*': xkcdImage } },
 });
 const cwd = await copyOfExample('xkcd', ['touchdown.yml']);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:v1';
@@ -57,6 +55,14 @@ describe('touchdown db on the deployed xkcd app', () => {
   }, async () => {
     const deployed = await cli('deploy', '--image', IMAGE, '--yes');
     assert.equal(deployed.code, 0, deployed.stderr);
+    // bench, on the deployed stack: its own hosts only (the load balancer's name resolves on AWS alone).
+    const foreign = await cli('bench', 'https://example.com/', '--duration', '1s');
+    assert.equal(foreign.code, 1);
+    assert.match(
+      foreign.stderr,
+      /example\.com is not xkcd-production's: .*xkcd\.example\.com.*elb.*nothing was sent/,
+    );
+
     const [original] = await instances();
     const originalId = original!.DBInstanceIdentifier as string;
 
@@ -132,6 +138,10 @@ describe('touchdown db on the deployed xkcd app', () => {
     const releases = await cli('releases');
     assert.match(releases.stdout, new RegExp(`database restored from ${originalId} as it was at`));
     await noChange('after a restore');
+    assert.match(
+      (await cli('db', 'snapshots')).stdout,
+      new RegExp(`former database ${originalId}: kept until touchdown db remove-old ${originalId} --force`),
+    );
 
     // restore a snapshot, into a third instance; the restored one becomes a former one too.
     const again = await cli('db', 'restore', '--to', 'before-restore', '--yes', '--json');

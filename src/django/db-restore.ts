@@ -124,6 +124,12 @@ export async function restoreSource(
     throw new ConfigError(
       `--to ${to}: that snapshot is of ${snapshot.DBInstanceIdentifier}, not of ${stack}'s database; touchdown db snapshots lists its own`,
     );
+  // A restore keeps the snapshot's encryption: an unencrypted copy of an encrypted database is refused.
+  if (Boolean(snapshot.Encrypted) !== Boolean(db.StorageEncrypted))
+    throw new ConfigError(
+      `--to ${to}: the snapshot is ${snapshot.Encrypted ? 'encrypted' : 'not encrypted'} but ${db.DBInstanceIdentifier} ${db.StorageEncrypted ? 'is' : 'is not'}; ` +
+        'copy it with aws rds copy-db-snapshot --kms-key-id to an encrypted one, then restore the copy',
+    );
   if (snapshot.Status !== 'available')
     throw new ConfigError(`--to ${to}: the snapshot is "${snapshot.Status}"; wait until it is available`);
   return { snapshot };
