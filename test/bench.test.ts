@@ -38,7 +38,7 @@ describe('touchdown bench --local: examples/xkcd under touchdown up', () => {
 
   it('sends real requests and reports their rate, ordered percentiles and status codes', {
     timeout: 120_000,
-  }, async () => {
+  }, async (t) => {
     // The first view creates the counter's row.
     assert.equal((await fetch(`http://localhost:${port}/?comic=1`)).status, 200);
     const before = await views();
@@ -62,6 +62,10 @@ describe('touchdown bench --local: examples/xkcd under touchdown up', () => {
     assert.ok(l.max > 0, 'a Django page takes some time');
     assert.ok(result.requestsPerSecond > 0);
     assert.equal(result.cpu, undefined, 'no CPU figures for a local run');
+    const { p50, p90, p99, max } = result.latency;
+    t.diagnostic(
+      `xkcd under up, 2 connections: ${result.requestsPerSecond} req/s, p50 ${p50} p90 ${p90} p99 ${p99} max ${max} ms`,
+    );
 
     const text = await touchdown(
       ['bench', '--local', '--duration', '1s', '--connections', '1', '/healthz'],

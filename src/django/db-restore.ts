@@ -92,6 +92,7 @@ export async function restoreSource(
       throw new ConfigError(
         `${db.DBInstanceIdentifier} keeps no automated backups (database.backups is 0), so it has no point in time to restore: restore a snapshot instead (touchdown db snapshots)`,
       );
+    // Any time up to LatestRestorableTime, as far back as the backups reach (API_RestoreDBInstanceToPointInTime).
     const w = await restoreWindow(aws, db);
     if (!w.earliest || !w.latest || time < w.earliest || time > w.latest)
       throw new ConfigError(
@@ -147,6 +148,8 @@ export function restoredName(current: string, now = new Date()): string {
  * Restores into a new instance in the same subnet group and security groups, with the same class, parameter
  * group, Multi-AZ, storage, backups and deletion protection (encryption and its key come with the data), and
  * waits until it is available. It joins no stack yet: `adopt` does that once it has been checked.
+ * Each is given: AWS would otherwise take the default security group, subnet group and parameter group, single-AZ.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html
  */
 export async function restoreInto(
   aws: AwsClients,
