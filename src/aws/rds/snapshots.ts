@@ -66,7 +66,7 @@ export interface RestoreRequest {
   instanceClass?: string;
   /** Tags of the new instance. Ownership tags are never copied: the restored database belongs to no stack. */
   tags?: Record<string, string>;
-  /** Settings a restore would otherwise take from AWS's defaults, not from the source (e.g. the source's). */
+  /** Settings AWS gives a restored instance from its defaults, not from the source: pass the source's to keep them. */
   same?: {
     DBParameterGroupName?: string;
     MultiAZ?: boolean;

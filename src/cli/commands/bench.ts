@@ -85,6 +85,11 @@ export async function benchCommand(path: string | undefined, options: BenchComma
     out(
       `  errors               ${r.errors} (of which ${r.timeouts} timeouts), ${r.non2xx} answers outside 2xx`,
     );
+    // Requests in flight when the run ended reach the app, but have no latency to count.
+    if (r.sent > r.requests)
+      out(
+        `  unanswered           ${r.sent - r.requests} still in flight when the run ended (not in the figures)`,
+      );
     if (compute === 'local' || compute === 'lambda') return;
     if (!cpu || cpu.average === undefined) {
       // ECS sends CPU once a minute: a run that just ended may have none yet.
