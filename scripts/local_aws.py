@@ -332,6 +332,24 @@ def stop_apps() -> None:
     data_stores.drop_databases()
 
 
+def answer_restore_window_as_aws() -> None:
+    """moto 5.2.5 describes automated backups without their RestoreWindow; AWS gives the earliest and latest
+    time a point-in-time restore may ask for (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreWindow.html):
+    from the first automated backup to the instance's LatestRestorableTime."""
+    from moto.core.utils import utcnow
+    from moto.rds.models import DBInstanceAutomatedBackup
+
+    def restore_window(self):
+        times = [s.created for s in self.automated_snapshots]
+        if not times:
+            return None
+        database = self.backend.databases.get(self.db_instance_identifier)
+        latest = database.latest_restorable_time if database is not None else max(times)
+        return {"EarliestTime": min(times), "LatestTime": latest if latest else utcnow()}
+
+    DBInstanceAutomatedBackup.restore_window = property(restore_window)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -347,6 +365,7 @@ def main() -> None:
     fix_emulator_gaps()
     answer_zones_as_aws()
     answer_ses_account_as_aws()
+    answer_restore_window_as_aws()
     stage_from_environment()
     if local_settings.runs_apps:
         run_apps()

@@ -224,6 +224,33 @@ program
     return finish(secretsCommand(action, name, value, { ...global(cmd), ...opts }));
   });
 
+program
+  .command('bench')
+  .description("load the app for a while: requests per second, latency percentiles, errors, the tasks' CPU")
+  .argument('[path]', "a path (default /), or a URL on the stack's own host")
+  .option('--local', 'load the app touchdown up runs on this machine, instead of AWS')
+  .option('--duration <duration>', 'how long to load it, e.g. 30s or 2m', '10s')
+  .option('--connections <n>', 'connections sending requests at once', positiveInt, 10)
+  .action(async (path: string | undefined, opts, cmd: Command) => {
+    const { benchCommand } = await import('./commands/bench.js');
+    return finish(benchCommand(path, { ...global(cmd), ...opts }));
+  });
+
+program
+  .command('db')
+  .description(
+    "the stack's database: snapshot [--name] | snapshots | restore --to <time|snapshot> | remove-old <id> --force",
+  )
+  .argument('<action>', 'snapshot, snapshots, restore or remove-old')
+  .argument('[id]', 'remove-old: the former database to delete')
+  .option('--name <id>', 'snapshot: its name (default <database>-manual-<time>)')
+  .option('--to <time|snapshot>', 'restore: a UTC time like 2026-12-06T21:30:00Z, or a snapshot id')
+  .option('--force', 'remove-old: yes, delete that database (a final snapshot is kept)')
+  .action(async (action: string, id: string | undefined, opts, cmd: Command) => {
+    const { dbCommand } = await import('./commands/db.js');
+    return finish(dbCommand(action, id, { ...global(cmd), ...opts }));
+  });
+
 function global(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
 }

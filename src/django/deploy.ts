@@ -36,6 +36,8 @@ export interface DeployOptions {
   confirm?: (plan: Plan, context: { world: World; stack: Stack }) => Promise<boolean>;
   /** Puts an earlier release's image back: no snapshot, no release phase (the database is left as it is). */
   rollbackTo?: Release;
+  /** Why this release was made, kept in its record (e.g. the database was restored). @default the rollback's */
+  note?: string;
   /** The stack's lock, held by the caller: checked before each change, so a deploy that lost it stops. */
   lease?: Lease;
 }
@@ -218,7 +220,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     time: new Date().toISOString(),
     who,
     status: 'live',
-    ...(o.rollbackTo ? { note: `rollback to release ${o.rollbackTo.number}` } : {}),
+    ...(o.note || o.rollbackTo ? { note: o.note ?? `rollback to release ${o.rollbackTo!.number}` } : {}),
   };
   await history.promote(release);
   return { status: 'deployed', release };

@@ -31,10 +31,14 @@ export async function snapshotDatabase(
   aws: AwsClients,
   instanceId: string,
   snapshotId: string,
-  options: OperationOptions = {},
+  options: OperationOptions & { tags?: Record<string, string> } = {},
 ): Promise<string> {
   const rds = await aws.rds();
-  await rds.createDBSnapshot({ DBInstanceIdentifier: instanceId, DBSnapshotIdentifier: snapshotId });
+  await rds.createDBSnapshot({
+    DBInstanceIdentifier: instanceId,
+    DBSnapshotIdentifier: snapshotId,
+    ...(options.tags ? { Tags: tagList(options.tags) } : {}),
+  });
   options.progress?.(`taking snapshot ${snapshotId}`);
   return waiterFor(options)({
     what: `snapshot "${snapshotId}" of RDS instance "${instanceId}" to complete`,
@@ -62,6 +66,16 @@ export interface RestoreRequest {
   instanceClass?: string;
   /** Tags of the new instance. Ownership tags are never copied: the restored database belongs to no stack. */
   tags?: Record<string, string>;
+  /** Settings AWS gives a restored instance from its defaults, not from the source: pass the source's to keep them. */
+  same?: {
+    DBParameterGroupName?: string;
+    MultiAZ?: boolean;
+    StorageType?: string;
+    BackupRetentionPeriod?: number;
+    DeletionProtection?: boolean;
+    /** Point in time only: a snapshot restore leaves storage autoscaling off. */
+    MaxAllocatedStorage?: number;
+  };
 }
 
 export interface RestoredDatabase {
@@ -86,11 +100,15 @@ export async function restoreDatabase(
 ): Promise<RestoredDatabase> {
   const rds = await aws.rds();
   const source = 'snapshotId' in request.from ? request.from.snapshotId : request.from.instanceId;
+  const { MaxAllocatedStorage, ...same } = request.same ?? {};
   const common = {
     DBSubnetGroupName: request.subnetGroupName,
     VpcSecurityGroupIds: request.vpcSecurityGroupIds,
     DBInstanceClass: request.instanceClass,
     PubliclyAccessible: false,
+    ...same,
+    // Snapshots must not carry the new instance's tags (a restore from one would join its stack).
+    CopyTagsToSnapshot: false,
     // Explicit tags, so that RDS does not give the new instance the snapshot's (or source's) own.
     Tags: tagList({ ...request.tags, 'touchdown:restored-from': source }),
   };
@@ -107,6 +125,7 @@ export async function restoreDatabase(
       TargetDBInstanceIdentifier: request.newInstanceId,
       ...(time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: time }),
       ...common,
+      MaxAllocatedStorage,
     });
   }
   options.progress?.(`restoring ${source} into ${request.newInstanceId}`);
