@@ -2,6 +2,7 @@
 // (published as JSON Schema) and the blueprint that turns it into AWS resources.
 import { z } from 'zod';
 import { isSecretName } from '../aws/ecs/task-definition.js';
+import { ciProblems, ciSchema } from '../ci/manifest.js';
 import { parseCidr } from '../core/args.js';
 import { AWS_REGIONS, regionProblem } from './regions.js';
 
@@ -271,6 +272,8 @@ export const manifestSchema = z
         port: z.number().int().min(1).max(65535).default(8000),
       })
       .default({ broker: 'sqs', processes: 2, port: 8000 }),
+    /** Continuous deployment: the CI service, repository and branch that deploy this stage (`touchdown ci`). */
+    ci: ciSchema.optional(),
     /** Environments such as staging and production; each overrides any value above. */
     stages: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown())).default({}),
   })
@@ -302,6 +305,7 @@ export const manifestSchema = z
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
     }
     if (m.web.compute === 'lambda') lambdaProblems(m, problem);
+    ciProblems(m, problem);
     const sized: [string[], { cpu?: number; memory?: number }][] = [
       [['web'], m.web],
       ...Object.entries(m.workers).map(([k, w]): [string[], typeof w] => [['workers', k], w]),
