@@ -169,7 +169,7 @@ const TAGGED = [
   'application-autoscaling:PutScalingPolicy',
   'application-autoscaling:DeleteScalingPolicy',
   'application-autoscaling:TagResource',
-  'cloudfront:CreateDistributionWithTags',
+  'cloudfront:CreateDistribution',
   'cloudfront:UpdateDistribution',
   'cloudfront:DeleteDistribution',
   'cloudfront:TagResource',
