@@ -158,6 +158,17 @@ describe('ci: gives the stack the trust its pipeline needs', () => {
     assert.deepEqual(await grantsThatCannotApply(policies), []);
   });
 
+  it('codebuild: an arm64 build machine when the app runs on Graviton instances', async () => {
+    const loaded = await blog((doc) => {
+      doc.ci = { provider: 'codebuild', repo: 'octo-org/blog' };
+      doc.web = { ...doc.web, compute: 'ec2', instanceType: 't4g.small' };
+      doc.network = { nat: 'instance' };
+    });
+    const project = blueprint(loaded).resources.find((r) => r.address === 'codebuild-project.ci');
+    assert.equal(project?.args.environmentType, 'ARM_CONTAINER');
+    assert.match(String(project?.args.image), /aarch64/);
+  });
+
   it('refuses ci: where it cannot work, naming the field and the fix, before any AWS call', async () => {
     await assert.rejects(
       blog((doc) => {

@@ -164,6 +164,11 @@ describe('the CircleCI config', () => {
     const deploy = doc.jobs['deploy-production'];
     assert.equal(deploy.environment.AWS_ROLE_ARN, base.roleArn);
     assert.match(JSON.stringify(deploy.steps), /CIRCLE_OIDC_TOKEN_V2/);
+    assert.equal(deploy.resource_class, undefined);
+    // The Graviton variant builds on CircleCI's arm64 machines, without QEMU.
+    const arm = parse(rendered('circleci')[1]!.content).jobs['deploy-staging'];
+    assert.equal(arm.resource_class, 'arm.medium');
+    assert.doesNotMatch(JSON.stringify(arm.steps), /buildx/);
     assert.deepEqual(doc.workflows['blog-production'].jobs[1], {
       'deploy-production': { requires: ['test'], filters: { branches: { only: 'main' } } },
     });

@@ -62,7 +62,10 @@ const join = (...parts: string[]) => parts.filter(Boolean).join('/') || '.';
 function buildCommands(p: PipelineInput): string {
   const context = join(p.dir);
   const dockerfile = join(p.dir, p.dockerfile);
-  const cross = p.platform === 'linux/arm64' ? 'docker buildx build --load' : 'docker build';
+  // GitHub's hosted runners are x86: an arm64 image is built through QEMU there; CircleCI and CodeBuild build
+  // it on an arm64 machine of their own.
+  const cross =
+    p.platform === 'linux/arm64' && p.provider === 'github' ? 'docker buildx build --load' : 'docker build';
   return [
     `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin ${registryOf(p.repositoryUri)}`,
     `${cross} --platform ${p.platform} --file ${dockerfile} --tag "$IMAGE" ${context}`,
@@ -182,6 +185,8 @@ function circleci(p: PipelineInput): string {
       },
       [deployJob]: {
         machine: { image: 'ubuntu-2204:current' },
+        // https://circleci.com/docs/using-arm/
+        ...(p.platform === 'linux/arm64' ? { resource_class: 'arm.medium' } : {}),
         environment: {
           AWS_REGION: p.region,
           // The AWS CLI and SDKs (Touchdown's too) assume this role with the token in this file themselves.

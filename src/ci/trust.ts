@@ -26,7 +26,12 @@ export const circleciIssuer = (org: string) => `https://oidc.circleci.com/org/${
 /** The CodeBuild project's label: in CodeBuild it is `<stack>-ci`. */
 export const CODEBUILD_PROJECT = 'ci';
 
-export function ciTrust(aws: AwsStack, ci: CiSection, n: CiNames, repositoryUri: Input<string>) {
+export function ciTrust(
+  aws: AwsStack,
+  ci: CiSection,
+  n: CiNames,
+  image: { repositoryUri: Input<string>; platform: 'linux/amd64' | 'linux/arm64' },
+) {
   const policies: Record<string, Record<string, unknown>> = { deploy: deployPolicy(n) };
   const roleArgs = {
     name: deployRoleName(n.stack),
@@ -75,7 +80,15 @@ export function ciTrust(aws: AwsStack, ci: CiSection, n: CiNames, repositoryUri:
       buildspec: 'buildspec.yml',
       // Docker builds the image inside the build: it needs its daemon.
       privilegedMode: true,
-      environment: { TOUCHDOWN_STAGE: n.stage, REPOSITORY_URI: repositoryUri },
+      // An arm64 image (Graviton instances) is built on an arm64 build machine:
+      // https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-available.html
+      ...(image.platform === 'linux/arm64'
+        ? {
+            environmentType: 'ARM_CONTAINER' as const,
+            image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0',
+          }
+        : {}),
+      environment: { TOUCHDOWN_STAGE: n.stage, REPOSITORY_URI: image.repositoryUri },
       serviceRole: role.arn,
       logGroupName: logs.name,
     });
