@@ -14,6 +14,7 @@ const t = useLocalAws();
 const git = promisify(execFile);
 const ORG = '0b3e7c1a-9f4d-4e2b-8a6c-5d1f2e3a4b5c';
 const PROJECT = '7c9d2e1f-3a4b-4c5d-8e6f-0a1b2c3d4e5f';
+const RELEASE = 'github:octo-org/touchdown#v0.1.0';
 
 async function blogCheckout(remote?: string) {
   const dir = await copyOfExample('blog', ['touchdown.yml', 'manage.py', 'requirements.txt', 'Dockerfile']);
@@ -29,7 +30,7 @@ describe('touchdown ci', () => {
   it('github: writes the stage’s workflow and ci:, with the repository from git and the account from AWS', async () => {
     const dir = await blogCheckout('git@github.com:octo-org/blog.git');
     const before = await readFile(join(dir, 'touchdown.yml'), 'utf8');
-    const run = await ci(dir, 'github', '--branch', 'main');
+    const run = await ci(dir, 'github', '--branch', 'main', '--touchdown-package', RELEASE);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /wrote \.github\/workflows\/touchdown-production\.yml/);
     assert.match(run.stdout, /wrote touchdown\.yml/);
@@ -53,7 +54,16 @@ describe('touchdown ci', () => {
     const after = await readFile(join(dir, 'touchdown.yml'), 'utf8');
     assert.ok(after.startsWith(before.trimEnd().split('\n')[0]!), 'the file keeps its first line');
     assert.match(after, /seed 001 ran Celery with RabbitMQ/, 'its comments are kept');
-    assert.deepEqual(parse(after).ci, { provider: 'github', repo: 'octo-org/blog', branch: 'main' });
+    assert.deepEqual(parse(after).ci, {
+      provider: 'github',
+      repo: 'octo-org/blog',
+      branch: 'main',
+      touchdown: RELEASE,
+    });
+    assert.equal(
+      workflow.jobs.deploy.steps.find((s: { name?: string }) => s.name === 'Install Touchdown').run,
+      `npm install --global ${RELEASE}`,
+    );
 
     // Run again: nothing to write.
     const again = await ci(dir, 'github');
@@ -66,7 +76,7 @@ describe('touchdown ci', () => {
     await mkdir(join(dir, '.github', 'workflows'), { recursive: true });
     await writeFile(join(dir, '.github/workflows/touchdown-production.yml'), 'name: mine\n');
     const before = await readFile(join(dir, 'touchdown.yml'), 'utf8');
-    const refused = await ci(dir, 'github');
+    const refused = await ci(dir, 'github', '--touchdown-package', RELEASE);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /touchdown-production\.yml exists and differs.*pass --force/);
     assert.equal(await readFile(join(dir, 'touchdown.yml'), 'utf8'), before, 'touchdown.yml untouched');
@@ -75,7 +85,7 @@ describe('touchdown ci', () => {
       'name: mine\n',
     );
 
-    const forced = await ci(dir, 'github', '--force');
+    const forced = await ci(dir, 'github', '--force', '--touchdown-package', RELEASE);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(
       await readFile(join(dir, '.github/workflows/touchdown-production.yml'), 'utf8'),
@@ -93,8 +103,24 @@ describe('touchdown ci', () => {
     assert.equal(noIds.code, 1);
     assert.match(noIds.stderr, /--circleci-org .*--circleci-project/);
 
+    // Never the npm registry's "touchdown", which is another project.
+    const noRelease = await ci(
+      dir,
+      'circleci',
+      '--repo',
+      'octo-org/blog',
+      '--circleci-org',
+      ORG,
+      '--circleci-project',
+      PROJECT,
+    );
+    assert.equal(noRelease.code, 1);
+    assert.match(noRelease.stderr, /say how the pipeline installs Touchdown: pass --touchdown-package/);
+
     const ok = await ci(
       dir,
+      '--touchdown-package',
+      RELEASE,
       'circleci',
       '--repo',
       'octo-org/blog',
@@ -124,6 +150,8 @@ describe('touchdown ci', () => {
 
   it('codebuild: one buildspec for every stage, and the commands that connect CodeBuild to GitHub', async () => {
     const dir = await blogCheckout('git@github.com:octo-org/blog.git');
+    // A project whose package.json lists Touchdown: the build installs that release.
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ devDependencies: { touchdown: RELEASE } }));
     const run = await ci(dir, 'codebuild');
     assert.equal(run.code, 0, run.stderr);
     assert.match(
@@ -132,7 +160,11 @@ describe('touchdown ci', () => {
       "origin's default branch is unknown here: main, not the checkout's trunk",
     );
     const spec = parse(await readFile(join(dir, 'buildspec.yml'), 'utf8'));
-    assert.match(spec.phases.build.commands.at(-1), /--stage "\$TOUCHDOWN_STAGE"/);
+    assert.match(
+      spec.phases.build.commands.at(-1),
+      /npx --no-install touchdown deploy .*--stage "\$TOUCHDOWN_STAGE"/,
+    );
+    assert.ok(spec.phases.install.commands.includes('npm ci'));
     assert.match(run.stdout, /aws codebuild import-source-credentials/);
     assert.match(run.stdout, /aws codebuild create-webhook --project-name blog-production-ci/);
   });

@@ -26,6 +26,11 @@ export const ciSchema = z.strictObject({
       project: z.string().regex(UUID, 'the project ID, a UUID from CircleCI Project Settings > Overview'),
     })
     .optional(),
+  /**
+   * How the pipeline installs Touchdown: an npm install spec, e.g. a git URL or the tarball of the release you
+   * use. Not needed when the project's package.json lists touchdown (the pipeline runs `npm ci` then).
+   */
+  touchdown: z.string().min(1).optional(),
   /** The test command the pipeline runs before building (default: detected, else python manage.py test). */
   test: z.string().min(1).optional(),
 });

@@ -28,14 +28,20 @@ const base: PipelineInput = {
   test: { command: 'python manage.py test', dir: '' },
   postgres: '16',
   redis: true,
-  touchdownVersion: '0.1.0',
+  touchdown: { spec: 'github:octo-org/touchdown#v0.1.0' },
 };
 
 /** The shapes a project takes: the blog as it is, in a subfolder on Graviton, and a bare app tested with pytest. */
 const variants: PipelineInput[] = [
   base,
   { ...base, stage: 'staging', branch: 'develop', dir: 'apps/blog', platform: 'linux/arm64', python: '3.13' },
-  { ...base, postgres: undefined, redis: false, test: { command: 'python -m pytest', dir: '' } },
+  {
+    ...base,
+    postgres: undefined,
+    redis: false,
+    test: { command: 'python -m pytest', dir: '' },
+    touchdown: { projectPackage: true },
+  },
 ];
 
 function run(command: string, args: string[], input?: string): Promise<{ code: number | null; out: string }> {
@@ -95,7 +101,14 @@ describe('the GitHub workflow', () => {
     );
     assert.equal(credentials.with['role-to-assume'], base.roleArn);
     assert.doesNotMatch(production!.content, /aws-access-key-id|AWS_SECRET_ACCESS_KEY|secrets\./);
-    assert.match(production!.content, /touchdown deploy --image "\$IMAGE" --stage production --yes/);
+    assert.match(production!.content, /npm install --global github:octo-org\/touchdown#v0\.1\.0/);
+    assert.match(
+      production!.content,
+      /touchdown deploy --image "\$IMAGE" --stage production --yes --lock-timeout 30m/,
+    );
+    // A project that lists Touchdown in its package.json gets that release.
+    assert.match(rendered('github')[2]!.content, /npm ci\n|run: npm ci/);
+    assert.match(rendered('github')[2]!.content, /npx --no-install touchdown deploy/);
     assert.match(
       staging!.content,
       /cd apps\/blog && touchdown deploy --image "\$IMAGE" --stage staging --yes/,

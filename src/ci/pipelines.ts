@@ -25,8 +25,11 @@ export interface PipelineInput {
   /** Services the tests get, as the stack's database and cache. */
   postgres?: string;
   redis: boolean;
-  /** The touchdown release the pipeline installs: the one that wrote it. */
-  touchdownVersion: string;
+  /**
+   * How the job gets Touchdown: an npm install spec (a git URL or tarball of the release you use), or the
+   * project's own package.json, which lists it.
+   */
+  touchdown: { spec: string } | { projectPackage: true };
 }
 
 export interface PipelineFile {
@@ -73,8 +76,15 @@ function buildCommands(p: PipelineInput): string {
   ].join('\n');
 }
 
+// A second deploy of the stage waits for the first (Touchdown's lock) rather than failing.
 const deployCommand = (p: PipelineInput, stage = p.stage) =>
-  inDir(p.dir, `touchdown deploy --image "$IMAGE" --stage ${stage} --yes`);
+  inDir(
+    p.dir,
+    `${'spec' in p.touchdown ? 'touchdown' : 'npx --no-install touchdown'} deploy --image "$IMAGE" --stage ${stage} --yes --lock-timeout 30m`,
+  );
+
+const installTouchdown = (p: PipelineInput) =>
+  'spec' in p.touchdown ? `npm install --global ${p.touchdown.spec}` : inDir(p.dir, 'npm ci');
 
 function testEnvironment(p: PipelineInput): Record<string, string> {
   return {
@@ -139,7 +149,7 @@ function github(p: PipelineInput): string {
             : []),
           { name: 'Build and push the image', run: buildCommands(p) },
           { uses: 'actions/setup-node@v4', with: { 'node-version': '20' } },
-          { name: 'Install Touchdown', run: `npm install --global touchdown@${p.touchdownVersion}` },
+          { name: 'Install Touchdown', run: installTouchdown(p) },
           { name: 'Deploy', run: deployCommand(p) },
         ],
       },
@@ -211,7 +221,7 @@ function circleci(p: PipelineInput): string {
           {
             run: {
               name: 'Deploy',
-              command: `npm install --global touchdown@${p.touchdownVersion}\n${deployCommand(p)}`,
+              command: `${installTouchdown(p)}\n${deployCommand(p)}`,
             },
           },
         ],
@@ -248,10 +258,7 @@ function codebuild(p: PipelineInput): string {
     phases: {
       install: {
         'runtime-versions': { python: p.python, nodejs: 20 },
-        commands: [
-          `python -m pip install -r ${join(p.dir, p.requirements)}`,
-          `npm install --global touchdown@${p.touchdownVersion}`,
-        ],
+        commands: [`python -m pip install -r ${join(p.dir, p.requirements)}`, installTouchdown(p)],
       },
       pre_build: { commands: preBuild },
       build: {

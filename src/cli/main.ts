@@ -238,6 +238,10 @@ program
     'the test command (default: detected: pytest when configured, else manage.py test)',
   )
   .option(
+    '--touchdown-package <spec>',
+    "how the pipeline installs Touchdown: an npm install spec (default: ci.touchdown, or the project's package.json)",
+  )
+  .option(
     '--force',
     'replace a pipeline file that exists, or a ci: section for another provider or repository',
   )

@@ -24,6 +24,7 @@ export interface CiOptions extends GlobalOptions {
   circleciOrg?: string;
   circleciProject?: string;
   test?: string;
+  touchdownPackage?: string;
 }
 
 export async function ciCommand(provider: CiProvider, options: CiOptions): Promise<number> {
@@ -57,8 +58,12 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
     repo,
     branch: options.branch ?? before?.branch ?? git.defaultBranch ?? 'main',
     ...(provider === 'circleci' ? { circleci: { org: org!, project: project! } } : {}),
+    ...((options.touchdownPackage ?? before?.touchdown)
+      ? { touchdown: options.touchdownPackage ?? before?.touchdown }
+      : {}),
     ...((options.test ?? before?.test) ? { test: options.test ?? before?.test } : {}),
   };
+  const touchdown = ci.touchdown ? { spec: ci.touchdown } : await projectPackage(home);
   const declared = declaredCi(text, stage);
   const file = relative('.', path) || path;
   if (declared && !options.force && (declared.provider !== ci.provider || declared.repo !== ci.repo)) {
@@ -95,7 +100,7 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
     test,
     postgres: m.database ? m.database.version.split('.')[0] : undefined,
     redis: m.cache !== undefined && m.cache.engine !== 'memcached',
-    touchdownVersion: await touchdownVersion(),
+    touchdown,
   });
   const target = join(root, pipeline.path);
   const shown = relative('.', target) || target;
@@ -170,7 +175,13 @@ async function accountOf(region: string): Promise<string> {
   }
 }
 
-async function touchdownVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'));
-  return String(pkg.version);
+/** The project's package.json lists touchdown: the pipeline installs that release with `npm ci`. */
+async function projectPackage(home: string): Promise<{ projectPackage: true }> {
+  const text = await readFile(join(home, 'package.json'), 'utf8').catch(() => '{}');
+  const pkg = JSON.parse(text) as Record<string, Record<string, string> | undefined>;
+  if (pkg.dependencies?.touchdown || pkg.devDependencies?.touchdown) return { projectPackage: true };
+  // The npm registry's package named "touchdown" is another project: never install it by that name.
+  throw new ConfigError(
+    'touchdown ci: say how the pipeline installs Touchdown: pass --touchdown-package <npm install spec> (the git URL or tarball of the release you use, e.g. github:<owner>/touchdown#v0.1.0), or list touchdown in the package.json beside touchdown.yml',
+  );
 }
