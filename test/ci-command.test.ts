@@ -24,7 +24,7 @@ async function blogCheckout(remote?: string) {
 }
 
 const ci = (dir: string, ...args: string[]) =>
-  runCli(['ci', ...args, '--region', 'us-east-1'], { cwd: dir, aws: t.aws });
+  runCli(['ci', ...args, '--region', 'us-east-1', '--yes'], { cwd: dir, aws: t.aws });
 
 describe('touchdown ci', () => {
   it('github: writes the stage’s workflow and ci:, with the repository from git and the account from AWS', async () => {
@@ -69,6 +69,20 @@ describe('touchdown ci', () => {
     const again = await ci(dir, 'github');
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /are up to date/);
+  });
+
+  it('without --yes and no terminal to ask, writes the new pipeline and says what to add to touchdown.yml', async () => {
+    const dir = await blogCheckout('git@github.com:octo-org/blog.git');
+    const before = await readFile(join(dir, 'touchdown.yml'), 'utf8');
+    const run = await runCli(['ci', 'github', '--region', 'us-east-1', '--touchdown-package', RELEASE], {
+      cwd: dir,
+      aws: t.aws,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(await readFile(join(dir, 'touchdown.yml'), 'utf8'), before, 'touchdown.yml untouched');
+    assert.match(run.stdout, /touchdown\.yml left as it is; it needs:\n\s+ci:\n\s+provider: github/);
+    assert.match(run.stdout, /1\. add the ci: section above to touchdown\.yml/);
+    assert.match(run.stdout, /wrote \.github\/workflows\/touchdown-production\.yml/);
   });
 
   it('never replaces a pipeline file that differs without --force, and writes nothing then', async () => {

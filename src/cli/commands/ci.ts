@@ -3,6 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import pc from 'picocolors';
+import { stringify } from 'yaml';
 import { AwsClients } from '../../aws/clients.js';
 import { repositoryName } from '../../aws/ecr/repository.js';
 import { deployRoleName } from '../../ci/deploy-policy.js';
@@ -11,9 +12,10 @@ import { pipelineFile } from '../../ci/pipelines.js';
 import { declaredCi, detectTestCommand, gitFacts, withCiSection } from '../../ci/setup.js';
 import { CODEBUILD_PROJECT } from '../../ci/trust.js';
 import { findConfig } from '../../config/load.js';
-import { parseManifest } from '../../config/load-manifest.js';
+import { DEFAULT_STAGE, parseManifest } from '../../config/load-manifest.js';
 import { ConfigError } from '../../core/errors.js';
 import { imagePlatform } from '../../django/image.js';
+import { confirm } from '../confirm.js';
 import type { GlobalOptions } from '../session.js';
 
 export interface CiOptions extends GlobalOptions {
@@ -111,28 +113,39 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
     );
   }
 
+  // touchdown.yml is the user's file: changed on --yes or a "yes" at the terminal; otherwise they are told what to add.
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  let pending: string | undefined;
+  if (newText !== undefined && !options.yes) {
+    const snippet = stringify(stage === DEFAULT_STAGE ? { ci } : { stages: { [stage]: { ci } } });
+    const asked = process.stdin.isTTY === true && !options.json;
+    if (asked) out(`${file} gains:\n${snippet.replace(/^/gm, '  ')}`);
+    if (!asked || !(await confirm(`Write it to ${file}?`, {}))) pending = snippet;
+  }
+
   const wrote: string[] = [];
   if (existing !== pipeline.content) {
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, pipeline.content);
     wrote.push(shown);
   }
-  if (newText !== undefined) {
+  if (newText !== undefined && pending === undefined) {
     await writeFile(path, newText);
     wrote.push(file);
   }
   const next = nextSteps(provider, { stage, stack, branch: ci.branch, files: [shown, file] });
+  if (pending) next.unshift(`add the ci: section above to ${file} (or run touchdown ci again with --yes)`);
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ wrote, unchanged: wrote.length === 0, test, next }, null, 2)}\n`,
+      `${JSON.stringify({ wrote, unchanged: wrote.length === 0, toAdd: pending, test, next }, null, 2)}\n`,
     );
     return 0;
   }
-  const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`${c.bold(`${provider}`)} deploys ${c.bold(stack)} from ${repo}, branch ${ci.branch}`);
   out(`  tests: ${test.command} ${c.dim(`(${test.why})`)}`);
   if (wrote.length === 0) out(`${c.dim('=')} ${shown} and ${file} are up to date`);
   for (const w of wrote) out(`${c.green('+')} wrote ${w}`);
+  if (pending) out(`${c.yellow('!')} ${file} left as it is; it needs:\n${pending.replace(/^/gm, '    ')}`);
   out('');
   out('Next:');
   next.forEach((step, i) => {
