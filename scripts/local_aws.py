@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from local_aws.ci_gaps import fix_ci_gaps
 from local_aws.settings import settings as local_settings
 from moto.server import ThreadedMotoServer
 
@@ -363,6 +364,7 @@ def main() -> None:
     # One log line per request drowns the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     fix_emulator_gaps()
+    fix_ci_gaps()
     answer_zones_as_aws()
     answer_ses_account_as_aws()
     answer_restore_window_as_aws()

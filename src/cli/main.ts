@@ -1,5 +1,5 @@
 // The touchdown command. Only commander loads up front; each command loads what it needs when it runs.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import type { GlobalOptions } from './session.js';
 
 // Touchdown pins its AWS SDK release in its lockfile, so the SDK's notice about future Node versions is ours to act on.
@@ -249,6 +249,40 @@ program
   .action(async (action: string, id: string | undefined, opts, cmd: Command) => {
     const { dbCommand } = await import('./commands/db.js');
     return finish(dbCommand(action, id, { ...global(cmd), ...opts }));
+  });
+
+program
+  .command('ci')
+  .description(
+    'write a pipeline that tests, builds, pushes and deploys a stage, and the ci: section its trust needs',
+  )
+  .addArgument(new Argument('<provider>', 'the CI service').choices(['github', 'circleci', 'codebuild']))
+  .option(
+    '--branch <name>',
+    "the branch whose pushes deploy (default: ci.branch, then origin's default, then main)",
+  )
+  .option('--repo <owner/name>', 'the GitHub repository (default: ci.repo, then the git remote origin)')
+  .option(
+    '--account <id>',
+    'the AWS account the stage lives in (default: the account of your AWS credentials)',
+  )
+  .option('--circleci-org <id>', "CircleCI's organization ID (Organization Settings)")
+  .option('--circleci-project <id>', "CircleCI's project ID (Project Settings > Overview)")
+  .option(
+    '--test <command>',
+    'the test command (default: detected: pytest when configured, else manage.py test)',
+  )
+  .option(
+    '--touchdown-package <spec>',
+    "how the pipeline installs Touchdown: an npm install spec (default: ci.touchdown, or the project's package.json)",
+  )
+  .option(
+    '--force',
+    'replace a pipeline file that exists, or a ci: section for another provider or repository',
+  )
+  .action(async (provider, opts, cmd: Command) => {
+    const { ciCommand } = await import('./commands/ci.js');
+    return finish(ciCommand(provider, { ...global(cmd), ...opts }));
   });
 
 function global(cmd: Command): GlobalOptions {

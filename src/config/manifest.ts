@@ -2,6 +2,7 @@
 // (published as JSON Schema) and the blueprint that turns it into AWS resources.
 import { z } from 'zod';
 import { isSecretName } from '../aws/ecs/task-definition.js';
+import { ciProblems, ciSchema } from '../ci/manifest.js';
 import { parseCidr } from '../core/args.js';
 import { usageSchema } from '../cost/usage.js';
 import { AWS_REGIONS, regionProblem } from './regions.js';
@@ -274,6 +275,8 @@ export const manifestSchema = z
       .default({ broker: 'sqs', processes: 2, port: 8000 }),
     /** A month's traffic, for the estimate of usage-priced parts (`touchdown cost`, plans); see docs/costs.md. */
     usage: usageSchema.optional(),
+    /** Continuous deployment: the CI service, repository and branch that deploy this stage (`touchdown ci`). */
+    ci: ciSchema.optional(),
     /** Environments such as staging and production; each overrides any value above. */
     stages: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.record(z.string(), z.unknown())).default({}),
   })
@@ -305,6 +308,7 @@ export const manifestSchema = z
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
     }
     if (m.web.compute === 'lambda') lambdaProblems(m, problem);
+    ciProblems(m, problem);
     const sized: [string[], { cpu?: number; memory?: number }][] = [
       [['web'], m.web],
       ...Object.entries(m.workers).map(([k, w]): [string[], typeof w] => [['workers', k], w]),

@@ -21,6 +21,12 @@ const NOT_VISIBLE_YET: [code: string, message: RegExp, state: string][] = [
   ['ValidationException', /execution role/i, 'role not assumable by EventBridge Scheduler yet'],
   // ECS: "Unable to assume the service linked role" / "Unable to assume role and validate the ... roleArn".
   ['InvalidParameterException', /unable to assume/i, 'role not assumable by ECS yet'],
+  // CodeBuild CreateProject / UpdateProject: "CodeBuild is not authorized to perform: sts:AssumeRole on ...".
+  [
+    'InvalidInputException',
+    /not authorized to perform:? sts:AssumeRole/i,
+    'role not assumable by CodeBuild yet',
+  ],
 ];
 
 /** What a refusal says is not visible yet, when it is IAM propagation; undefined for any other error. */

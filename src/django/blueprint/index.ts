@@ -1,7 +1,9 @@
 // The blueprint: a touchdown.yml turned into the engine's resource graph for one stage on AWS
 // (seed 004's architecture: network, PostgreSQL, cache, buckets behind CloudFront, Fargate behind an ALB).
 import { AwsStack } from '../../aws/stack.js';
+import { ciTrust } from '../../ci/trust.js';
 import type { LoadedManifest } from '../../config/load-manifest.js';
+import { imagePlatform } from '../image.js';
 import { type Contract, data, type Names } from './data.js';
 import { ec2 } from './ec2.js';
 import { edge } from './edge.js';
@@ -76,5 +78,9 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   if (d.database) aws.output('database', d.database.hostPort);
   aws.output('repository', f.repository.uri);
   aws.output('cluster', f.cluster.name);
+  if (m.ci) {
+    const image = { repositoryUri: f.repository.uri, platform: imagePlatform(m) };
+    ciTrust(aws, m.ci, { ...n, domain: m.domain?.name }, image);
+  }
   return aws;
 }

@@ -75,8 +75,20 @@ function checkAction(action, problems, where) {
     problems.push(`${where}: ${prefix} has no action matching "${action}"`);
 }
 
-function checkConditionKey(key, problems, where) {
+// A trust policy for an OIDC provider tests the token's claims as `<issuer>:<claim>` (the issuer as in the
+// provider's ARN): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif
+const OIDC_CLAIMS = new Set(['amr', 'aud', 'azp', 'email', 'oaud', 'sub']);
+
+function oidcIssuers(statement) {
+  return asList(statement.Principal?.Federated)
+    .map((p) => /:oidc-provider\/(.+)$/.exec(String(p))?.[1]?.toLowerCase())
+    .filter(Boolean);
+}
+
+function checkConditionKey(key, problems, where, issuers = []) {
   const lower = key.toLowerCase();
+  const claim = lower.lastIndexOf(':');
+  if (issuers.includes(lower.slice(0, claim)) && OIDC_CLAIMS.has(lower.slice(claim + 1))) return;
   const prefix = lower.split(':')[0];
   if (prefix === 'aws') return;
   const service = actionCatalogue()[prefix];
@@ -126,7 +138,7 @@ export function validatePolicy(text, kind, where) {
     for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
       const bare = operator.replace(/^For(AnyValue|AllValues):/i, '').replace(/IfExists$/i, '');
       if (!OPERATORS.has(bare.toLowerCase())) problems.push(`${at}: unknown condition operator ${operator}`);
-      for (const key of Object.keys(keys ?? {})) checkConditionKey(key, problems, at);
+      for (const key of Object.keys(keys ?? {})) checkConditionKey(key, problems, at, oidcIssuers(s));
     }
   });
   return problems;
