@@ -347,6 +347,9 @@ def main() -> None:
     fix_emulator_gaps()
     answer_zones_as_aws()
     answer_ses_account_as_aws()
+    from local_aws.search_broker import answer_search_and_brokers_as_aws
+
+    answer_search_and_brokers_as_aws()
     stage_from_environment()
     if local_settings.runs_apps:
         run_apps()
