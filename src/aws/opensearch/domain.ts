@@ -187,8 +187,12 @@ export const OpenSearchDomain = defineResourceType({
 });
 
 /** `<stack>-<path>`: 3 to 28 lower-case letters, digits and hyphens, starting with a letter. */
+export function domainNameFor(stack: string, path: string): string {
+  return physicalName(stack, path, { max: 28, lowerCase: true, letterFirst: true });
+}
+
 function domainName(ctx: OpContext): string {
-  return physicalName(ctx.stack, ctx.path, { max: 28, lowerCase: true, letterFirst: true });
+  return domainNameFor(ctx.stack, ctx.path);
 }
 
 function partition(region: string): string {
