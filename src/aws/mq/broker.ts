@@ -20,7 +20,6 @@ const OWNER_STACK_TAG = 'touchdown:owner-stack';
 /** The parameters' names, kept on the broker so that reads and deletes (which see only AWS) find them. */
 const PASSWORD_TAG = 'touchdown:password-parameter';
 const URL_TAG = 'touchdown:url-parameter';
-const AMQPS_PORT = 5671;
 
 const parameterName = z
   .string()
