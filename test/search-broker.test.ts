@@ -163,5 +163,11 @@ describe('search and RabbitMQ on AWS', () => {
         return true;
       },
     );
+    await assert.rejects(
+      blog((doc) => {
+        doc.workers.broker = 'kafka';
+      }),
+      /touchdown\.yml:\d+:\d+: workers\.broker: write sqs, rabbitmq, or \{ engine: rabbitmq, cluster: true/,
+    );
   });
 });

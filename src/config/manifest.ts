@@ -238,19 +238,25 @@ export const manifestSchema = z
      * Amazon MQ broker, one node); { engine: rabbitmq, cluster: true, instance: mq.m7g.large } for three nodes.
      */
     broker: z
-      .union([
-        z.enum(['sqs', 'rabbitmq']),
-        z.strictObject({
-          engine: z.literal('rabbitmq'),
-          /** mq.t3.micro runs one node only; a cluster needs mq.m5 or mq.m7g. */
-          instance: z
-            .string()
-            .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'an Amazon MQ instance type like mq.m7g.large')
-            .default('mq.t3.micro'),
-          /** Three nodes over the zones (CLUSTER_MULTI_AZ). */
-          cluster: z.boolean().default(false),
-        }),
-      ])
+      .union(
+        [
+          z.enum(['sqs', 'rabbitmq']),
+          z.strictObject({
+            engine: z.literal('rabbitmq'),
+            /** mq.t3.micro runs one node only; a cluster needs mq.m5 or mq.m7g. */
+            instance: z
+              .string()
+              .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'an Amazon MQ instance type like mq.m7g.large')
+              .default('mq.t3.micro'),
+            /** Three nodes over the zones (CLUSTER_MULTI_AZ). */
+            cluster: z.boolean().default(false),
+          }),
+        ],
+        {
+          error: () =>
+            'write sqs, rabbitmq, or { engine: rabbitmq, cluster: true, instance: mq.m7g.large } for a three-node broker',
+        },
+      )
       .default('sqs'),
     /** Celery workers by name, e.g. default: { command: "celery -A blog worker" }. */
     workers: z
