@@ -7,6 +7,7 @@ VPC options without the VPC and zones, and leaves both out of the Resource Group
   VPCOptions carry VPCId and AvailabilityZones (API_VPCDerivedInfo.html);
 - a new broker is CREATION_IN_PROGRESS, a deleted one DELETION_IN_PROGRESS, and its AMQPS endpoint is
   amqps://b-<id>.mq.<region>.amazonaws.com:5671 (https://docs.aws.amazon.com/amazon-mq/latest/api-reference/brokers-broker-id.html);
+- a VPC domain needs the account's OpenSearch service-linked role;
 - GetResources lists both, as es:domain and mq:broker
   (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html).
 Here each state lasts one look, so waits see it without the minutes.
@@ -20,8 +21,30 @@ def answer_search_and_brokers_as_aws() -> None:
 
 
 def _domains() -> None:
+    from moto.core.exceptions import JsonRESTError
     from moto.ec2.models import ec2_backends
+    from moto.iam import models as iam
     from moto.opensearch.models import OpenSearchDomain, OpenSearchServiceBackend
+
+    # The service-linked role AWS names AWSServiceRoleForAmazonOpenSearchService, which a VPC domain needs
+    # (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr-aos.html): AWS refuses
+    # CreateDomain with VPCOptions until it exists.
+    iam.SERVICE_NAME_CONVERSION["opensearchservice"] = "AmazonOpenSearchService"
+    create = OpenSearchServiceBackend.create_domain
+
+    def create_domain(self, domain_name, *args, **kwargs):
+        if kwargs.get("vpc_options"):
+            try:
+                iam.iam_backends[self.account_id]["aws"].get_role("AWSServiceRoleForAmazonOpenSearchService")
+            except Exception:
+                raise JsonRESTError(
+                    "ValidationException",
+                    "Before you can proceed, you must enable a service-linked role to give Amazon OpenSearch "
+                    "Service permissions to access your VPC.",
+                )
+        return create(self, domain_name, *args, **kwargs)
+
+    OpenSearchServiceBackend.create_domain = create_domain
 
     made = OpenSearchDomain.__init__
 

@@ -101,6 +101,11 @@ describe('OpenSearchDomain', () => {
         team: 'search',
       },
     );
+    // A VPC domain needs the account's service-linked role: made when missing.
+    const { Role: linked } = await t.boto.call('iam', 'GetRole', {
+      RoleName: 'AWSServiceRoleForAmazonOpenSearchService',
+    });
+    assert.equal(linked.Path, '/aws-service-role/opensearchservice.amazonaws.com/');
     // The create waited through AWS's building state (Processing, no endpoint) rather than reading it as done.
     assert.ok(t.events.some((e) => JSON.stringify(e).includes('processing')));
     assertNoChanges(await t.plan(stack({ tags: { team: 'search' } })));

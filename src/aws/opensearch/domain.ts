@@ -115,7 +115,8 @@ export const OpenSearchDomain = defineResourceType({
     const os = await ctx.aws.opensearch();
     const name = domainName(ctx);
     const arn = `arn:${partition(ctx.region)}:es:${ctx.region}:${await ctx.account()}:domain/${name}`;
-    await os.createDomain({
+    await serviceLinkedRole(ctx);
+    const request = {
       DomainName: name,
       ...configuration(args, arn),
       EngineVersion: args.engineVersion,
@@ -125,6 +126,22 @@ export const OpenSearchDomain = defineResourceType({
       NodeToNodeEncryptionOptions: { Enabled: true },
       VPCOptions: { SubnetIds: args.subnetIds, SecurityGroupIds: args.securityGroupIds },
       TagList: tagList(ctx.tags(args.tags)),
+    };
+    await ctx.wait({
+      what: `OpenSearch Service to see its service-linked role`,
+      timeoutMs: 5 * 60_000,
+      hint: 'a new service-linked role takes a minute or two to be usable; run the same command again',
+      check: async () => {
+        try {
+          await os.createDomain(request);
+          return { done: true, value: undefined };
+        } catch (err) {
+          // A role made a moment ago is not yet known everywhere in IAM.
+          if (/service-linked role/i.test(String((err as Error).message)))
+            return { done: false, state: 'role not yet usable' };
+          throw err;
+        }
+      },
     });
     return untilReady(ctx, os, name, 'to be created', {
       timeoutMs: CREATE_TIMEOUT_MS,
@@ -193,6 +210,24 @@ export function domainNameFor(stack: string, path: string): string {
 
 function domainName(ctx: OpContext): string {
   return domainNameFor(ctx.stack, ctx.path);
+}
+
+/**
+ * A VPC domain needs the account's OpenSearch service-linked role, which only the console makes by itself; it is
+ * the account's, shared by every domain, and never deleted here.
+ * https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr-aos.html
+ */
+async function serviceLinkedRole(ctx: OpContext): Promise<void> {
+  const iam = await ctx.aws.iam();
+  const found = await ignoreNotFound(iam.getRole({ RoleName: 'AWSServiceRoleForAmazonOpenSearchService' }));
+  if (found) return;
+  ctx.progress("creating the account's service-linked role for OpenSearch Service");
+  try {
+    await iam.createServiceLinkedRole({ AWSServiceName: 'opensearchservice.amazonaws.com' });
+  } catch (err) {
+    // Another run made it in between.
+    if (!/has been taken/.test(String((err as Error).message))) throw err;
+  }
 }
 
 function partition(region: string): string {
