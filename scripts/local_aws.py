@@ -368,6 +368,9 @@ def main() -> None:
     answer_zones_as_aws()
     answer_ses_account_as_aws()
     answer_restore_window_as_aws()
+    from local_aws.search_broker import answer_search_and_brokers_as_aws
+
+    answer_search_and_brokers_as_aws()
     stage_from_environment()
     if local_settings.runs_apps:
         run_apps()

@@ -54,7 +54,12 @@ for (const broker of ['rabbitmq', 'sqs'] as const)
       // The schedule every minute, so that the test sees it run (the example's runs every 15).
       const manifest = join(dir, 'touchdown.yml');
       const yml = (await readFile(manifest, 'utf8')).replace('"0/15 * * * ? *"', '"* * * * ? *"');
-      await writeFile(manifest, yml.replace('broker: rabbitmq', `broker: ${broker}`));
+      const local = yml.replace('broker: rabbitmq', `broker: ${broker}`);
+      // With RabbitMQ, also as AWS's broker (Amazon MQ, issue 14): up still uses this machine's RabbitMQ.
+      const declared =
+        broker === 'rabbitmq' ? local.replace('\nworkers:\n', '\nworkers:\n  broker: rabbitmq\n') : local;
+      assert.equal(declared.includes('  broker: rabbitmq\n'), broker === 'rabbitmq');
+      await writeFile(manifest, declared);
       const port = await freePort();
       url = `http://localhost:${port}`;
       env = userEnv({ TOUCHDOWN_LOCAL_AWS: aws.endpoint });

@@ -139,6 +139,8 @@ export class AwsClients {
   kms = () => this.client('kms');
   lambda = () => this.client('lambda');
   logs = () => this.client('logs');
+  mq = () => this.client('mq');
+  opensearch = () => this.client('opensearch');
   rds = () => this.client('rds');
   route53 = () => this.client('route53');
   s3 = () => this.client('s3');

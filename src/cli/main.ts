@@ -192,6 +192,10 @@ program
   .option('--redis-url <url>', 'the Redis server (default: REDIS_URL, then redis://localhost:6379)')
   .option('--rabbitmq-url <url>', 'the RabbitMQ broker (default: RABBITMQ_URL, then guest@localhost:5672)')
   .option('--memcached <host:port>', 'the memcached server (default: localhost:11211)')
+  .option(
+    '--opensearch-url <url>',
+    'the OpenSearch for search: (default: TOUCHDOWN_OPENSEARCH_URL, OPENSEARCH_URL)',
+  )
   .option('--local-aws <url>', 'a running local AWS (default: TOUCHDOWN_LOCAL_AWS, else moto_server)')
   .addOption(new Option('--supervise').hideHelp())
   .action(async (opts, cmd: Command) => {

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { isPlainObject } from '../core/ref.js';
 import { closest } from '../core/stack.js';
-import { type Manifest, manifestSchema } from './manifest.js';
+import { liftBroker, type Manifest, manifestSchema } from './manifest.js';
 
 export const DEFAULT_STAGE = 'production';
 
@@ -80,12 +80,13 @@ export function parseManifest(text: string, path: string, stage?: string): Loade
   let data: Manifest | undefined;
   for (const name of [chosen, ...known.filter((k) => k !== chosen)]) {
     const override = isPlainObject(stages[name]) ? stages[name] : {};
-    const result = manifestSchema.safeParse(deepMerge(raw, override), { reportInput: true });
+    const result = manifestSchema.safeParse(liftBroker(deepMerge(raw, override)), { reportInput: true });
     if (result.success) {
       if (name === chosen) data = result.data;
       continue;
     }
     for (const issue of result.error.issues) {
+      if (issue.path[0] === 'broker') issue.path.unshift('workers');
       const text = describe(issue, doc, lines, file, name, override);
       if (problems.includes(text)) continue;
       // A base value that only this stage's overrides make wrong: say which stage.

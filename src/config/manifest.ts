@@ -211,6 +211,55 @@ export const manifestSchema = z
         instanceType: 't4g.small',
         timeout: 29,
       }),
+    /**
+     * Search on OpenSearch Service (seed 002): a private domain the app reaches as OPENSEARCH_URL, signing with its
+     * role. `touchdown up` takes the URL of an OpenSearch you run (--opensearch-url).
+     */
+    search: z
+      .strictObject({
+        /** OpenSearch version, e.g. "2.19". */
+        version: z
+          .string()
+          .regex(/^\d+\.\d+$/, 'a version like "2.19"')
+          .default('2.19'),
+        /** Data node type. */
+        instance: z
+          .string()
+          .regex(/^[a-z0-9]+\.[a-z0-9]+\.search$/, 'an OpenSearch instance type like t3.small.search')
+          .default('t3.small.search'),
+        /** Data nodes: 1, or a multiple of network.azs (spread over the zones). */
+        nodes: z.number().int().min(1).max(80).default(1),
+        /** Storage per node in GB (gp3). */
+        storage: z.number().int().min(10).max(3584).default(10),
+        /** UTC hour of the daily automated snapshot. */
+        snapshotHour: z.number().int().min(0).max(23).default(3),
+      })
+      .optional(),
+    /**
+     * The Celery broker on AWS, written as workers.broker: "sqs" (default, a queue per stack) or "rabbitmq" (an
+     * Amazon MQ broker, one node); { engine: rabbitmq, cluster: true, instance: mq.m7g.large } for three nodes.
+     */
+    broker: z
+      .union(
+        [
+          z.enum(['sqs', 'rabbitmq']),
+          z.strictObject({
+            engine: z.literal('rabbitmq'),
+            /** mq.t3.micro runs one node only; a cluster needs mq.m5 or mq.m7g. */
+            instance: z
+              .string()
+              .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, 'an Amazon MQ instance type like mq.m7g.large')
+              .default('mq.t3.micro'),
+            /** Three nodes over the zones (CLUSTER_MULTI_AZ). */
+            cluster: z.boolean().default(false),
+          }),
+        ],
+        {
+          error: () =>
+            'write sqs, rabbitmq, or { engine: rabbitmq, cluster: true, instance: mq.m7g.large } for a three-node broker',
+        },
+      )
+      .default('sqs'),
     /** Celery workers by name, e.g. default: { command: "celery -A blog worker" }. */
     workers: z
       .record(
@@ -303,6 +352,24 @@ export const manifestSchema = z
         'tasks on EC2 instances get no public address, so without a NAT they cannot reach the internet: set ' +
           'network.nat to "instance" (about $7 a month) or "gateway"',
       );
+    }
+    if (m.search && m.search.nodes > 1 && m.search.nodes % m.network.azs !== 0) {
+      problem(
+        ['search', 'nodes'],
+        `${m.search.nodes} nodes do not spread evenly over network.azs (${m.network.azs}): use 1 or a multiple of ${m.network.azs}`,
+      );
+    }
+    if (typeof m.broker === 'object' && m.broker.cluster && m.broker.instance.startsWith('mq.t3.')) {
+      problem(['broker', 'instance'], 'mq.t3.micro runs a single node: use mq.m7g.large for a cluster');
+    }
+    if (m.search && m.web.compute === 'lambda') {
+      problem(
+        ['search'],
+        'search needs web.compute fargate or ec2 (the app reaches the domain from its VPC)',
+      );
+    }
+    if (m.broker !== 'sqs' && m.web.compute === 'lambda') {
+      problem(['broker'], 'Lambda runs no Celery workers: remove workers.broker');
     }
     if (m.web.compute === 'lambda' && m.web.autoscaling) {
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
@@ -417,6 +484,17 @@ function lambdaProblems(
         '$3 a month) or "gateway" (about $32 a month per zone)',
     );
   }
+}
+
+/**
+ * `workers.broker` is written among the workers but names none: it is read as the manifest's `broker`, so that
+ * every worker entry stays a worker. Issues about it are reported back at workers.broker.
+ */
+export function liftBroker(input: unknown): unknown {
+  const workers = (input as { workers?: unknown })?.workers;
+  if (typeof workers !== 'object' || workers === null || !('broker' in workers)) return input;
+  const { broker, ...rest } = workers as Record<string, unknown>;
+  return { ...(input as object), workers: rest, broker };
 }
 
 export type Manifest = z.output<typeof manifestSchema>;

@@ -73,6 +73,8 @@ export interface LocalWiring {
   memcached?: string;
   /** Celery's broker: the SQS queue's URL, or RabbitMQ's URL. */
   broker?: { sqsQueueUrl: string } | { amqp: string };
+  /** The OpenSearch the user runs (--opensearch-url), for search:. */
+  opensearch?: string;
 }
 
 /** The environment every process of the stack gets, secrets aside (they come from Parameter Store). */
@@ -104,6 +106,7 @@ export function localEnvironment(t: LocalTarget, r: LocalResources, w: LocalWiri
     env.DATABASE_URL = `postgres://${w.database.name}@${w.database.hostPort}/${w.database.name}`;
   if (w.redis) env.REDIS_URL = w.redis;
   if (w.memcached) env.CACHE_URL = `memcached://${w.memcached}`;
+  if (w.opensearch) env.OPENSEARCH_URL = w.opensearch;
   if (r.buckets.static) env.AWS_STATIC_BUCKET_NAME = r.buckets.static;
   if (r.buckets.media) env.AWS_STORAGE_BUCKET_NAME = r.buckets.media;
   if (r.buckets.static || r.buckets.media) {

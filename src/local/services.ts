@@ -30,6 +30,22 @@ function hostPort(text: string, defaultPort: number): { host: string; port: numb
   return { host: u.hostname.replace(/^\[|\]$/g, '') || 'localhost', port: Number(u.port || defaultPort) };
 }
 
+/**
+ * The OpenSearch server for `search:` (no OpenSearch can be installed for the user): its URL is required, and is
+ * what the app gets as OPENSEARCH_URL. Its own address is not asked (it may need credentials up does not have).
+ */
+export function checkOpenSearch(url: string | undefined, from: string): string {
+  const how =
+    'pass --opensearch-url http://localhost:9200 (an OpenSearch you run: docker run -p 9200:9200 -e ' +
+    'discovery.type=single-node -e DISABLE_SECURITY_PLUGIN=true opensearchproject/opensearch:2), or set ' +
+    'TOUCHDOWN_OPENSEARCH_URL';
+  if (!url)
+    throw new ConfigError(`touchdown.yml declares search, and touchdown up runs no OpenSearch: ${how}`);
+  if (!/^https?:\/\/[^/\s]+/.test(url))
+    throw new ConfigError(`${from} ${url}: write it like http://localhost:9200`);
+  return url;
+}
+
 /** Celery's broker when the manifest asks for RabbitMQ (local.broker: rabbitmq). */
 export async function checkRabbitMq(url = DEFAULT_RABBITMQ_URL, from = '--rabbitmq-url'): Promise<string> {
   if (!/^amqps?:\/\//.test(url))

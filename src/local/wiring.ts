@@ -18,7 +18,7 @@ import { type AdminConnection, connectAdmin, ensureDatabase } from './postgres.j
 import { checkPackages, findPython, type Needed, type Python } from './python.js';
 import { allocateDatabase, RedisConnection, redisServer } from './redis.js';
 import { SavedState } from './saved-state.js';
-import { checkMemcached, checkRabbitMq, DEFAULT_RABBITMQ_URL } from './services.js';
+import { checkMemcached, checkOpenSearch, checkRabbitMq, DEFAULT_RABBITMQ_URL } from './services.js';
 import { type LocalState, withoutPassword } from './state.js';
 import { databaseName, djangoDir, type LocalTarget, suggest } from './target.js';
 
@@ -32,6 +32,7 @@ export interface ServiceOptions {
   rabbitmqUrl?: string;
   memcached?: string;
   localAws?: string;
+  opensearchUrl?: string;
 }
 
 export interface FoundServices {
@@ -41,6 +42,7 @@ export interface FoundServices {
   redis?: { conn: RedisConnection; url: string; database?: number };
   memcached?: string;
   rabbitmq?: string;
+  opensearch?: string;
 }
 
 /** Looks for every service at once; all that are missing are named in one error. */
@@ -51,6 +53,12 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
   const broker = Object.keys(m.workers).length > 0 ? m.local.broker : undefined;
   const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
   const redisUrl = o.redisUrl ?? process.env.REDIS_URL;
+  const opensearchFrom = o.opensearchUrl
+    ? '--opensearch-url'
+    : process.env.TOUCHDOWN_OPENSEARCH_URL
+      ? 'TOUCHDOWN_OPENSEARCH_URL'
+      : 'OPENSEARCH_URL';
+  const opensearchUrl = o.opensearchUrl || process.env.TOUCHDOWN_OPENSEARCH_URL || process.env.OPENSEARCH_URL;
   const results = await Promise.allSettled([
     checkPackages(python, contractPackages(m), djangoDir(t)),
     chooseLocalAws(python, o.localAws),
@@ -68,6 +76,7 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
     broker === 'rabbitmq'
       ? checkRabbitMq(o.rabbitmqUrl ?? process.env.RABBITMQ_URL ?? DEFAULT_RABBITMQ_URL)
       : Promise.resolve(undefined),
+    m.search ? (async () => checkOpenSearch(opensearchUrl, opensearchFrom))() : Promise.resolve(undefined),
   ] as const);
   const problems = results.flatMap((r) =>
     r.status === 'rejected'
@@ -76,9 +85,9 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
         : [String((r.reason as Error).message)]
       : [],
   );
-  const [, localAws, postgres, redis, memcached, rabbitmq] = results.map((r) =>
+  const [, localAws, postgres, redis, memcached, rabbitmq, opensearch] = results.map((r) =>
     r.status === 'fulfilled' ? r.value : undefined,
-  ) as [unknown, LocalAwsChoice, AdminConnection | undefined, FoundServices['redis'], string, string];
+  ) as [unknown, LocalAwsChoice, AdminConnection | undefined, FoundServices['redis'], string, string, string];
   if (problems.length > 0) {
     await closeServices({ postgres, redis } as FoundServices);
     const only = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -95,6 +104,7 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
     ...(redis ? { redis } : {}),
     ...(memcached ? { memcached } : {}),
     ...(rabbitmq ? { rabbitmq } : {}),
+    ...(opensearch ? { opensearch } : {}),
   };
 }
 
@@ -115,6 +125,7 @@ export function contractPackages(m: Manifest): Needed[] {
     needed.push({ modules: ['pymemcache'], pip: 'pymemcache', why: 'the memcached cache' });
   }
   if (m.email) needed.push({ modules: ['django_ses'], pip: 'django-ses', why: 'email through SES' });
+  if (m.search) needed.push({ modules: ['opensearchpy'], pip: 'opensearch-py', why: 'search' });
   if (Object.keys(m.workers).length > 0) {
     needed.push({ modules: ['celery'], pip: 'celery', why: 'the workers' });
     // Celery's SQS transport signs with boto3 and polls with pycurl: both come with celery[sqs].
@@ -210,6 +221,7 @@ export function wiringOf(
     wiring.database = { hostPort: found.postgres.appHost, name: databaseName(t) };
   if (found.redis) wiring.redis = `${found.redis.url}/${found.redis.database ?? redisDatabase}`;
   if (found.memcached) wiring.memcached = found.memcached;
+  if (found.opensearch) wiring.opensearch = found.opensearch;
   if (found.rabbitmq) wiring.broker = { amqp: found.rabbitmq };
   else if (Object.keys(m.workers).length > 0) {
     wiring.broker = { sqsQueueUrl: String(world.outputs.get('queue.celery')?.url) };

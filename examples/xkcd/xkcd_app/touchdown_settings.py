@@ -97,6 +97,30 @@ def _cache(url: str, project: dict) -> dict:
     raise ValueError(f"CACHE_URL {url!r}: use redis://, rediss:// or memcached://")
 
 
+def _opensearch(url: str, project: dict) -> dict:
+    """OPENSEARCH_URL → the keyword arguments of opensearch-py's OpenSearch client (OPENSEARCH_DSL["default"]).
+
+    On AWS (an *.amazonaws.com host) the domain admits only the app's role: every request is signed with the role's
+    credentials (SigV4, service "es"), which boto3 finds and renews itself. Elsewhere (touchdown up, your own server)
+    the URL is all. The project's own options (timeouts, retries) are kept.
+    """
+    options = {**project, "hosts": [url]}
+    host = urlparse(url).hostname or ""
+    if host.endswith(".amazonaws.com"):
+        import boto3  # noqa: PLC0415 - only needed with search
+        from opensearchpy import AWSV4SignerAuth, RequestsHttpConnection  # noqa: PLC0415
+
+        session = boto3.Session()
+        region = _env.get("AWS_REGION") or session.region_name
+        options.update(
+            http_auth=AWSV4SignerAuth(session.get_credentials(), region, "es"),
+            use_ssl=True,
+            verify_certs=True,
+            connection_class=RequestsHttpConnection,
+        )
+    return options
+
+
 def _s3_storage(bucket: str, location: str = "") -> dict:
     options = {
         "bucket_name": bucket,
@@ -147,6 +171,12 @@ if "CELERY_BROKER_URL" in _env:
     CELERY_BROKER_URL = _env["CELERY_BROKER_URL"]
     CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(_env.get("CELERY_BROKER_TRANSPORT_OPTIONS", "{}"))
     CELERY_TASK_DEFAULT_QUEUE = _env.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+if "OPENSEARCH_URL" in _env:
+    # django-opensearch-dsl reads OPENSEARCH_DSL; opensearch-py users build OpenSearch(**OPENSEARCH_DSL["default"]).
+    OPENSEARCH_URL = _env["OPENSEARCH_URL"]
+    OPENSEARCH_DSL = {**_project.get("OPENSEARCH_DSL", {})}
+    OPENSEARCH_DSL["default"] = _opensearch(OPENSEARCH_URL, OPENSEARCH_DSL.get("default", {}))
 
 if _env.get("AWS_STATIC_BUCKET_NAME") or _env.get("AWS_STORAGE_BUCKET_NAME"):
     # The project's own storages (and the Django 4.2 names for them, which may not stand beside STORAGES) are

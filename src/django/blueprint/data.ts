@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AwsStack } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
 import { type Input, interpolate } from '../../core/ref.js';
+import { rabbitBroker } from './broker.js';
 import type { Network } from './network.js';
 
 /** The settings contract being assembled: plain values, and secrets as ARNs of SSM parameters. */
@@ -26,6 +27,8 @@ export interface Data {
   database?: ReturnType<AwsStack['addDatabase']>;
   /** ARN patterns of the SSM parameters tasks read at start. */
   parameterArns: Input<string>[];
+  /** The search domain's ARN (blueprint/search.ts). */
+  searchArn?: string;
   /** The SES identity (the sender's domain) the app sends mail as. */
   emailIdentityArn?: string;
 }
@@ -69,6 +72,10 @@ export function dataAccess(d: Data): Record<string, unknown>[] {
       ],
       Resource: d.queue.arn,
     });
+  }
+  // Signed requests to the search domain's indexes (its access policy names this role too).
+  if (d.searchArn) {
+    statements.push({ Effect: 'Allow', Action: 'es:ESHttp*', Resource: `${d.searchArn}/*` });
   }
   // Sending is authorised against the From identity: the stack's verified domain, no other.
   // https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
@@ -156,7 +163,8 @@ export function data(aws: AwsStack, m: Manifest, n: Names, net: Network, contrac
   }
   env.AWS_S3_REGION_NAME = n.region;
 
-  if (Object.keys(m.workers).length > 0) {
+  if (Object.keys(m.workers).length > 0 && m.broker !== 'sqs') rabbitBroker(aws, m, n, net, contract);
+  else if (Object.keys(m.workers).length > 0) {
     const dead = aws.addQueue({ name: 'celery-dead', messageRetentionSeconds: 1_209_600 });
     // Longer than any task should run: a task still running when its message reappears would run twice.
     const queue = aws.addQueue({

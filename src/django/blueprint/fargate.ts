@@ -18,6 +18,8 @@ export interface Fargate {
   release?: ReturnType<AwsStack['addTaskDefinition']>;
   web?: ReturnType<AwsStack['addEcsService']>;
   logGroups: Record<string, ReturnType<AwsStack['addLogGroup']>>;
+  /** The role the app's code runs as. */
+  taskRole?: ReturnType<AwsStack['addRole']>;
 }
 
 /** What the app's instances need to exist before its tasks: the cluster to join, and the logs and image they use. */
@@ -109,7 +111,7 @@ export function fargate(
     policies: { app: { Version: '2012-10-17', Statement: appStatements } },
   });
 
-  const out: Fargate = { repository, cluster, logGroups };
+  const out: Fargate = { repository, cluster, logGroups, taskRole: task };
   // Instances are infrastructure: the release's one-off tasks need them before any service exists.
   const capacityProvider = instances?.(out);
   // Before the first image exists there is nothing to run: the release adds what follows.

@@ -10,6 +10,7 @@ import { edge } from './edge.js';
 import { fargate } from './fargate.js';
 import { serverless } from './lambda.js';
 import { network } from './network.js';
+import { search } from './search.js';
 
 export { zoneNeeds } from './network.js';
 
@@ -53,6 +54,9 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   };
   const net = network(aws, m, options.zones);
   const d = data(aws, m, n, net, contract);
+  // The manifest keeps search to ECS compute, whose app role is `<stack>-app` (fargate.ts).
+  const found = search(aws, m, n, net, contract, `arn:aws:iam::${n.account}:role/${n.stack}-app`);
+  d.searchArn = found?.arn;
   if (m.web.compute === 'lambda') {
     serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
     return aws;
@@ -70,6 +74,8 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     m.web.compute === 'ec2' ? (app) => ec2(aws, m, n, net, app) : undefined,
   );
 
+  // Some services check a policy's principals when it is set: the role exists before the domain.
+  if (found && f.taskRole) found.domain.dependsOn(f.taskRole);
   aws.output('url', e.url);
   aws.output('loadBalancer', e.loadBalancer.dnsName);
   if (e.cdn) aws.output('cdn', e.cdn.domainName);
