@@ -2,7 +2,9 @@
 // example with nothing to change, each against `node -e 0` and against the same command of a baseline
 // release (default: main; built from `git archive` in a temporary folder) in the same run. The plan's start-up
 // cost is its wall time less the same plan made in a warm process. Runs the built command (bin/touchdown.js,
-// from `npm run build`) against the local AWS. Prints a table and writes bench/results/cli-start.json.
+// from `npm run build`: the bundle, dist/cli.js) against the local AWS. Each run's CPU time (user + system, from
+// /usr/bin/time where there is one) is measured beside its wall time: on a shared machine it is the steadier
+// figure. Prints a table and writes bench/results/cli-start.json.
 //   node --import tsx bench/cli-start.ts [--runs=20] [--baseline=<git revision>|none]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,37 +36,52 @@ async function baselineBin(): Promise<{ bin: string; rev: string; dir: string } 
   return { bin: join(dir, 'bin', 'touchdown.js'), rev, dir };
 }
 
-if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
+if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
   console.error('bin/touchdown.js runs the build: run `npm run build` (or `make bench-cli-start`) first');
   process.exit(1);
 }
 
-/** Wall time of one run of a command, in ms; fails on an unexpected exit code. */
+/** Where the CPU time of a child process can be read (GNU time); without it only wall times are measured. */
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const cpuFile = join(tmpdir(), `touchdown-cli-start-${process.pid}.time`);
+/** CPU time (user + system, ms) of every run, keyed by the array of wall times it was measured with. */
+const cpuOf = new WeakMap<number[], number[]>();
+
+/** Wall time of one run of a command, in ms (its CPU time kept for `sample`); fails on an unexpected exit code. */
 function timed(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; expect?: number } = {},
+  options: { cwd?: string; env?: Record<string, string>; expect?: number; cpu?: number[] } = {},
 ) {
   return new Promise<number>((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, {
+    const [command, argv] = TIME
+      ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, ...args]]
+      : [process.execPath, args];
+    const child = spawn(command, argv, {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
-    child.once('close', (code) => {
+    child.once('close', async (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (TIME && options.cpu) {
+        const [user, sys] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).slice(-2).map(Number);
+        options.cpu.push(Math.round(((user ?? 0) + (sys ?? 0)) * 1000));
+      }
       if (code === (options.expect ?? 0)) resolve(ms);
       else reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`));
     });
   });
 }
 
-async function sample(run: () => Promise<number>, runs = RUNS): Promise<number[]> {
+async function sample(run: (cpu?: number[]) => Promise<number>, runs = RUNS): Promise<number[]> {
   await run(); // the first run fills the file system cache; not counted
   const out: number[] = [];
-  for (let i = 0; i < runs; i++) out.push(await run());
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await run(cpu));
+  cpuOf.set(out, cpu);
   return out;
 }
 
@@ -81,7 +98,7 @@ try {
   await timed([touchdownBin, 'apply', '--yes'], { cwd, env });
   await timed([touchdownBin, 'plan', '--detailed-exitcode'], { cwd, env, expect: 0 });
 
-  rows.push({ command: 'node -e 0', samples: await sample(() => timed(['-e', '0'])) });
+  rows.push({ command: 'node -e 0', samples: await sample((cpu) => timed(['-e', '0'], { cpu })) });
   // What the plan's start-up was made of: every AWS service's client, as the plan looked for every type.
   const clients = Object.keys(
     JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')).dependencies,
@@ -89,7 +106,7 @@ try {
   const loadAll = `await Promise.all(${JSON.stringify(clients)}.map((c) => import(c)))`;
   rows.push({
     command: `loading the ${clients.length} AWS SDK clients`,
-    samples: await sample(() => timed(['--input-type=module', '-e', loadAll])),
+    samples: await sample((cpu) => timed(['--input-type=module', '-e', loadAll], { cpu })),
   });
   const commands: [string, string[], number][] = [
     ['touchdown --help', ['--help'], 0],
@@ -101,9 +118,14 @@ try {
     // Interleaved, so that a change in the machine's load weighs on both alike.
     const samples: number[] = [];
     const baselineSamples: number[] = [];
+    const cpu: number[] = [];
+    const baselineCpu: number[] = [];
+    cpuOf.set(samples, cpu);
+    cpuOf.set(baselineSamples, baselineCpu);
     const once = async () => {
-      samples.push(await timed([touchdownBin, ...args], { cwd, env, expect }));
-      if (baseline) baselineSamples.push(await timed([baseline.bin, ...args], { cwd, env, expect }));
+      samples.push(await timed([touchdownBin, ...args], { cwd, env, expect, cpu }));
+      if (baseline)
+        baselineSamples.push(await timed([baseline.bin, ...args], { cwd, env, expect, cpu: baselineCpu }));
     };
     await timed([touchdownBin, ...args], { cwd, env, expect }); // fills the file system cache; not counted
     if (baseline) await timed([baseline.bin, ...args], { cwd, env, expect });
@@ -132,15 +154,26 @@ try {
 }
 
 const node = median(rows[0]!.samples);
+/** Median CPU time of the runs whose wall times are `samples`, when it was measured. */
+const cpuMedian = (samples?: number[]) => {
+  const cpu = samples && cpuOf.get(samples);
+  return cpu?.length ? median(cpu) : undefined;
+};
+const nodeCpu = cpuMedian(rows[0]!.samples);
+const ratio = (a?: number, b?: number) => (a !== undefined && b ? Number((a / b).toFixed(2)) : undefined);
 const results = rows.map((r) => ({
   command: r.command,
   medianMs: Math.round(median(r.samples)),
   p90Ms: Math.round(percentile(r.samples, 0.9)),
   vsNode: Number((median(r.samples) / node).toFixed(2)),
+  cpuMedianMs: cpuMedian(r.samples),
+  cpuVsNode: ratio(cpuMedian(r.samples), nodeCpu),
   ...(r.baselineSamples
     ? {
         baselineMedianMs: Math.round(median(r.baselineSamples)),
         vsBaseline: Number((median(r.samples) / median(r.baselineSamples)).toFixed(2)),
+        baselineCpuMedianMs: cpuMedian(r.baselineSamples),
+        cpuVsBaseline: ratio(cpuMedian(r.samples), cpuMedian(r.baselineSamples)),
       }
     : {}),
 }));
@@ -161,8 +194,15 @@ console.table(
     'median (ms)': r.medianMs,
     'p90 (ms)': r.p90Ms,
     '÷ node -e 0': r.vsNode,
+    'CPU (ms)': r.cpuMedianMs,
+    'CPU ÷ node': r.cpuVsNode,
     ...(r.baselineMedianMs !== undefined
-      ? { [`${BASELINE} (ms)`]: r.baselineMedianMs, [`÷ ${BASELINE}`]: r.vsBaseline }
+      ? {
+          [`${BASELINE} (ms)`]: r.baselineMedianMs,
+          [`÷ ${BASELINE}`]: r.vsBaseline,
+          [`${BASELINE} CPU (ms)`]: r.baselineCpuMedianMs,
+          [`CPU ÷ ${BASELINE}`]: r.cpuVsBaseline,
+        }
       : {}),
   })),
 );

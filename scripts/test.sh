@@ -17,13 +17,25 @@ printf '\033[1m==> typecheck and lint\033[0m\n'
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
 printf '\033[1m==> tests\033[0m\n'
-# Node 20's test runner takes no globs: list the files. Each file starts its own local AWS.
+# Node 20's test runner takes no globs: list the files.
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
+# A local AWS per file running at once, started once for the run: a file with the default settings leases one
+# and resets it (test/support/local-aws.ts), instead of paying a fresh server's start and first plan (seconds of
+# CPU each); files with settings of their own start their own. --detach: they serve until this script ends.
+concurrency=3
+pool=$(mktemp -d)
+pool_pids=()
+for i in $(seq 1 "$concurrency"); do
+  .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/server-$i.json" &
+  pool_pids+=($!)
+done
+trap 'kill "${pool_pids[@]}" 2>/dev/null; wait "${pool_pids[@]}" 2>/dev/null; rm -rf "$pool"' EXIT
+export TOUCHDOWN_TEST_AWS_POOL="$pool"
 # Every AWS call a test makes (its own, and those of the CLIs it starts) is checked against AWS's published API
 # models and IAM's action catalogue: test/support/conformance/.
 rm -rf test-artifacts/conformance
 status=0
-node --import tsx --import ./test/support/conformance/register.mjs --test --test-concurrency=3 \
+node --import tsx --import ./test/support/conformance/register.mjs --test --test-concurrency="$concurrency" \
   --test-timeout=600000 --test-reporter=spec "${files[@]}" || status=$?
 node test/support/conformance/total.mjs
 exit "$status"

@@ -11,42 +11,44 @@ declare module '../core/resource.js' {
   interface CloudClients extends AwsClients {}
 }
 
-/** Each service's aggregated client class, imported only when first used. */
+/**
+ * Each service's client, imported only when first used: the modular client and the commands src/ calls
+ * (src/aws/sdk/, written by scripts/sdk-modules.mjs), answering the aggregated client's methods (modular.ts).
+ */
 const SERVICES = {
-  acm: async () => (await import('@aws-sdk/client-acm')).ACM,
-  apiGateway: async () => (await import('@aws-sdk/client-apigatewayv2')).ApiGatewayV2,
-  appAutoScaling: async () =>
-    (await import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScaling,
-  autoScaling: async () => (await import('@aws-sdk/client-auto-scaling')).AutoScaling,
-  cloudFront: async () => (await import('@aws-sdk/client-cloudfront')).CloudFront,
-  cloudWatch: async () => (await import('@aws-sdk/client-cloudwatch')).CloudWatch,
-  codebuild: async () => (await import('@aws-sdk/client-codebuild')).CodeBuild,
-  ec2: async () => (await import('@aws-sdk/client-ec2')).EC2,
-  ecr: async () => (await import('@aws-sdk/client-ecr')).ECR,
-  ecs: async () => (await import('@aws-sdk/client-ecs')).ECS,
-  elasticache: async () => (await import('@aws-sdk/client-elasticache')).ElastiCache,
-  elbv2: async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2,
-  iam: async () => (await import('@aws-sdk/client-iam')).IAM,
-  kms: async () => (await import('@aws-sdk/client-kms')).KMS,
-  lambda: async () => (await import('@aws-sdk/client-lambda')).Lambda,
-  logs: async () => (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogs,
-  mq: async () => (await import('@aws-sdk/client-mq')).Mq,
-  opensearch: async () => (await import('@aws-sdk/client-opensearch')).OpenSearch,
-  rds: async () => (await import('@aws-sdk/client-rds')).RDS,
-  route53: async () => (await import('@aws-sdk/client-route-53')).Route53,
-  s3: async () => (await import('@aws-sdk/client-s3')).S3,
-  scheduler: async () => (await import('@aws-sdk/client-scheduler')).Scheduler,
-  secretsManager: async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManager,
-  ses: async () => (await import('@aws-sdk/client-ses')).SES,
-  sesv2: async () => (await import('@aws-sdk/client-sesv2')).SESv2,
-  sqs: async () => (await import('@aws-sdk/client-sqs')).SQS,
-  ssm: async () => (await import('@aws-sdk/client-ssm')).SSM,
-  sts: async () => (await import('@aws-sdk/client-sts')).STS,
-  tagging: async () => (await import('@aws-sdk/client-resource-groups-tagging-api')).ResourceGroupsTaggingAPI,
+  acm: () => import('./sdk/client-acm.js'),
+  apiGateway: () => import('./sdk/client-apigatewayv2.js'),
+  appAutoScaling: () => import('./sdk/client-application-auto-scaling.js'),
+  autoScaling: () => import('./sdk/client-auto-scaling.js'),
+  cloudFront: () => import('./sdk/client-cloudfront.js'),
+  cloudWatch: () => import('./sdk/client-cloudwatch.js'),
+  codebuild: () => import('./sdk/client-codebuild.js'),
+  ec2: () => import('./sdk/client-ec2.js'),
+  ecr: () => import('./sdk/client-ecr.js'),
+  ecs: () => import('./sdk/client-ecs.js'),
+  elasticache: () => import('./sdk/client-elasticache.js'),
+  elbv2: () => import('./sdk/client-elastic-load-balancing-v2.js'),
+  iam: () => import('./sdk/client-iam.js'),
+  kms: () => import('./sdk/client-kms.js'),
+  lambda: () => import('./sdk/client-lambda.js'),
+  logs: () => import('./sdk/client-cloudwatch-logs.js'),
+  mq: () => import('./sdk/client-mq.js'),
+  opensearch: () => import('./sdk/client-opensearch.js'),
+  rds: () => import('./sdk/client-rds.js'),
+  route53: () => import('./sdk/client-route-53.js'),
+  s3: () => import('./sdk/client-s3.js'),
+  scheduler: () => import('./sdk/client-scheduler.js'),
+  secretsManager: () => import('./sdk/client-secrets-manager.js'),
+  ses: () => import('./sdk/client-ses.js'),
+  sesv2: () => import('./sdk/client-sesv2.js'),
+  sqs: () => import('./sdk/client-sqs.js'),
+  ssm: () => import('./sdk/client-ssm.js'),
+  sts: () => import('./sdk/client-sts.js'),
+  tagging: () => import('./sdk/client-resource-groups-tagging-api.js'),
 };
 
 type Service = keyof typeof SERVICES;
-type ClientOf<S extends Service> = InstanceType<Awaited<ReturnType<(typeof SERVICES)[S]>>>;
+type ClientOf<S extends Service> = ReturnType<Awaited<ReturnType<(typeof SERVICES)[S]>>['make']>;
 
 export interface AwsOptions {
   region: string;
@@ -114,8 +116,8 @@ export class AwsClients {
   client<S extends Service>(service: S): Promise<ClientOf<S>> {
     let client = this.cache.get(service) as Promise<ClientOf<S>> | undefined;
     if (!client) {
-      client = SERVICES[service]().then((Client) => {
-        const made = new (Client as new (config: object) => ClientOf<S>)(this.config(service));
+      client = SERVICES[service]().then((sdk) => {
+        const made = sdk.make(this.config(service)) as ClientOf<S>;
         this.count(service, made as unknown as Sendable);
         return made;
       });

@@ -34,10 +34,13 @@ describe('generated Dockerfile', () => {
     assert.match(text, /^FROM python:3\.13-slim$/m);
     assert.match(text, /^COPY requirements\.txt constraints\.txt \.\/$/m);
     assert.match(text, /^COPY requirements\/prod\.txt requirements\/base\.txt requirements\/$/m);
+    const install = 'RUN --mount=type=cache,target=/root/.cache pip install -r requirements.txt';
     assert.ok(
-      text.indexOf('RUN pip install -r requirements.txt') < text.indexOf('COPY . .'),
+      text.includes(install) && text.indexOf(install) < text.indexOf('COPY . .'),
       'dependencies first',
     );
+    // The download cache stays with the builder: not turned off, not in the image.
+    assert.doesNotMatch(text, /PIP_NO_CACHE_DIR/);
     assert.match(text, /^ENV DJANGO_SETTINGS_MODULE=shop\.settings\.production$/m);
   });
 
@@ -49,7 +52,11 @@ describe('generated Dockerfile', () => {
       ['boto3', 'django-storages[s3]'],
     );
     assert.match(uv, /uv sync --locked --no-dev --no-install-project --inexact/);
-    assert.match(uv, /^RUN pip install boto3 "django-storages\[s3\]"$/m);
+    assert.match(
+      uv,
+      /^RUN --mount=type=cache,target=\/root\/\.cache pip install boto3 "django-storages\[s3\]"$/m,
+    );
+    assert.match(uv, /^RUN --mount=type=cache,target=\/root\/\.cache python -m venv \/opt\/tools /m);
     const poetry = dockerfile(
       project({ installer: 'poetry', main: 'pyproject.toml', files: ['pyproject.toml', 'poetry.lock'] }),
       'shop',

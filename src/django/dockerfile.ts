@@ -6,6 +6,13 @@ import type { DjangoProject } from './detect.js';
 /** Tools that install from a lockfile live in their own virtualenv, so an exact sync of the app's leaves them be. */
 const TOOLS = '/opt/tools/bin';
 
+/**
+ * pip's, uv's and poetry's download caches (under root's ~/.cache) kept by the builder between builds and out of
+ * the image: a rebuild after one requirement changed downloads that one. Docker (BuildKit) and podman/buildah
+ * support it: https://docs.docker.com/build/cache/optimize/#use-cache-mounts
+ */
+const CACHED = 'RUN --mount=type=cache,target=/root/.cache';
+
 function copyLines(files: string[]): string[] {
   const byFolder = new Map<string, string[]>();
   for (const file of files) {
@@ -30,37 +37,39 @@ function installLines(p: DjangoProject, extra: string[]): string[] {
       // The image's CA store, as pip uses (uv otherwise trusts only its bundled roots): a company's proxy CA
       // added to the image works for both. UV_NATIVE_TLS is its older name.
       lines.push(
-        `RUN ${tools('"uv>=0.5,<1"')} \\\n && UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1 ${TOOLS}/uv sync --locked --no-dev --no-install-project --inexact`,
+        `${CACHED} ${tools('"uv>=0.5,<1"')} \\\n && UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_SYSTEM_CERTS=1 UV_NATIVE_TLS=1 ${TOOLS}/uv sync --locked --no-dev --no-install-project --inexact`,
       );
       break;
     case 'poetry':
       lines.push(
-        `RUN ${tools('"poetry>=2,<3"')} \\\n && POETRY_VIRTUALENVS_CREATE=false ${TOOLS}/poetry install --only main --no-root --no-interaction`,
+        `${CACHED} ${tools('"poetry>=2,<3"')} \\\n && POETRY_VIRTUALENVS_CREATE=false ${TOOLS}/poetry install --only main --no-root --no-interaction`,
       );
       break;
     case 'pdm':
       lines.push(
         d.files.includes('pdm.lock')
-          ? `RUN ${tools('"pdm>=2,<3"')} \\\n && ${TOOLS}/pdm export --prod --no-hashes -o /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
-          : `RUN ${fromPyproject}`,
+          ? `${CACHED} ${tools('"pdm>=2,<3"')} \\\n && ${TOOLS}/pdm export --prod --no-hashes -o /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
+          : `${CACHED} ${fromPyproject}`,
       );
       break;
     case 'pipenv':
       lines.push(
         d.files.includes('Pipfile.lock')
-          ? `RUN ${tools('pipenv')} \\\n && ${TOOLS}/pipenv requirements > /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
-          : `RUN ${tools('pipenv')} \\\n && PIPENV_SKIP_LOCK=1 ${TOOLS}/pipenv install --system --skip-lock`,
+          ? `${CACHED} ${tools('pipenv')} \\\n && ${TOOLS}/pipenv requirements > /tmp/requirements.txt && pip install -r /tmp/requirements.txt`
+          : `${CACHED} ${tools('pipenv')} \\\n && PIPENV_SKIP_LOCK=1 ${TOOLS}/pipenv install --system --skip-lock`,
       );
       break;
     case 'pip':
-      lines.push(d.main === 'pyproject.toml' ? `RUN ${fromPyproject}` : `RUN pip install -r ${d.main}`);
+      lines.push(
+        d.main === 'pyproject.toml' ? `${CACHED} ${fromPyproject}` : `${CACHED} pip install -r ${d.main}`,
+      );
       break;
     default:
       break;
   }
   if (extra.length > 0)
     lines.push(
-      `# What Touchdown's settings need beyond the project's own list.\nRUN pip install ${extra.map(quote).join(' ')}`,
+      `# What Touchdown's settings need beyond the project's own list.\n${CACHED} pip install ${extra.map(quote).join(' ')}`,
     );
   return lines;
 }
@@ -74,7 +83,7 @@ export function dockerfile(p: DjangoProject, app: string, python: string, extra:
   return `# A production image for ${app}, written by touchdown init.
 # collectstatic runs at release time (touchdown deploy), straight to the static bucket.
 FROM python:${python}-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_LINK_MODE=copy \\
     VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
 WORKDIR /app

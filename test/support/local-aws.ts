@@ -1,5 +1,7 @@
-// Starts the local AWS (moto server) for one test file, on a free port, and stops it with the process.
+// Starts the local AWS (moto server) for one test file, on a free port, and stops it with the process; or,
+// under scripts/test.sh, leases one of the servers it started for the whole run (see leasePooled).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AwsClients } from '../../src/aws/clients.js';
@@ -64,59 +66,126 @@ export interface LocalAwsOptions {
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
-  const child: ChildProcess = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      ...options.env,
-      ...(options.apps
-        ? {
-            LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
-            LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
-          }
-        : {}),
-    },
-  });
-  const { port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`the local AWS exited with code ${code} before it started`)),
-    );
-    lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; harness?: number }));
-  });
+  // A server of the pool runs with the default settings only: others start their own.
+  const lease = options.env || options.apps ? undefined : await leasePooled();
+  let child: ChildProcess | undefined;
+  let port: number;
+  let harness: number | undefined;
+  if (lease) {
+    port = lease.port;
+  } else {
+    child = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        ...options.env,
+        ...(options.apps
+          ? {
+              LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
+              LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
+            }
+          : {}),
+      },
+    });
+    const started = child;
+    ({ port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
+      const lines = createInterface({ input: started.stdout! });
+      started.once('error', reject);
+      started.once('exit', (code) =>
+        reject(new Error(`the local AWS exited with code ${code} before it started`)),
+      );
+      lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; harness?: number }));
+    }));
+  }
   // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
   const endpoint = `http://localhost:${port}`;
   Object.assign(process.env, TEST_CREDENTIALS, LOADED_MACHINE, {
     AWS_REGION: region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
+  const moto = (path: string, body?: string) =>
+    fetch(`${endpoint}/moto-api/${path}`, { method: 'POST', ...(body ? { body } : {}) });
+  /** Models staged by this process: a leased server unstages them when given back (a reset keeps them). */
+  const staged = new Set<string>();
+  // What moto-api/config held when leased (a test may change it): given back with the server.
+  const config = lease ? await (await fetch(`${endpoint}/moto-api/config`)).text() : '';
+  if (lease) await moto('reset');
   return {
     endpoint,
     region,
     env: { ...TEST_CREDENTIALS, ...LOADED_MACHINE, AWS_REGION: region, AWS_ENDPOINT_URL: endpoint },
     clients: () => new AwsClients({ region, endpoint, maxAttempts: 3 }),
     reset: async () => {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      const res = await moto('reset');
       if (!res.ok) throw new Error(`resetting the local AWS failed: HTTP ${res.status}`);
     },
     setTransition: async (model, transition) => {
-      const res = await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
-        method: 'POST',
-        body: JSON.stringify({ model_name: model, transition }),
-      });
+      staged.add(model);
+      const res = await moto(
+        'state-manager/set-transition',
+        JSON.stringify({ model_name: model, transition }),
+      );
       if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
     },
     loadBalancers: () => harnessGet<LocalLoadBalancer[]>(harness, 'load-balancers'),
     databases: () => harnessGet<Record<string, string>>(harness, 'databases'),
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (lease) {
+        for (const model of staged)
+          await moto('state-manager/unset-transition', JSON.stringify({ model_name: model }));
+        await moto('config', config);
+        await moto('reset');
+        return lease.release();
+      }
+      if (!child || child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin?.end();
       child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+/**
+ * scripts/test.sh starts a few local AWS servers with the default settings for the whole run and names their
+ * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers). A test file leases a free one
+ * (an atomic mkdir; a lease whose process is gone is taken over) and resets it: a fresh moto spends seconds of
+ * CPU building its backends on the first plan, a reset one a fraction of a second. None free: undefined.
+ */
+async function leasePooled(): Promise<{ port: number; release: () => Promise<void> } | undefined> {
+  const dir = process.env.TOUCHDOWN_TEST_AWS_POOL;
+  if (!dir) return undefined;
+  for (const file of (await readdir(dir)).filter((f) => /^server-\d+\.json$/.test(f)).sort()) {
+    let port: number;
+    try {
+      port = (JSON.parse(await readFile(join(dir, file), 'utf8')) as { port: number }).port;
+    } catch {
+      continue; // still starting
+    }
+    const lock = join(dir, `${file}.lease`);
+    const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+    if (holder && holder !== process.pid && !alive(holder)) await rm(lock, { recursive: true, force: true });
+    try {
+      await mkdir(lock);
+    } catch {
+      continue; // leased by another test file
+    }
+    await writeFile(join(lock, 'pid'), String(process.pid));
+    return {
+      port,
+      release: () => rm(lock, { recursive: true, force: true }),
+    };
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A question to the harness's own endpoint (scripts/local_aws/api.py). */

@@ -1,0 +1,90 @@
+// The local AWS servers scripts/test.sh shares between test files: one file at a time holds one, it finds it
+// empty, and what it staged or configured in it is undone when it gives it back.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, it } from 'node:test';
+import { Boto } from './support/boto.js';
+import { startLocalAws } from './support/local-aws.js';
+import { repoRoot, venvPython } from './support/paths.js';
+
+let pool: string;
+let server: ChildProcess;
+let port: number;
+const saved = process.env.TOUCHDOWN_TEST_AWS_POOL;
+
+before(async () => {
+  pool = await mkdtemp(join(tmpdir(), 'touchdown-pool-'));
+  // As scripts/test.sh starts them: detached from stdin, its first line written to server-<n>.json.
+  server = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0', '--detach'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve) =>
+    createInterface({ input: server.stdout! }).once('line', resolve),
+  );
+  port = (JSON.parse(line) as { port: number }).port;
+  await writeFile(join(pool, 'server-1.json'), line);
+  process.env.TOUCHDOWN_TEST_AWS_POOL = pool;
+});
+
+after(async () => {
+  process.env.TOUCHDOWN_TEST_AWS_POOL = saved;
+  if (saved === undefined) delete process.env.TOUCHDOWN_TEST_AWS_POOL;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await exited;
+  await rm(pool, { recursive: true, force: true });
+});
+
+const transition = async (endpoint: string) =>
+  (await fetch(`${endpoint}/moto-api/state-manager/get-transition?model_name=ecs::task`)).json();
+
+it('leases the pooled server to one holder, empty, and gives it back as it found it', async () => {
+  const first = await startLocalAws();
+  assert.equal(first.endpoint, `http://localhost:${port}`, 'the default settings lease the pooled server');
+  const boto = new Boto(first.endpoint, first.region);
+  try {
+    const before = await transition(first.endpoint);
+    await boto.call('sqs', 'CreateQueue', { QueueName: 'left-behind' });
+    await first.setTransition('ecs::task', { progression: 'manual', times: 1e6 });
+    await fetch(`${first.endpoint}/moto-api/config`, {
+      method: 'POST',
+      body: JSON.stringify({ lambda: { use_docker: false } }),
+    });
+
+    // Held: another file starts its own; so does one with settings of its own.
+    const second = await startLocalAws();
+    const own = await startLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
+    assert.notEqual(second.endpoint, first.endpoint);
+    assert.notEqual(own.endpoint, first.endpoint);
+    await second.stop();
+    await own.stop();
+
+    await first.stop();
+    assert.deepEqual(await transition(first.endpoint), before, 'the staged transition is undone');
+    const config = (await (await fetch(`${first.endpoint}/moto-api/config`)).json()) as {
+      lambda?: { use_docker?: boolean };
+    };
+    assert.notEqual(config.lambda?.use_docker, false, 'the config is given back');
+
+    const next = await startLocalAws();
+    assert.equal(next.endpoint, first.endpoint, 'given back, it is leased again');
+    const { QueueUrls } = await boto.call('sqs', 'ListQueues', {});
+    assert.deepEqual(QueueUrls ?? [], [], 'the next holder finds it empty');
+    await next.stop();
+  } finally {
+    boto.close();
+  }
+});
+
+it('takes over the lease of a holder that died without giving it back', async () => {
+  await mkdir(join(pool, 'server-1.json.lease'));
+  // A process id no process has (above the kernel's limit).
+  await writeFile(join(pool, 'server-1.json.lease', 'pid'), '99999999');
+  const local = await startLocalAws();
+  assert.equal(local.endpoint, `http://localhost:${port}`);
+  await local.stop();
+});
