@@ -2,6 +2,7 @@
 // src/ calls. Do not edit: another command works without being listed (src/aws/modular.ts).
 import {
   CloudWatchClient,
+  GetMetricDataCommand,
   ListTagsForResourceCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -11,6 +12,7 @@ import { modular } from '../modular.js';
 export const make = modular<import('@aws-sdk/client-cloudwatch').CloudWatch>(
   CloudWatchClient,
   {
+    GetMetricData: GetMetricDataCommand,
     ListTagsForResource: ListTagsForResourceCommand,
     TagResource: TagResourceCommand,
     UntagResource: UntagResourceCommand,

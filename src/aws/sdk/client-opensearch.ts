@@ -2,10 +2,17 @@
 // src/ calls. Do not edit: another command works without being listed (src/aws/modular.ts).
 import {
   AddTagsCommand,
+  CreateDomainCommand,
   CreateVpcEndpointCommand,
+  DeleteDomainCommand,
+  DescribeDomainCommand,
+  DescribeDomainsCommand,
   DescribeVpcEndpointsCommand,
+  ListTagsCommand,
   OpenSearchClient,
   RemoveTagsCommand,
+  UpdateDomainConfigCommand,
+  UpgradeDomainCommand,
 } from '@aws-sdk/client-opensearch';
 import { modular } from '../modular.js';
 
@@ -13,9 +20,16 @@ export const make = modular<import('@aws-sdk/client-opensearch').OpenSearch>(
   OpenSearchClient,
   {
     AddTags: AddTagsCommand,
+    CreateDomain: CreateDomainCommand,
     CreateVpcEndpoint: CreateVpcEndpointCommand,
+    DeleteDomain: DeleteDomainCommand,
+    DescribeDomain: DescribeDomainCommand,
+    DescribeDomains: DescribeDomainsCommand,
     DescribeVpcEndpoints: DescribeVpcEndpointsCommand,
+    ListTags: ListTagsCommand,
     RemoveTags: RemoveTagsCommand,
+    UpdateDomainConfig: UpdateDomainConfigCommand,
+    UpgradeDomain: UpgradeDomainCommand,
   },
   '@aws-sdk/client-opensearch',
 );
