@@ -14,7 +14,7 @@ import { hasChanges, type Plan, type World } from '../core/plan.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { imageSource } from './blueprint/image-source.js';
-import { awsBlueprint, zoneNeeds } from './blueprint/index.js';
+import { type AppHandles, awsBlueprint, handlesOf, outputsOf, zoneNeeds } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
 import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
@@ -101,8 +101,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet). Before the
   // first release is recorded nothing is deleted here: services a killed first deploy made are the traffic
   // step's to take over, not orphans (on AWS a deleted service drains for minutes and blocks its name).
+  const infraEngine = engineFor(current?.image, current?.functionVersion);
+  const infrastructure = handlesOf(infraEngine.stack);
   const infra = await step('infrastructure', () =>
-    engineFor(current?.image, current?.functionVersion).apply({
+    infraEngine.apply({
       confirm: o.confirm,
       ...(current ? {} : { only: () => true }),
     }),
@@ -116,13 +118,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const compute = releaseCompute({
     aws,
     loaded,
-    account,
     events,
     options: { signal: o.signal, timing: o.timing },
   });
   const built = async () => {
     await stillHeld();
-    return step(compute.build.step, () => compute.build.run(infra.world));
+    return step(compute.build.step, () => compute.build.run(infra.world, infrastructure));
   };
   const image = o.rollbackTo?.image ?? o.image ?? (await built());
   if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
@@ -149,7 +150,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     });
 
   // 3. Optionally, a snapshot of the database before its schema changes.
-  const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
+  const database = outputsOf(infra.world, infrastructure.database);
   if (m.release.snapshot && database?.id && current && !o.rollbackTo) {
     await stillHeld();
     await step('snapshot', () =>
@@ -163,13 +164,16 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 4. The release phase: what one-off commands run with (the release task definition, or the function's
   // new version), then migrate and collectstatic.
   const definition = compute.definition;
-  const releaseDef = await step(definition.step, () => engineFor(image).apply({ only: definition.only }));
+  const releaseEngine = engineFor(image);
+  const releasing = handlesOf(releaseEngine.stack);
+  const wanted = new Set(definition.resources(releasing).map((r) => r?.address));
+  const releaseDef = await step(definition.step, () => releaseEngine.apply({ only: (a) => wanted.has(a) }));
   if (releaseDef.report && releaseDef.report.failed.length > 0) {
     await record('failed', {}, definition.step);
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
   await stillHeld();
-  const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
+  const prepared = await compute.prepare(releaseDef.world, releasing, { step, rollbackTo: o.rollbackTo });
   // A rollback runs the earlier code against today's schema and assets: no release command runs again.
   const commands = o.rollbackTo ? [] : releaseCommands(m);
   for (const [name, args] of commands) {
@@ -193,10 +197,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 
   // 5. Traffic: the services move to the new task definitions (the `live` alias to the new version) and
   // must become stable.
-  const traffic = await step('traffic', () => engineFor(image, prepared.version).apply());
+  const trafficEngine = engineFor(image, prepared.version);
+  const serving = handlesOf(trafficEngine.stack);
+  const traffic = await step('traffic', () => trafficEngine.apply());
   if (traffic.report && (traffic.report.failed.length > 0 || traffic.report.interrupted)) {
     await record('failed', {}, 'traffic');
-    const logs = await newTasksLastLines(aws, traffic.world).catch(() => []);
+    const logs = await newTasksLastLines(aws, traffic.world, serving).catch(() => []);
     return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', {
       report: traffic.report,
       ...(logs.length > 0 ? { logs } : {}),
@@ -205,9 +211,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 
   // 6. The record of what serves now.
   const taskDefinitions = Object.fromEntries(
-    [...traffic.world.outputs]
-      .filter(([a]) => a.startsWith('task-definition.'))
-      .map(([a, out]) => [a.slice(16), String(out.arn)]),
+    Object.entries(serving.containers?.taskDefinitions ?? {}).flatMap(([name, handle]) => {
+      const arn = outputsOf(traffic.world, handle)?.arn;
+      return arn ? [[name, arn]] : [];
+    }),
   );
   const release: Release = {
     number,
@@ -224,11 +231,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 }
 
 /** The new release's services' task that stopped last: its output says why the deployment failed. */
-async function newTasksLastLines(aws: AwsClients, world: World): Promise<string[]> {
-  const cluster = world.outputs.get('ecs-cluster.main')?.arn;
-  const definitions = [...world.outputs]
-    .filter(([a]) => a.startsWith('task-definition.') && a !== 'task-definition.release')
-    .map(([, out]) => String(out.arn));
+async function newTasksLastLines(aws: AwsClients, world: World, h: AppHandles): Promise<string[]> {
+  const cluster = outputsOf(world, h.containers?.cluster)?.arn;
+  const definitions = Object.values(h.containers?.taskDefinitions ?? {}).flatMap((handle) => {
+    const arn = handle === h.containers?.taskDefinitions.release ? undefined : outputsOf(world, handle)?.arn;
+    return arn ? [arn] : [];
+  });
   if (!cluster || definitions.length === 0) return [];
   return lastLinesOfStoppedTask(aws, String(cluster), definitions, 50);
 }

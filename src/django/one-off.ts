@@ -6,6 +6,7 @@ import { invokeFunction } from '../aws/lambda/invoke.js';
 import type { Manifest } from '../config/manifest.js';
 import type { World } from '../core/plan.js';
 import { WEB_CONTAINER, words } from './blueprint/fargate.js';
+import { type AppHandles, outputsOf } from './blueprint/index.js';
 import { lastLogLines } from './task-logs.js';
 
 export interface OneOffResult {
@@ -40,21 +41,18 @@ export function releaseCommands(m: Manifest): [name: string, args: string[]][] {
 }
 
 /** Where and how one-off commands run on ECS: the release task definition in the app's network. */
-export function oneOffTask(world: World, publicApp: boolean) {
-  const out = (address: string) => world.outputs.get(address) ?? {};
-  const appSubnets = [...world.outputs]
-    .filter(([a]) => a.startsWith('subnet.main/app-'))
-    .map(([, o]) => String(o.id));
+export function oneOffTask(world: World, h: AppHandles) {
+  const c = h.containers;
   return {
-    cluster: String(out('ecs-cluster.main').arn),
-    taskDefinition: String(out('task-definition.release').arn),
+    cluster: String(outputsOf(world, c?.cluster)?.arn),
+    taskDefinition: String(outputsOf(world, c?.taskDefinitions.release)?.arn),
     containerName: WEB_CONTAINER,
-    subnetIds: appSubnets,
-    securityGroupIds: [String(out('security-group.main/app').id)],
+    subnetIds: h.app.subnets.map((s) => String(outputsOf(world, s)?.id)),
+    securityGroupIds: [String(outputsOf(world, h.app.securityGroup)?.id)],
     // Without a NAT the app subnets are public: a task needs its own address to reach ECR.
-    assignPublicIp: publicApp,
+    assignPublicIp: h.app.public,
     // web.compute ec2: on the stack's own instances, through their capacity provider.
-    capacityProvider: out('ecs-capacity-provider.instances').name as string | undefined,
+    capacityProvider: outputsOf(world, c?.capacityProvider)?.name,
   };
 }
 
