@@ -105,7 +105,7 @@ function sources(dir: string): string[] {
 describe('addresses outside the blueprint', () => {
   it('finds an address literal where one is written', () => {
     assert.equal(addressLiterals('x.ts', "const db = world.outputs.get('db-instance.db');").length, 1);
-    assert.equal(addressLiterals('x.ts', 'a.startsWith(`lambda-function.${name}`)').length, 1);
+    assert.equal(addressLiterals('x.ts', 'a.startsWith(`lambda-function.` + name)').length, 1);
     assert.equal(addressLiterals('x.ts', "if (e.type === 'op.start') return;").length, 0);
   });
 
