@@ -18,6 +18,7 @@ import { type AppHandles, awsBlueprint, handlesOf, outputsOf, zoneNeeds } from '
 import { releaseCompute } from './compute.js';
 import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
+import { failure, runReleasePhase } from './release-phase.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
 import { lastLinesOfStoppedTask } from './task-logs.js';
@@ -162,7 +163,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   }
 
   // 4. The release phase: what one-off commands run with (the release task definition, or the function's
-  // new version), then migrate and collectstatic.
+  // new version), then migrate, collectstatic and release.commands (release-phase.ts).
   const definition = compute.definition;
   const releaseEngine = engineFor(image);
   const releasing = handlesOf(releaseEngine.stack);
@@ -176,23 +177,23 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const prepared = await compute.prepare(releaseDef.world, releasing, { step, rollbackTo: o.rollbackTo });
   // A rollback runs the earlier code against today's schema and assets: no release command runs again.
   const commands = o.rollbackTo ? [] : releaseCommands(m);
-  for (const [name, args] of commands) {
-    await stillHeld();
-    const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
-      if (!o.signal.aborted) throw err;
-      await record('cancelled', prepared.recorded, name);
-      return err;
+  const phase = await runReleasePhase({
+    events,
+    runner: prepared.runner,
+    commands,
+    signal: o.signal,
+    stillHeld,
+  });
+  if (phase.status === 'cancelled') {
+    await record('cancelled', prepared.recorded, phase.step);
+    return { status: 'cancelled', failedStep: phase.step, message: phase.message };
+  }
+  if (phase.status === 'failed') {
+    const logs = await phase.result.lastLines(20);
+    await record('failed', prepared.recorded, phase.step);
+    return failed(phase.step, `${failure(phase.what, phase.result)}; the previous release still serves`, {
+      logs,
     });
-    if (result instanceof Error) return { status: 'cancelled', failedStep: name, message: result.message };
-    if (result.exitCode !== 0) {
-      const logs = await result.lastLines(20);
-      await record('failed', prepared.recorded, name);
-      const why =
-        result.exitCode === undefined
-          ? `stopped without an exit code (${result.reason ?? 'no reason given'})`
-          : `exited with code ${result.exitCode}`;
-      return failed(name, `${args.join(' ')} ${why}; the previous release still serves`, { logs });
-    }
   }
 
   // 5. Traffic: the services move to the new task definitions (the `live` alias to the new version) and
