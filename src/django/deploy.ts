@@ -174,7 +174,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
   await stillHeld();
-  const prepared = await compute.prepare(releaseDef.world, releasing, { step, rollbackTo: o.rollbackTo });
+  // The release step read only what its definition needs; where one-off commands run is the infrastructure's.
+  const world = {
+    found: new Map([...infra.world.found, ...releaseDef.world.found]),
+    outputs: new Map([...infra.world.outputs, ...releaseDef.world.outputs]),
+  };
+  const prepared = await compute.prepare(world, releasing, { step, rollbackTo: o.rollbackTo });
   // A rollback runs the earlier code against today's schema and assets: no release command runs again.
   const commands = o.rollbackTo ? [] : releaseCommands(m);
   const phase = await runReleasePhase({
