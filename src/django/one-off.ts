@@ -5,6 +5,7 @@ import { type OperationOptions, type RunTaskResult, runTask } from '../aws/ecs/r
 import { invokeFunction } from '../aws/lambda/invoke.js';
 import type { Manifest } from '../config/manifest.js';
 import type { World } from '../core/plan.js';
+import { DEFAULT_WAIT_TIMING, waitFor } from '../core/wait.js';
 import { WEB_CONTAINER, words } from './blueprint/fargate.js';
 import { type AppHandles, outputsOf } from './blueprint/index.js';
 import { followLogStream, lastLogLines } from './task-logs.js';
@@ -47,6 +48,7 @@ for i, (name, args) in enumerate(steps, 1):
         sys.exit(code if code > 0 else 128 - code)
 `;
 const STEP_LINE = /^\[touchdown\] release step (\d+) of \d+: /;
+const FAILED_LINE = /^\[touchdown\] release step (\d+) of \d+ failed: /;
 
 /** The container command that runs the release phase's commands in one task. */
 export function releasePhaseCommand(commands: ReleaseCommand[]): string[] {
@@ -56,6 +58,12 @@ export function releasePhaseCommand(commands: ReleaseCommand[]): string[] {
 /** The command number (from 1) a line of the release runner's output announces, if it is one. */
 export function announcedStep(line: string): number | undefined {
   const m = STEP_LINE.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The command number (from 1) the runner's last line says it stopped at, if it is that line. */
+export function failedStep(line: string): number | undefined {
+  const m = FAILED_LINE.exec(line);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -105,7 +113,9 @@ export function ecsRunner(
     async releasePhase(commands, started) {
       // Which command runs is read from the task's output as it comes: CloudWatch has the runner's lines.
       let announced = 0;
+      let stoppedAt: number | undefined;
       const heard = (line: string) => {
+        stoppedAt ??= failedStep(line);
         const n = announcedStep(line);
         if (n === undefined || n <= announced || n > commands.length) return;
         announced = n;
@@ -121,15 +131,37 @@ export function ecsRunner(
         const command = releasePhaseCommand(commands);
         const result = await runTask(aws, { ...task, command }, { ...options, onStart });
         ended.abort();
-        // The last read comes after the task stopped: every line it wrote before is in.
         await following;
-        const failed = result.exitCode !== 0 && announced > 0 ? commands[announced - 1] : undefined;
-        return { ...taskResult(aws, result), ...(failed ? { failed } : {}) };
+        const ran = taskResult(aws, result);
+        // Only the runner's own last line names the command: CloudWatch may still lack the latest announcement.
+        if (result.exitCode !== 0 && stoppedAt === undefined && result.logStream)
+          stoppedAt = await lastLine(ran, options).catch(() => undefined);
+        const failed = stoppedAt === undefined ? undefined : commands[stoppedAt - 1];
+        return { ...ran, ...(failed ? { failed } : {}) };
       } finally {
         ended.abort();
       }
     },
   };
+}
+
+/** The runner's line saying where it stopped, once CloudWatch has it (it delivers within seconds). */
+function lastLine(ran: OneOffResult, options: OperationOptions): Promise<number | undefined> {
+  return waitFor(
+    {
+      what: "the release runner's last line",
+      timeoutMs: 20_000,
+      check: async () => {
+        const n = (await ran.lastLines(5)).map(failedStep).find((x) => x !== undefined);
+        return n === undefined ? { done: false, state: 'not in the log yet' } : { done: true, value: n };
+      },
+    },
+    {
+      timing: options.timing ?? DEFAULT_WAIT_TIMING,
+      signal: options.signal ?? new AbortController().signal,
+      progress: () => {},
+    },
+  );
 }
 
 function taskResult(aws: AwsClients, result: RunTaskResult): OneOffResult {

@@ -8,6 +8,7 @@ import { repoRoot, venvPython } from '../../test/support/paths.js';
 import type { EngineEvent } from '../core/events.js';
 import {
   announcedStep,
+  failedStep,
   type OneOffResult,
   type OneOffRunner,
   type ReleaseCommand,
@@ -50,6 +51,8 @@ describe('the release runner in the container', () => {
       run.lines.at(-1),
       '[touchdown] release step 2 of 3 failed: no_such_command exited with code 1',
     );
+    assert.equal(failedStep(run.lines.at(-1)!), 2, 'the line Touchdown names the failing command by');
+    assert.equal(failedStep(run.lines[0]!), undefined);
   });
 });
 
