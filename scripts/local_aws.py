@@ -217,6 +217,8 @@ def stage_from_environment() -> None:
 
     LOCAL_AWS_TASK_EXIT_CODES: JSON {"word": exit code}; a one-off ECS task whose command override or
     image contains the word stops with that exit code (moto runs no containers: every task exits 0).
+    Touchdown's release runner (python -c, its commands as JSON) runs its commands in order as the
+    container would: each announced in the task's awslogs stream, stopping at the first with the word.
     LOCAL_AWS_ECS_SERVICES_START=true: every new service reports its own desired count running, as
     moto already does after an update (MOTO_ECS_SERVICE_RUNNING is one number for all services).
     LOCAL_AWS_ECS_AGENT=true: an instance whose user data names an ECS cluster (ECS_CLUSTER=...) joins it
@@ -237,6 +239,11 @@ def stage_from_environment() -> None:
     def task(self, *args, **kwargs):
         original(self, *args, **kwargs)
         for override in (self.overrides or {}).get("containerOverrides", []):
+            steps = release_runner_steps(override.get("command") or [])
+            if steps is not None:
+                definition = kwargs.get("task_definition") or args[1]
+                stage_release_runner(self, definition, steps, codes)
+                continue
             command = " ".join(override.get("command") or [])
             for container in self.containers:
                 for word, code in codes.items():
@@ -244,6 +251,41 @@ def stage_from_environment() -> None:
                         container.exitCode = code
 
     Task.__init__ = task
+
+
+def release_runner_steps(command: list) -> list | None:
+    """The commands of Touchdown's release runner (src/django/one-off.ts), or None for any other command."""
+    if len(command) == 4 and command[1] == "-c" and "[touchdown] release step" in command[2]:
+        return json.loads(command[3])
+    return None
+
+
+def stage_release_runner(task, definition, steps: list, codes: dict) -> None:
+    """What the runner writes and how it ends, its commands' exit codes staged by word."""
+    import time
+
+    from moto.logs.models import logs_backends
+
+    container = task.containers[0]
+    options = (definition.container_definitions[0].get("logConfiguration") or {}).get("options") or {}
+    group, prefix = options.get("awslogs-group"), options.get("awslogs-stream-prefix")
+    logs = logs_backends[task._account_id][task.region_name]
+    stream = f"{prefix}/{definition.container_definitions[0].get('name')}/{task.id}"
+    if group in logs.groups:
+        logs.create_log_stream(group, stream)
+
+    def log(line: str) -> None:
+        if group in logs.groups:
+            logs.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000), "message": line}])
+
+    for i, (name, words) in enumerate(steps, 1):
+        log(f"[touchdown] release step {i} of {len(steps)}: {name}")
+        code = next((c for w, c in codes.items() if w in f"manage.py {' '.join(words)} {container.image}"), 0)
+        if code:
+            log(f"[touchdown] release step {i} of {len(steps)} failed: {name} exited with code {code}")
+            container.exitCode = code
+            return
+    container.exitCode = 0
 
 
 def start_services() -> None:

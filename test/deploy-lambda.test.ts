@@ -339,7 +339,6 @@ describe('touchdown deploy with web.compute: lambda', () => {
       const checked = await manage(
         t.aws.clients(),
         await engineServing(loaded, back.release),
-        loaded,
         ['check'],
         new AbortController().signal,
       );

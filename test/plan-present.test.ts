@@ -17,10 +17,10 @@ function network(withQueue: boolean) {
 }
 
 /** The services a plan called, and the engine that made it. */
-async function planned(stack: AwsStack, readEveryType = false) {
+async function planned(stack: AwsStack, readEveryType = false, only?: (address: string) => boolean) {
   const aws = t.aws.clients();
   const engine = new Engine({ stack, registry: resourceTypes, aws, readEveryType });
-  const { plan } = await engine.plan();
+  const { plan } = await engine.plan(only);
   return { plan, services: new Set(aws.calls.map((c) => c.service)), calls: aws.calls.length };
 }
 
@@ -53,5 +53,20 @@ describe('a plan reads the resource types present', () => {
     await t.apply(network(false));
     const after = await t.boto.call<{ QueueUrls?: string[] }>('sqs', 'list_queues', {});
     assert.equal(after.QueueUrls?.length ?? 0, 0, 'boto3 sees the queue deleted');
+  });
+
+  it('reads, for a partial plan, only the types of its resources and of what they reference', async () => {
+    const stack = () => {
+      const aws = new AwsStack('present-test');
+      aws.addVpc({ name: 'main', cidrBlock: '10.8.0.0/16' }).addSecurityGroup({ name: 'app' });
+      aws.addQueue({ name: 'jobs' });
+      return aws;
+    };
+    await t.apply(stack());
+    const { plan, services } = await planned(stack(), false, (a) => a === 'security-group.main/app');
+    assert.equal(plan.resources.find((r) => r.address === 'security-group.main/app')?.action, 'noop');
+    assert.ok(services.has('ec2'), 'the group and the VPC it references are read');
+    assert.ok(!services.has('sqs'), 'the queue, neither selected nor referenced, is not');
+    assert.ok((await planned(stack())).services.has('sqs'), 'a whole plan reads the queue');
   });
 });

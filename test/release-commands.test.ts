@@ -1,6 +1,7 @@
-// release.commands on AWS: the project's own management commands run as one-off tasks of the release task
-// definition after migrate and collectstatic, and a failing one stops the release as a failing migrate does.
-// ECS on the emulator runs no containers: a task whose command contains "broken" is staged to exit with 1.
+// release.commands on AWS: the project's own management commands run in the release's one-off task of the
+// release task definition after migrate and collectstatic, and a failing one stops the release as a failing
+// migrate does. ECS on the emulator runs no containers: in the release runner's task, a command containing
+// "broken" is staged to exit with 1 (scripts/local_aws.py writes the runner's lines as it would).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ async function deployWith(t: TestAws, image: string, commands: string[], events:
 }
 
 /** The commands of the one-off tasks Touchdown started, as boto3 reads them back from ECS. */
-async function oneOffCommands(t: TestAws): Promise<string[]> {
+async function oneOffCommands(t: TestAws): Promise<string[][]> {
   const listed = await Promise.all(
     ['RUNNING', 'STOPPED'].map((desiredStatus) =>
       t.boto.call('ecs', 'ListTasks', { cluster: 'xkcd-production-main', desiredStatus }),
@@ -41,8 +42,9 @@ async function oneOffCommands(t: TestAws): Promise<string[]> {
   });
   return tasks
     .filter((task: { startedBy: string }) => task.startedBy === 'touchdown')
-    .map((task: { overrides: { containerOverrides: { command: string[] }[] } }) =>
-      task.overrides.containerOverrides[0]!.command.join(' '),
+    .map(
+      (task: { overrides: { containerOverrides: { command: string[] }[] } }) =>
+        task.overrides.containerOverrides[0]!.command,
     );
 }
 
@@ -76,11 +78,14 @@ describe('release.commands on AWS', () => {
       'loaddata initial data.json',
       'traffic',
     ]);
-    assert.deepEqual((await oneOffCommands(t)).sort(), [
-      'python manage.py collectstatic --noinput',
-      'python manage.py compilemessages',
-      'python manage.py loaddata initial data.json',
-      'python manage.py migrate --noinput',
+    // One task start for the four: the release runner's commands, in order.
+    const started = await oneOffCommands(t);
+    assert.equal(started.length, 1);
+    assert.deepEqual(JSON.parse(started[0]![3]!), [
+      ['migrate', ['migrate', '--noinput']],
+      ['collectstatic', ['collectstatic', '--noinput']],
+      ['compilemessages', ['compilemessages']],
+      ['loaddata initial data.json', ['loaddata', 'initial data.json']],
     ]);
 
     const { services } = await t.boto.call('ecs', 'DescribeServices', {
@@ -101,6 +106,11 @@ describe('release.commands on AWS', () => {
     const failed = await deployWith(t, IMAGE('v2'), ['compilemessages', 'loaddata broken.json']);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failedStep, 'loaddata broken.json');
+    // Named from the task's own output: the runner's line in CloudWatch says which command it stopped at.
+    assert.equal(
+      failed.logs?.at(-1),
+      '[touchdown] release step 4 of 4 failed: loaddata broken.json exited with code 1',
+    );
     assert.match(
       failed.message!,
       /^loaddata broken\.json exited with code 1; the previous release still serves$/,

@@ -124,7 +124,8 @@ export async function findAll(
 
 export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; world: World }> {
   const { stack, ctx, events } = options;
-  const types = uniqueTypes(options.registry, stack);
+  // A partial plan (a release's task definition) reads only its resources' types and those they reference.
+  const types = options.only ? typesNeeded(stack, options.only) : uniqueTypes(options.registry, stack);
   const started = Date.now();
   const callsBefore = options.apiCalls();
   events({ type: 'find.start', kinds: types.length });
@@ -280,6 +281,18 @@ export function keyOf(resource: Resource, args: Record<string, unknown>): string
   if (identity.by === 'address') return resource.address;
   const name = identity.name(args as never);
   return typeof name === 'string' && !isUnknown(name) ? name : undefined;
+}
+
+/** The types of the resources `only` selects and of everything they reference, however indirectly. */
+function typesNeeded(stack: Stack, only: (address: string) => boolean): AnyResourceType[] {
+  const seen = new Set<Resource>();
+  const visit = (r: Resource) => {
+    if (seen.has(r)) return;
+    seen.add(r);
+    for (const d of stack.dependencies(r)) visit(d);
+  };
+  for (const r of stack.resources) if (only(r.address)) visit(r);
+  return [...new Set([...seen].map((r) => r.type as AnyResourceType))];
 }
 
 export function uniqueTypes(registry: readonly AnyResourceType[], stack: Stack): AnyResourceType[] {

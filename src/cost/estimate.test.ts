@@ -44,9 +44,9 @@ describe('cost estimate', () => {
     const gateways = estimateOf('network: { nat: gateway, azs: 2 }\nweb: { compute: fargate }');
     const instance = estimateOf('network: { nat: instance, azs: 2 }\nweb: { compute: fargate }');
     const gatewayCost =
-      2 * HOURS * base('nat.hour') + DEFAULT_USAGE.natGB * base('nat.gb') + 2 * HOURS * base('vpc.ipv4');
+      2 * HOURS * base('nat.hour') + DEFAULT_USAGE.natGB * base('nat.gb') + 2 * HOURS * base('ipv4.address');
     // The instance: t4g.nano hours, its 8 GiB gp3 root volume, its public address (it sits in a public subnet).
-    const instanceCost = HOURS * base('ec2.t4g.nano') + 8 * base('ebs.gp3') + HOURS * base('vpc.ipv4');
+    const instanceCost = HOURS * base('ec2.t4g.nano') + 8 * base('ebs.gp3') + HOURS * base('ipv4.address');
     near(monthlyOf(gateways, 'nat-gateway') + monthlyOf(gateways, 'elastic-ip'), gatewayCost, 'NAT gateways');
     near(monthlyOf(instance, 'instance'), instanceCost, 'NAT instance');
     const d = costDifference(gateways, instance);

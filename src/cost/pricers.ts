@@ -29,7 +29,7 @@ function instances(
 const isPart = (x: Priced | CostPart): x is CostPart => 'monthly' in x;
 
 const publicIpv4 = (p: Pricing, count: number, why: string) =>
-  count > 0 ? p.part(`public IPv4 address ×${count} (${why})`, 'vpc.ipv4', count * p.hours) : undefined;
+  count > 0 ? p.part(`public IPv4 address ×${count} (${why})`, 'ipv4.address', count * p.hours) : undefined;
 
 /** This resource's share of a stack-wide usage figure, priced per `per` of it (two buckets share usage.storageGB). */
 function shared(

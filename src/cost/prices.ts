@@ -66,7 +66,7 @@ const US_EAST_1 = {
   'fargate.vcpu.arm': at('fargate', 0.03238, 'vCPU-hour'),
   'fargate.gb.arm': at('fargate', 0.00356, 'GB-hour'),
   'ebs.gp3': at('ebs', 0.08, 'GB-month'),
-  'vpc.ipv4': at('vpc', 0.005, 'public IPv4 address-hour'),
+  'ipv4.address': at('vpc', 0.005, 'public IPv4 address-hour'),
   'nat.hour': hour('vpc', 0.045),
   'nat.gb': at('vpc', 0.045, 'GB processed'),
   'alb.hour': hour('elb', 0.0225),
@@ -197,7 +197,7 @@ export interface RegionPrices {
 
 /** Priced the same in every region (or not by region at all). */
 export const GLOBAL: readonly string[] = [
-  'vpc.ipv4',
+  'ipv4.address',
   'cloudfront.out',
   'cloudfront.requests',
   'route53.zone',

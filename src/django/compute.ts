@@ -8,9 +8,9 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import { ConfigError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { World } from '../core/plan.js';
-import type { Names } from './blueprint/data.js';
-import { executionRoleName } from './blueprint/fargate.js';
-import { ARCHITECTURE, artifactsAddress, FUNCTION } from './blueprint/lambda.js';
+import type { Resource } from '../core/resource.js';
+import { type AppHandles, outputsOf } from './blueprint/index.js';
+import { ARCHITECTURE } from './blueprint/lambda.js';
 import { buildAndPush, imagePlatform, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
 import { ecsRunner, lambdaRunner, type OneOffRunner, oneOffTask } from './one-off.js';
@@ -18,11 +18,11 @@ import type { Release } from './releases.js';
 
 export interface ReleaseCompute {
   /** The step that builds and ships the release's code; what it returns is the release's `image`. */
-  build: { step: string; run(world: World): Promise<string> };
+  build: { step: string; run(world: World, handles: AppHandles): Promise<string> };
   /** The step that makes, from the new code, what one-off commands run with (nothing serves it yet). */
-  definition: { step: string; only(address: string): boolean };
+  definition: { step: string; resources(handles: AppHandles): (Resource | undefined)[] };
   /** Where the release's one-off commands run, once its definition exists. */
-  prepare(world: World, context: PrepareContext): Promise<PreparedRelease>;
+  prepare(world: World, handles: AppHandles, context: PrepareContext): Promise<PreparedRelease>;
 }
 
 export interface PrepareContext {
@@ -41,7 +41,6 @@ export interface PreparedRelease {
 export interface ComputeContext {
   aws: AwsClients;
   loaded: LoadedManifest;
-  account: string;
   events: EventSink;
   options: OperationOptions;
 }
@@ -56,14 +55,14 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
   return {
     build: {
       step: 'image',
-      async run(world) {
+      async run(world, h) {
         const built = await buildAndPush(aws, {
           // The Dockerfile and its context are touchdown.yml's folder, which may hold the dependency files
           // above django.project (netbox/manage.py beside a top-level requirements.txt).
           context: dirname(loaded.path),
           dockerfile: join(dirname(loaded.path), m.django.dockerfile),
           platform: imagePlatform(m),
-          repositoryUri: String(world.outputs.get('ecr-repository.app')?.uri ?? ''),
+          repositoryUri: String(outputsOf(world, h.containers?.repository)?.uri ?? ''),
           tag: await releaseTag(dirname(loaded.path)),
           log: (line) => events({ type: 'output', step: 'image', line }),
         });
@@ -73,10 +72,10 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
     // The execution role too: its pull grant follows an image from another repository before migrate pulls it.
     definition: {
       step: 'release task',
-      only: (a) => a === 'task-definition.release' || a === `role.${executionRoleName(loaded.stackName)}`,
+      resources: (h) => [h.containers?.taskDefinitions.release, h.containers?.execution],
     },
-    async prepare(world) {
-      const task = oneOffTask(world, m.network.nat === 'none');
+    async prepare(world, h) {
+      const task = oneOffTask(world, h);
       return {
         runner: ecsRunner(aws, task, options),
         recorded: { taskDefinitions: { release: task.taskDefinition } },
@@ -89,20 +88,13 @@ function containerCompute({ aws, loaded, events, options }: ComputeContext): Rel
  * A zip uploaded to the artifacts bucket; the function's $LATEST takes it (nothing invokes $LATEST), a
  * version is published from it, and one-off commands invoke that version.
  */
-function lambdaCompute({ aws, loaded, account, events, options }: ComputeContext): ReleaseCompute {
+function lambdaCompute({ aws, loaded, events, options }: ComputeContext): ReleaseCompute {
   const m = loaded.manifest;
-  const n: Names = {
-    app: m.app,
-    stage: loaded.stage,
-    stack: loaded.stackName,
-    region: aws.region,
-    account,
-  };
   const root = dirname(loaded.path);
   return {
     build: {
       step: 'package',
-      async run(world) {
+      async run(world, h) {
         const log = (line: string) => events({ type: 'output', step: 'package', line });
         const pkg = await buildLambdaPackage({
           project: join(root, m.django.project),
@@ -112,13 +104,13 @@ function lambdaCompute({ aws, loaded, account, events, options }: ComputeContext
           cacheDir: join(root, '.touchdown', 'lambda'),
           log,
         });
-        const bucket = String(world.outputs.get(artifactsAddress(n))?.name ?? '');
+        const bucket = String(outputsOf(world, h.lambda?.artifacts)?.name ?? '');
         return uploadLambdaPackage(aws, bucket, pkg, log);
       },
     },
-    definition: { step: 'release function', only: (a) => a === `lambda-function.${FUNCTION}` },
-    async prepare(world, { step, rollbackTo }) {
-      const functionName = String(world.outputs.get(`lambda-function.${FUNCTION}`)?.name ?? '');
+    definition: { step: 'release function', resources: (h) => [h.lambda?.fn] },
+    async prepare(world, h, { step, rollbackTo }) {
+      const functionName = String(outputsOf(world, h.lambda?.fn)?.name ?? '');
       let version = rollbackTo?.functionVersion;
       if (rollbackTo && !version) {
         throw new ConfigError(

@@ -20,16 +20,13 @@ export const FORMER_STACK_TAG = 'touchdown:former-stack';
 export const SNAPSHOT_STACK_TAG = 'touchdown:snapshot-of-stack';
 const RESTORED_FROM_TAG = 'touchdown:restored-from';
 
-/** The database the stack uses now: the instance holding its ownership tags for the blueprint's `db`. */
-export async function stackDatabase(aws: AwsClients, stack: string): Promise<DBInstance> {
+/** The database the stack uses now: the instance holding the ownership tags of the blueprint's database (its address). */
+export async function stackDatabase(aws: AwsClients, stack: string, address: string): Promise<DBInstance> {
   const found = (await instances(aws)).filter((db) => {
     const t = tagMap(db.TagList);
-    return t[STACK_TAG] === stack && t[RESOURCE_TAG]?.startsWith('db-instance.');
+    return t[STACK_TAG] === stack && t[RESOURCE_TAG] === address;
   });
-  if (found.length === 0)
-    throw new ConfigError(
-      `${stack} has no database: declare database: in touchdown.yml and run touchdown deploy`,
-    );
+  if (found.length === 0) throw new ConfigError(`${stack} has no database yet: run touchdown deploy first`);
   return found[0]!;
 }
 

@@ -15,10 +15,11 @@ import type { Stack } from '../core/stack.js';
 import { runStep } from '../core/step.js';
 import type { WaitTiming } from '../core/wait.js';
 import { imageSource } from './blueprint/image-source.js';
-import { awsBlueprint, zoneNeeds } from './blueprint/index.js';
+import { type AppHandles, awsBlueprint, handlesOf, outputsOf, zoneNeeds } from './blueprint/index.js';
 import { releaseCompute } from './compute.js';
 import { runningCounts } from './counts.js';
 import { releaseCommands } from './one-off.js';
+import { failure, runReleasePhase } from './release-phase.js';
 import { deployer, type Release, ReleaseHistory } from './releases.js';
 import { Secrets } from './secrets.js';
 import { lastLinesOfStoppedTask } from './task-logs.js';
@@ -104,8 +105,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   // 1. Infrastructure, with the release that serves now (so nothing about the app changes yet). Before the
   // first release is recorded nothing is deleted here: services a killed first deploy made are the traffic
   // step's to take over, not orphans (on AWS a deleted service drains for minutes and blocks its name).
+  const infraEngine = engineFor(current?.image, current?.functionVersion);
+  const infrastructure = handlesOf(infraEngine.stack);
   const infra = await step('infrastructure', () =>
-    engineFor(current?.image, current?.functionVersion).apply({
+    infraEngine.apply({
       confirm: o.confirm,
       ...(current ? {} : { only: () => true }),
     }),
@@ -119,13 +122,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const compute = releaseCompute({
     aws,
     loaded,
-    account,
     events,
     options: { signal: o.signal, timing: o.timing },
   });
   const built = async () => {
     await stillHeld();
-    return step(compute.build.step, () => compute.build.run(infra.world));
+    return step(compute.build.step, () => compute.build.run(infra.world, infrastructure));
   };
   const image = o.rollbackTo?.image ?? o.image ?? (await built());
   if (current && image === current.image && !hasChanges(infra.plan) && !o.rollbackTo) {
@@ -152,7 +154,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     });
 
   // 3. Optionally, a snapshot of the database before its schema changes.
-  const database = infra.world.outputs.get('db-instance.db') as { id?: string } | undefined;
+  const database = outputsOf(infra.world, infrastructure.database);
   if (m.release.snapshot && database?.id && current && !o.rollbackTo) {
     await stillHeld();
     await step('snapshot', () =>
@@ -164,42 +166,52 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   }
 
   // 4. The release phase: what one-off commands run with (the release task definition, or the function's
-  // new version), then migrate and collectstatic.
+  // new version), then migrate, collectstatic and release.commands (release-phase.ts).
   const definition = compute.definition;
-  const releaseDef = await step(definition.step, () => engineFor(image).apply({ only: definition.only }));
+  const releaseEngine = engineFor(image);
+  const releasing = handlesOf(releaseEngine.stack);
+  const wanted = new Set(definition.resources(releasing).map((r) => r?.address));
+  const releaseDef = await step(definition.step, () => releaseEngine.apply({ only: (a) => wanted.has(a) }));
   if (releaseDef.report && releaseDef.report.failed.length > 0) {
     await record('failed', {}, definition.step);
     return failed(definition.step, releaseDef.report.failed[0]!.error ?? '', { report: releaseDef.report });
   }
   await stillHeld();
-  const prepared = await compute.prepare(releaseDef.world, { step, rollbackTo: o.rollbackTo });
+  // The release step read only what its definition needs; where one-off commands run is the infrastructure's.
+  const world = {
+    found: new Map([...infra.world.found, ...releaseDef.world.found]),
+    outputs: new Map([...infra.world.outputs, ...releaseDef.world.outputs]),
+  };
+  const prepared = await compute.prepare(world, releasing, { step, rollbackTo: o.rollbackTo });
   // A rollback runs the earlier code against today's schema and assets: no release command runs again.
   const commands = o.rollbackTo ? [] : releaseCommands(m);
-  for (const [name, args] of commands) {
-    await stillHeld();
-    const result = await step(name, () => prepared.runner.manage(args)).catch(async (err: Error) => {
-      if (!o.signal.aborted) throw err;
-      await record('cancelled', prepared.recorded, name);
-      return err;
+  const phase = await runReleasePhase({
+    events,
+    runner: prepared.runner,
+    commands,
+    signal: o.signal,
+    stillHeld,
+  });
+  if (phase.status === 'cancelled') {
+    await record('cancelled', prepared.recorded, phase.step);
+    return { status: 'cancelled', failedStep: phase.step, message: phase.message };
+  }
+  if (phase.status === 'failed') {
+    const logs = await phase.result.lastLines(20);
+    await record('failed', prepared.recorded, phase.step);
+    return failed(phase.step, `${failure(phase.what, phase.result)}; the previous release still serves`, {
+      logs,
     });
-    if (result instanceof Error) return { status: 'cancelled', failedStep: name, message: result.message };
-    if (result.exitCode !== 0) {
-      const logs = await result.lastLines(20);
-      await record('failed', prepared.recorded, name);
-      const why =
-        result.exitCode === undefined
-          ? `stopped without an exit code (${result.reason ?? 'no reason given'})`
-          : `exited with code ${result.exitCode}`;
-      return failed(name, `${args.join(' ')} ${why}; the previous release still serves`, { logs });
-    }
   }
 
   // 5. Traffic: the services move to the new task definitions (the `live` alias to the new version) and
   // must become stable.
-  const traffic = await step('traffic', () => engineFor(image, prepared.version).apply());
+  const trafficEngine = engineFor(image, prepared.version);
+  const serving = handlesOf(trafficEngine.stack);
+  const traffic = await step('traffic', () => trafficEngine.apply());
   if (traffic.report && (traffic.report.failed.length > 0 || traffic.report.interrupted)) {
     await record('failed', {}, 'traffic');
-    const logs = await newTasksLastLines(aws, traffic.world).catch(() => []);
+    const logs = await newTasksLastLines(aws, traffic.world, serving).catch(() => []);
     return failed('traffic', traffic.report.failed[0]?.error ?? 'interrupted', {
       report: traffic.report,
       ...(logs.length > 0 ? { logs } : {}),
@@ -208,9 +220,10 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 
   // 6. The record of what serves now.
   const taskDefinitions = Object.fromEntries(
-    [...traffic.world.outputs]
-      .filter(([a]) => a.startsWith('task-definition.'))
-      .map(([a, out]) => [a.slice(16), String(out.arn)]),
+    Object.entries(serving.containers?.taskDefinitions ?? {}).flatMap(([name, handle]) => {
+      const arn = outputsOf(traffic.world, handle)?.arn;
+      return arn ? [[name, arn]] : [];
+    }),
   );
   const release: Release = {
     number,
@@ -227,11 +240,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
 }
 
 /** The new release's services' task that stopped last: its output says why the deployment failed. */
-async function newTasksLastLines(aws: AwsClients, world: World): Promise<string[]> {
-  const cluster = world.outputs.get('ecs-cluster.main')?.arn;
-  const definitions = [...world.outputs]
-    .filter(([a]) => a.startsWith('task-definition.') && a !== 'task-definition.release')
-    .map(([, out]) => String(out.arn));
+async function newTasksLastLines(aws: AwsClients, world: World, h: AppHandles): Promise<string[]> {
+  const cluster = outputsOf(world, h.containers?.cluster)?.arn;
+  const definitions = Object.values(h.containers?.taskDefinitions ?? {}).flatMap((handle) => {
+    const arn = handle === h.containers?.taskDefinitions.release ? undefined : outputsOf(world, handle)?.arn;
+    return arn ? [arn] : [];
+  });
   if (!cluster || definitions.length === 0) return [];
   return lastLinesOfStoppedTask(aws, String(cluster), definitions, 50);
 }

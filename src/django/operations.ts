@@ -5,18 +5,22 @@ import type { LoadedManifest } from '../config/load-manifest.js';
 import type { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
-import { FUNCTION, LIVE_ALIAS } from './blueprint/lambda.js';
+import type { Stack } from '../core/stack.js';
+import { handlesOf, outputsOf } from './blueprint/index.js';
+import { LIVE_ALIAS } from './blueprint/lambda.js';
 import { checkScalable, manifestCounts, ScaledCounts } from './counts.js';
 import { ecsRunner, lambdaRunner, type OneOffResult, oneOffTask } from './one-off.js';
 import { deployer } from './releases.js';
 import { followLogStream } from './task-logs.js';
 
 /** The ECS names of the app's cluster and services, from what exists. */
-export function services(world: World): { cluster: string; services: Record<string, string> } {
-  const cluster = String(world.outputs.get('ecs-cluster.main')?.name ?? '');
-  const found = [...world.outputs]
-    .filter(([a]) => a.startsWith('ecs-service.'))
-    .map(([a, o]) => [a.slice(12), String(o.name)]);
+export function services(world: World, stack: Stack): { cluster: string; services: Record<string, string> } {
+  const h = handlesOf(stack);
+  const cluster = String(outputsOf(world, h.containers?.cluster)?.name ?? '');
+  const found = Object.entries(h.containers?.services ?? {}).flatMap(([process, service]) => {
+    const name = outputsOf(world, service)?.name;
+    return name ? [[process, name]] : [];
+  });
   if (!cluster || found.length === 0)
     throw new ConfigError('nothing is deployed yet: run touchdown deploy first');
   return { cluster, services: Object.fromEntries(found) };
@@ -38,7 +42,7 @@ export async function planScale(
 ): Promise<{ cluster: string; changes: ScaleChange[] }> {
   const counts = checkScalable(loaded, wanted);
   const { world } = await engine.plan();
-  const { cluster, services: names } = services(world);
+  const { cluster, services: names } = services(world, engine.stack);
   const ecs = await aws.ecs();
   const changes: ScaleChange[] = [];
   for (const [process, to] of Object.entries(counts)) {
@@ -102,20 +106,20 @@ export function parseScale(args: string[]): Record<string, number> {
 export async function manage(
   aws: AwsClients,
   engine: Engine,
-  app: LoadedManifest,
   args: string[],
   signal: AbortSignal,
   print?: (line: string) => void,
 ): Promise<OneOffResult & { streamed: number | undefined }> {
   const { world } = await engine.plan();
-  const fn = world.outputs.get(`lambda-function.${FUNCTION}`);
+  const h = handlesOf(engine.stack);
+  const fn = outputsOf(world, h.lambda?.fn);
   if (fn) {
     const result = await lambdaRunner(aws, String(fn.name), LIVE_ALIAS, { signal }).manage(args);
     return { ...result, streamed: undefined };
   }
-  if (!world.outputs.get('task-definition.release'))
+  if (!outputsOf(world, h.containers?.taskDefinitions.release))
     throw new ConfigError('nothing is deployed yet: run touchdown deploy first');
-  const task = oneOffTask(world, app.manifest.network.nat === 'none');
+  const task = oneOffTask(world, h);
   const ended = new AbortController();
   let following: Promise<number> | undefined;
   const onStart = ({ logStream }: { logStream?: { group: string; stream: string } }) => {

@@ -13,6 +13,8 @@ export interface LocalResources {
   buckets: { static?: string; media?: string };
   /** Settings read from the local Parameter Store at start, by variable: as ECS injects them. */
   secrets: Record<string, string>;
+  /** Celery's queue, with local.broker sqs. */
+  queue?: ReturnType<AwsStack['addQueue']>;
 }
 
 export function names(t: LocalTarget, region: string, account: string): Names {
@@ -48,16 +50,17 @@ export function localResources(t: LocalTarget, region: string, account: string):
     buckets[purpose] = bucketName(n, purpose);
     aws.addBucket({ name: buckets[purpose], blockPublicAccess: true, versioning: purpose === 'media' });
   }
+  let queue: LocalResources['queue'];
   if (Object.keys(m.workers).length > 0 && m.local.broker === 'sqs') {
     const dead = aws.addQueue({ name: 'celery-dead', messageRetentionSeconds: 1_209_600 });
-    aws.addQueue({
+    queue = aws.addQueue({
       name: 'celery',
       visibilityTimeoutSeconds: 3600,
       deadLetter: { targetArn: dead.arn, maxReceiveCount: 5 },
     });
   }
   if (m.email) aws.addEmailDomain({ name: 'mail', domain: m.email.from.split('@')[1]! });
-  return { stack: aws, buckets, secrets };
+  return { stack: aws, buckets, secrets, queue };
 }
 
 /** What the services and the emulator gave: the parts of the contract only known at run time. */

@@ -40,7 +40,7 @@ export async function manageLocal(t: LocalTarget, args: string[], o: ServiceOpti
       signal: new AbortController().signal,
     }).plan();
     const secrets = await readSecrets(t, aws, resources.secrets);
-    const wiring = wiringOf(t, found, aws.region, world, state.services.redis?.database);
+    const wiring = wiringOf(t, found, aws.region, world, state.services.redis?.database, resources);
     env = {
       ...baseEnvironment(found, t.stack),
       ...localEnvironment(t, resources, { ...wiring, port: state.port }),

@@ -11,6 +11,7 @@ import type { Manifest } from '../config/manifest.js';
 import { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
+import { outputsOf } from '../django/blueprint/handles.js';
 import { type LocalResources, type LocalWiring, localResources } from './blueprint.js';
 import type { UpEventSink } from './events.js';
 import { chooseLocalAws, EMULATOR_CREDENTIALS, type LocalAwsChoice } from './local-aws.js';
@@ -203,7 +204,7 @@ export async function provision(
   }
   if (found.memcached) services.memcached = found.memcached;
   if (found.rabbitmq) services.rabbitmq = { url: withoutPassword(found.rabbitmq), queue: t.stack };
-  const wiring = wiringOf(t, found, aws.region, applied.world, redisDatabase);
+  const wiring = wiringOf(t, found, aws.region, applied.world, redisDatabase, resources);
   return { resources, wiring, secrets, services };
 }
 
@@ -214,6 +215,7 @@ export function wiringOf(
   region: string,
   world: World,
   redisDatabase: number | undefined,
+  resources: LocalResources,
 ): Omit<LocalWiring, 'port'> {
   const m = t.loaded.manifest;
   const wiring: Omit<LocalWiring, 'port'> = { region, localAws: found.localAws.endpoint };
@@ -224,7 +226,7 @@ export function wiringOf(
   if (found.opensearch) wiring.opensearch = found.opensearch;
   if (found.rabbitmq) wiring.broker = { amqp: found.rabbitmq };
   else if (Object.keys(m.workers).length > 0) {
-    wiring.broker = { sqsQueueUrl: String(world.outputs.get('queue.celery')?.url) };
+    wiring.broker = { sqsQueueUrl: String(outputsOf(world, resources.queue)?.url) };
   }
   return wiring;
 }

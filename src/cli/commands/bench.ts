@@ -47,7 +47,7 @@ export async function benchCommand(path: string | undefined, options: BenchComma
       s.close();
       const outputs = s.engine.outputsOf(world);
       const url = benchUrl(path, ownAddresses(outputs, s.app.manifest.domain?.name), s.app.stackName);
-      const ecs = s.app.manifest.web.compute === 'lambda' ? undefined : services(world);
+      const ecs = s.app.manifest.web.compute === 'lambda' ? undefined : services(world, s.engine.stack);
       if (!options.json)
         process.stderr.write(`loading ${url} for ${durationSeconds}s with ${connections} connections\n`);
       const result = await runBench(url, run);

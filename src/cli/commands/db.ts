@@ -7,6 +7,7 @@ import { runTask } from '../../aws/ecs/run-task.js';
 import { listSnapshots, snapshotDatabase } from '../../aws/rds/snapshots.js';
 import { ConfigError } from '../../core/errors.js';
 import type { World } from '../../core/plan.js';
+import { type AppHandles, handlesOf } from '../../django/blueprint/index.js';
 import {
   adopt,
   formerDatabases,
@@ -60,7 +61,12 @@ export async function dbCommand(action: string, id: string | undefined, options:
   s.close();
   try {
     const stack = s.app.stackName;
-    const db = await stackDatabase(s.aws, stack);
+    const database = handlesOf(s.engine.stack).database;
+    if (!database)
+      throw new ConfigError(
+        `${stack} has no database: declare database: in touchdown.yml and run touchdown deploy`,
+      );
+    const db = await stackDatabase(s.aws, stack, database.address);
     if (action === 'snapshot') return await snapshot(s, db, options);
     if (action === 'snapshots') return await snapshots(s, db, options);
     if (action === 'restore') return await restore(s, db, options.to!, options);
@@ -146,7 +152,15 @@ async function restore(s: Session, db: DBInstance, to: string, options: DbOption
     const progress = options.json ? undefined : say;
     const restored = await restoreInto(s.aws, db, source, newId, { signal: s.signal, progress });
     await matchStorage(s.aws, db, newId);
-    const problem = await check(s.aws, world, app.manifest, db, restored, s.signal);
+    const problem = await check(
+      s.aws,
+      world,
+      handlesOf(s.engine.stack),
+      app.manifest,
+      db,
+      restored,
+      s.signal,
+    );
     if (problem)
       throw new Error(
         `the restored database ${newId} did not pass its check: ${problem}. The app still uses ${oldId}; ` +
@@ -199,14 +213,15 @@ async function restore(s: Session, db: DBInstance, to: string, options: DbOption
 async function check(
   aws: AwsClients,
   world: World,
-  manifest: { web: { compute: string }; network: { nat: string } },
+  handles: AppHandles,
+  manifest: { web: { compute: string } },
   old: DBInstance,
   restored: { endpoint: string; hostPort: string },
   signal: AbortSignal,
 ): Promise<string | undefined> {
   if (!restored.endpoint) return 'RDS gave it no endpoint';
   if (manifest.web.compute === 'lambda') return resolves(restored.endpoint);
-  const task = oneOffTask(world, manifest.network.nat === 'none');
+  const task = oneOffTask(world, handles);
   const ecs = await aws.ecs();
   const { taskDefinition } = await ecs.describeTaskDefinition({ taskDefinition: task.taskDefinition });
   const env = taskDefinition?.containerDefinitions?.find((c) => c.name === task.containerName)?.environment;

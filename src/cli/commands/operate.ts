@@ -24,7 +24,7 @@ export async function statusCommand(options: GlobalOptions): Promise<number> {
     let running: Record<string, { desired: number; running: number; revision: string; countFrom?: string }> =
       {};
     try {
-      const { cluster, services: names } = services(world);
+      const { cluster, services: names } = services(world, s.engine.stack);
       const described =
         (await ecs.describeServices({ cluster, services: Object.values(names) })).services ?? [];
       running = Object.fromEntries(
@@ -183,7 +183,7 @@ export async function manageCommand(args: string[], options: GlobalOptions): Pro
     throw new ConfigError('say which management command, e.g. touchdown manage createsuperuser --noinput');
   const s = await openApp(options, 'manage');
   try {
-    const result = await manage(s.aws, s.engine, s.app, args, s.signal, out);
+    const result = await manage(s.aws, s.engine, args, s.signal, out);
     s.close();
     // On ECS the output was printed as it came; Lambda answers with it at the end (as does a late CloudWatch).
     const lines = result.streamed ? [] : await result.lastLines(MANAGE_OUTPUT_LINES);

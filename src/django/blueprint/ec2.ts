@@ -3,7 +3,7 @@
 // phase, rolling deploys, scaling and rollbacks work as on Fargate (fargate.ts declares the tasks themselves).
 import type { AwsStack } from '../../aws/stack.js';
 import type { Manifest } from '../../config/manifest.js';
-import { type Input, interpolate } from '../../core/ref.js';
+import { interpolate } from '../../core/ref.js';
 import type { Names } from './data.js';
 import { type AppBase, trust } from './fargate.js';
 import type { Network } from './network.js';
@@ -18,8 +18,8 @@ export function ecsOptimizedImage(instanceType: string): string {
   return `resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023${arch}/recommended/image_id`;
 }
 
-/** Declares the instances and gives the name of the capacity provider the tasks run through. */
-export function ec2(aws: AwsStack, m: Manifest, n: Names, net: Network, app: AppBase): Input<string> {
+/** Declares the instances and gives the capacity provider the tasks run through. */
+export function ec2(aws: AwsStack, m: Manifest, n: Names, net: Network, app: AppBase) {
   const { cluster } = app;
   // What the ECS agent on each instance does with the instance's role: join this cluster, report, take work.
   // Images and logs go through the tasks' execution role, on EC2 as on Fargate.
@@ -89,5 +89,5 @@ EOF
     // A task started by hand (aws ecs run-task) lands on the instances too.
     default: true,
   });
-  return provider.name;
+  return provider;
 }

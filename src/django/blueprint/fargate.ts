@@ -20,13 +20,21 @@ export interface Fargate {
   logGroups: Record<string, ReturnType<AwsStack['addLogGroup']>>;
   /** The role the app's code runs as. */
   taskRole?: ReturnType<AwsStack['addRole']>;
+  /** The role ECS starts tasks with: the release task step changes it with the task definition. */
+  execution: ReturnType<AwsStack['addRole']>;
+  /** By name: `release`, `web`, `worker-<name>`. */
+  taskDefinitions: Record<string, ReturnType<AwsStack['addTaskDefinition']>>;
+  /** By process: `web`, `worker-<name>`. */
+  services: Record<string, ReturnType<AwsStack['addEcsService']>>;
+  /** web.compute ec2: the stack's instances, where one-off tasks run too. */
+  capacityProvider?: ReturnType<AwsStack['addEcsCapacityProvider']>;
 }
 
 /** What the app's instances need to exist before its tasks: the cluster to join, and the logs and image they use. */
 export type AppBase = Pick<Fargate, 'repository' | 'cluster' | 'logGroups'>;
 
-/** Instances of the stack's own as the tasks' capacity (ec2.ts): gives the capacity provider's name. */
-export type InstanceCapacity = (app: AppBase) => Input<string>;
+/** Instances of the stack's own as the tasks' capacity (ec2.ts): gives the capacity provider. */
+export type InstanceCapacity = (app: AppBase) => ReturnType<AwsStack['addEcsCapacityProvider']>;
 
 /** The role ECS starts tasks with; a release changes its pull grant when its image lives elsewhere. */
 export const executionRoleName = (stack: string) => `${stack}-ecs-execution`;
@@ -111,9 +119,18 @@ export function fargate(
     policies: { app: { Version: '2012-10-17', Statement: appStatements } },
   });
 
-  const out: Fargate = { repository, cluster, logGroups, taskRole: task };
+  const out: Fargate = {
+    repository,
+    cluster,
+    logGroups,
+    taskRole: task,
+    execution,
+    taskDefinitions: {},
+    services: {},
+  };
   // Instances are infrastructure: the release's one-off tasks need them before any service exists.
-  const capacityProvider = instances?.(out);
+  out.capacityProvider = instances?.(out);
+  const capacityProvider: Input<string> | undefined = out.capacityProvider?.name;
   // Before the first image exists there is nothing to run: the release adds what follows.
   if (!image) return out;
 
@@ -150,6 +167,7 @@ export function fargate(
     containers: [container('release')],
   });
   out.release = release;
+  out.taskDefinitions.release = release;
 
   const webTask = aws.addTaskDefinition({
     name: 'web',
@@ -183,6 +201,8 @@ export function fargate(
     ...(traffic.blueGreen ? { deployment: { strategy: 'BLUE_GREEN' as const } } : {}),
   });
   out.web = web;
+  out.taskDefinitions.web = webTask;
+  out.services.web = web;
   if (m.web.autoscaling) {
     // Autoscaling owns the running count from here on: plans leave it alone.
     web.ignoreChanges('desiredCount');
@@ -220,7 +240,8 @@ export function fargate(
       ...roles,
       containers: [container(`worker-${name}`, { command: words(worker.command) })],
     });
-    aws.addEcsService({
+    out.taskDefinitions[`worker-${name}`] = workerTask;
+    out.services[`worker-${name}`] = aws.addEcsService({
       name: `worker-${name}`,
       cluster: cluster.arn,
       taskDefinition: workerTask.arn,

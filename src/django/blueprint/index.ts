@@ -3,16 +3,49 @@
 import { AwsStack } from '../../aws/stack.js';
 import { ciTrust } from '../../ci/trust.js';
 import type { LoadedManifest } from '../../config/load-manifest.js';
+import type { Stack } from '../../core/stack.js';
 import { imagePlatform } from '../image.js';
-import { type Contract, data, type Names } from './data.js';
+import { type Contract, type Data, data, type Names } from './data.js';
 import { ec2 } from './ec2.js';
-import { edge } from './edge.js';
-import { fargate } from './fargate.js';
-import { serverless } from './lambda.js';
-import { network } from './network.js';
+import { type Edge, edge } from './edge.js';
+import { type Fargate, fargate } from './fargate.js';
+import { type Serverless, serverless } from './lambda.js';
+import { type Network, network } from './network.js';
 import { search } from './search.js';
 
+export { outputsOf } from './handles.js';
 export { zoneNeeds } from './network.js';
+
+/**
+ * The resources deploy, operations and `up` act on, as the blueprint declared them: renaming one here renames
+ * it there, where an address string would silently stop matching (no snapshot before migrate, say).
+ */
+export interface AppHandles {
+  database?: Data['database'];
+  queue?: Data['queue'];
+  buckets: Data['buckets'];
+  /** Where one-off tasks and the function run: the app's subnets and security group. */
+  app: { subnets: Network['subnets']['app']; securityGroup: Network['groups']['app']; public: boolean };
+  /** web.compute fargate or ec2. */
+  containers?: Pick<
+    Fargate,
+    'repository' | 'cluster' | 'execution' | 'taskDefinitions' | 'services' | 'capacityProvider'
+  > &
+    Pick<Edge, 'targetGroup' | 'loadBalancer'>;
+  /** web.compute lambda. */
+  lambda?: Pick<Serverless, 'artifacts' | 'api' | 'fn' | 'alias'>;
+}
+
+/** The stack awsBlueprint declares, with its handles. */
+export class BlueprintStack extends AwsStack {
+  handles!: AppHandles;
+}
+
+/** The handles of a stack awsBlueprint made (an engine's stack); anything else is a programming error. */
+export function handlesOf(stack: Stack): AppHandles {
+  if (!(stack instanceof BlueprintStack)) throw new Error(`${stack.name}: not a touchdown.yml blueprint`);
+  return stack.handles;
+}
 
 /** Zones for drawing or checking the stack without asking AWS (graph, preflight): only their number matters there. */
 export const UNASKED_ZONES: readonly string[] = ['zone-1', 'zone-2', 'zone-3'];
@@ -29,7 +62,7 @@ export interface BlueprintOptions {
   version?: string;
 }
 
-export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions): AwsStack {
+export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions): BlueprintStack {
   const m = loaded.manifest;
   const n: Names = {
     app: m.app,
@@ -38,7 +71,7 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
     region: options.region,
     account: options.account,
   };
-  const aws = new AwsStack(loaded.stackName, { region: options.region });
+  const aws = new BlueprintStack(loaded.stackName, { region: options.region });
   const contract: Contract = {
     environment: {
       DJANGO_SETTINGS_MODULE: m.django.settings,
@@ -57,8 +90,15 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   // The manifest keeps search to ECS compute, whose app role is `<stack>-app` (fargate.ts).
   const found = search(aws, m, n, net, contract, `arn:aws:iam::${n.account}:role/${n.stack}-app`);
   d.searchArn = found?.arn;
+  aws.handles = {
+    database: d.database,
+    queue: d.queue,
+    buckets: d.buckets,
+    app: { subnets: net.subnets.app, securityGroup: net.groups.app, public: net.appIsPublic },
+  };
   if (m.web.compute === 'lambda') {
-    serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
+    const s = serverless(aws, m, n, net, d, contract, { image: options.image, version: options.version });
+    aws.handles.lambda = s;
     return aws;
   }
   const e = edge(aws, m, n, net, d, contract);
@@ -76,6 +116,8 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
 
   // Some services check a policy's principals when it is set: the role exists before the domain.
   if (found && f.taskRole) found.domain.dependsOn(f.taskRole);
+  aws.handles.containers = { ...f, targetGroup: e.targetGroup, loadBalancer: e.loadBalancer };
+
   aws.output('url', e.url);
   aws.output('loadBalancer', e.loadBalancer.dnsName);
   if (e.cdn) aws.output('cdn', e.cdn.domainName);

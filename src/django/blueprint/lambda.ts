@@ -40,11 +40,6 @@ export function functionName(stack: string): string {
   return physicalName(stack, FUNCTION, { max: 64, allowed: /[A-Za-z0-9_-]/ });
 }
 
-/** The artifacts bucket's address, where `touchdown deploy` uploads the package. */
-export function artifactsAddress(n: Names): string {
-  return `bucket.${bucketName(n, 'artifacts')}`;
-}
-
 export function serverless(
   aws: AwsStack,
   m: Manifest,

@@ -5,7 +5,7 @@
 // deleting, a describe naming it is answered from what it looked like just before the delete.
 import { ec2Error, jsonError, queryError, restJsonError } from './faults.js';
 import type { Answer, Call } from './operations.js';
-import { ECS_RELEASE, type ModelledResource, TIMES } from './times.js';
+import { ECS_RELEASE, type ModelledResource, ONE_OFF, TIMES } from './times.js';
 import { editElements, textOf, without, withText } from './xml.js';
 
 type Phase = 'creating' | 'modifying' | 'deleting';
@@ -80,9 +80,9 @@ export class Lifecycle {
     const d = ECS_RELEASE;
     const each = targetGroupArns.map((arn) => {
       const g = this.targetGroups.get(arn) ?? {};
+      // A newly registered target is healthy after one passing check, whatever the healthy threshold.
       return (
-        (g.intervalSeconds ?? d.healthChecks.intervalSeconds) *
-          (g.healthyThreshold ?? d.healthChecks.healthyThreshold) +
+        (g.intervalSeconds ?? d.healthChecks.intervalSeconds) * d.healthChecks.newTargetChecks +
         (g.deregistrationDelaySeconds ?? d.draining.deregistrationDelaySeconds)
       );
     });
@@ -644,13 +644,24 @@ interface EcsTask {
   desiredStatus?: string;
 }
 
-/** A one-off task is provisioning, then running its command, for its time in the table; then STOPPED. */
+/** How many management commands a RunTask runs: those of Touchdown's release runner, or one. */
+function commandsIn(call: Call): number {
+  const request = JSON.parse(call.body.toString('utf8') || '{}') as {
+    overrides?: { containerOverrides?: { command?: string[] }[] };
+  };
+  const command = request.overrides?.containerOverrides?.[0]?.command ?? [];
+  if (command[1] !== '-c' || !command[2]?.includes('[touchdown] release step')) return 1;
+  return Math.max(1, (JSON.parse(command[3] ?? '[]') as unknown[]).length);
+}
+
+/** A one-off task is provisioning, then running its commands, for its time in the table; then STOPPED. */
 const oneOffTask: Rule = {
   after(call, answer, m) {
     if (call.service !== 'ecs' || !ok(answer)) return undefined;
     if (call.operation === 'RunTask') {
       const tasks = (JSON.parse(answer.body.toString('utf8')).tasks as EcsTask[] | undefined) ?? [];
-      for (const t of tasks) m.start('oneOffTask', t.taskArn, 'creating');
+      const seconds = ONE_OFF.start + ONE_OFF.command * commandsIn(call);
+      for (const t of tasks) m.startFor('oneOffTask', t.taskArn, 'creating', seconds);
       return undefined;
     }
     if (call.operation !== 'DescribeTasks') return undefined;

@@ -2,6 +2,9 @@
 // change and to go away on AWS, with where the figure comes from. Times are AWS seconds; the model
 // divides them by its speed-up. A resource not listed here is ready as soon as moto answers.
 
+/** A one-off task's start alone, and each management command it runs (the release runner runs several in one). */
+export const ONE_OFF = { start: 45, command: 10 };
+
 export interface ResourceTimes {
   /** What AWS calls it. */
   name: string;
@@ -101,10 +104,10 @@ export const TIMES = {
   },
   oneOffTask: {
     name: 'ECS one-off task on Fargate (RunTask: migrate, collectstatic)',
-    create: 45 + 10,
+    create: ONE_OFF.start + ONE_OFF.command,
     source: 'https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/task.html',
     basis:
-      'a Fargate task is PROVISIONING, PENDING (its own instance, network interface, the whole image pulled: nothing is cached) for 30 to 45 s or more before RUNNING (AWS re:Post, linked from that guide); 45 s taken, plus 10 s for a migrate with nothing to apply or a collectstatic of a few changed files and the task stopping',
+      'a Fargate task is PROVISIONING, PENDING (its own instance, network interface, the whole image pulled: nothing is cached) for 30 to 45 s or more before RUNNING (AWS re:Post, linked from that guide); 45 s taken, plus 10 s for a migrate with nothing to apply or a collectstatic of a few changed files and the task stopping; a task running several commands in order (the release runner) takes 10 s for each',
   },
 } satisfies Record<string, ResourceTimes>;
 
@@ -122,10 +125,11 @@ export const ECS_RELEASE = {
   healthChecks: {
     intervalSeconds: 30,
     healthyThreshold: 5,
-    source:
-      'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html',
+    /** Checks a newly registered target must pass: one, whatever the healthy threshold. */
+    newTargetChecks: 1,
+    source: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/load-balancer-healthcheck.html',
     basis:
-      'a new target is "initial" until it passes HealthyThresholdCount checks in a row, HealthCheckIntervalSeconds apart; AWS defaults 5 and 30 s (used when the model has not seen the group)',
+      'a new target is "initial" until its first passing check, HealthCheckIntervalSeconds after registration at most ("After you register the target, it must pass one health check to be considered healthy"; HealthyThresholdCount counts the checks an unhealthy target needs to recover, API reference); AWS default interval 30 s (used when the model has not seen the group)',
   },
   draining: {
     deregistrationDelaySeconds: 300,

@@ -1,0 +1,11 @@
+// Reading what exists through a handle: the outputs a plan or apply found for the resource it declares.
+import type { World } from '../../core/plan.js';
+import type { Handle, Outputs } from '../../core/resource.js';
+
+/** The outputs of the resource behind `handle` in `world`, typed; undefined when it does not exist (yet). */
+export function outputsOf<O extends Outputs>(
+  world: World,
+  handle: Handle<O> | undefined,
+): Partial<O> | undefined {
+  return handle ? (world.outputs.get(handle.address) as Partial<O> | undefined) : undefined;
+}
