@@ -18,11 +18,13 @@ const init = (cwd: string, ...args: string[]) =>
   run(process.execPath, [touchdownBin, 'init', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
 
 /** Runs Python in the project with the manifest's settings and Touchdown's environment, as a task would. */
-const django = (cwd: string, settings: string, code: string) =>
+const django = (cwd: string, settings: string, code: string, secretKeyName = 'DJANGO_SECRET_KEY') =>
   run(venvPython, ['-c', code], {
     cwd,
     env: {
       ...process.env,
+      // As ECS injects it: the generated key under Touchdown's name and the project's own.
+      [secretKeyName]: 'from-touchdown',
       DJANGO_SETTINGS_MODULE: settings,
       DJANGO_SECRET_KEY: 'from-touchdown',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -53,16 +55,13 @@ describe('touchdown init on real project layouts', () => {
         expect.celeryApp ? [`celery -A ${expect.celeryApp} worker --loglevel=info`] : [],
       );
       assert.match(stdout, /Changed: .*touchdown\.yml/);
-      // The project's own name for the secret key is met by Touchdown's, and the manifest says how.
+      // The project's own name for the secret key gets Touchdown's generated key (not a secret to set by hand).
+      const text = await readFile(join(root, 'touchdown.yml'), 'utf8');
       if (expect.secretKeyEnv !== 'DJANGO_SECRET_KEY') {
-        const text = await readFile(join(root, 'touchdown.yml'), 'utf8');
-        assert.match(
-          text,
-          new RegExp(
-            `#   ${expect.secretKeyEnv} \\(.+\\): touchdown_settings sets the same setting from DJANGO_SECRET_KEY`,
-          ),
-        );
-      }
+        assert.equal(manifest.django.secretKeyName, expect.secretKeyEnv);
+        assert.match(text, new RegExp(`#   ${expect.secretKeyEnv} \\(.+\\): the key Touchdown generates`));
+        assert.deepEqual(manifest.secrets, []);
+      } else assert.equal(manifest.django.secretKeyName, undefined);
       assert.match(await readFile(join(root, '.gitignore'), 'utf8'), /^\.touchdown\/$/m);
 
       // The image copies every file the install reads (the wagtail project keeps its own Dockerfile).
@@ -80,6 +79,7 @@ describe('touchdown init on real project layouts', () => {
         root,
         manifest.django.settings,
         `import importlib; from django.conf import settings; app = getattr(importlib.import_module("${module}"), "${attribute}"); print(settings.SECRET_KEY, settings.DEBUG)`,
+        manifest.django.secretKeyName,
       );
       assert.equal(loaded.trim().split('\n').at(-1), 'from-touchdown False');
       if (name !== 'wagtail') {
@@ -88,6 +88,7 @@ describe('touchdown init on real project layouts', () => {
           root,
           manifest.django.settings,
           `import django; django.setup(); from django.test import Client; print(Client().get("${manifest.web.healthCheck}").status_code, Client().get("${layout.page.path}").status_code)`,
+          manifest.django.secretKeyName,
         );
         assert.equal(status.trim().split('\n').at(-1), '200 200');
       }

@@ -96,6 +96,11 @@ export const manifestSchema = z
         .string()
         .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.wsgi:application'),
       python: z.enum(['3.10', '3.11', '3.12', '3.13', '3.14']).default('3.12'),
+      /**
+       * The name the settings read the secret key from when it is not DJANGO_SECRET_KEY (e.g. SECRET_KEY): the key
+       * Touchdown generates reaches the processes under this name too.
+       */
+      secretKeyName: envName.optional(),
       requirements: z.string().default('requirements.txt'),
       /** The Dockerfile to build; `touchdown init` writes one when the project has none. */
       dockerfile: z.string().default('Dockerfile'),

@@ -34,14 +34,14 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
   const d = project.declared;
   // Requirement files are the project's to extend; a lockfile is its tool's (uv add, poetry add).
   const requirementsTarget = d.installer === 'pip' && d.main !== 'pyproject.toml' ? d.main : undefined;
-  const { secrets, warnings, notes } = environmentWiring(project);
+  const { secrets, warnings, notes, secretKeyName } = environmentWiring(project);
   // manage.py's folder as seen from home ('' when they are one).
   const djangoDir = relative(project.home, project.root);
   const settingsFile = join(djangoDir, project.settingsFile);
   const files = [
     {
       path: 'touchdown.yml',
-      content: manifest(project, app, python, secrets, notes),
+      content: manifest(project, app, python, { secrets, notes, secretKeyName }),
       why: 'what to run on AWS and on this machine',
     },
     {
@@ -128,13 +128,23 @@ const namesList = (names: string[]) =>
  * DATABASES["default"], CACHES… from Touchdown's own names, so a read with a default needs nothing; a read
  * without one fails at import unless the process has that very name.
  */
-function environmentWiring(p: DjangoProject): { secrets: string[]; warnings: string[]; notes: string[] } {
+function environmentWiring(p: DjangoProject): Wiring & { warnings: string[] } {
   const provided = new Set(Object.values(TOUCHDOWN_NAMES).flat());
   const secrets: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
+  let secretKeyName: string | undefined;
   for (const read of p.environment) {
     if (provided.has(read.name)) continue;
+    if (read.role === 'secret-key' && !secretKeyName) {
+      // SECRET_KEY = os.environ["SECRET_KEY"] fails at import before touchdown_settings runs: the generated key
+      // must reach the process under the project's own name too.
+      secretKeyName = read.name;
+      notes.push(
+        `${read.name} (${read.where}): the key Touchdown generates, under this name too (secretKeyName)`,
+      );
+      continue;
+    }
     const by =
       read.role === 'other'
         ? undefined
@@ -162,7 +172,13 @@ function environmentWiring(p: DjangoProject): { secrets: string[]; warnings: str
       );
     }
   }
-  return { secrets, warnings, notes };
+  return { secrets, warnings, notes, secretKeyName };
+}
+
+interface Wiring {
+  secrets: string[];
+  notes: string[];
+  secretKeyName?: string;
 }
 
 /**
@@ -182,7 +198,12 @@ export function appName(project: Pick<DjangoProject, 'root' | 'settingsModule'>)
   return name.length >= 2 ? name : `${name}app`;
 }
 
-function manifest(p: DjangoProject, app: string, python: string, secrets: string[], notes: string[]): string {
+function manifest(
+  p: DjangoProject,
+  app: string,
+  python: string,
+  { secrets, notes, secretKeyName }: Wiring,
+): string {
   const lines = [
     '# yaml-language-server: $schema=https://touchdown.dev/schema/touchdown.schema.json',
     '# Your Django app on AWS (touchdown deploy) and on this machine (touchdown up).',
@@ -194,6 +215,11 @@ function manifest(p: DjangoProject, app: string, python: string, secrets: string
     `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
+  if (secretKeyName)
+    lines.push(
+      `  # your settings read the secret key from ${secretKeyName}`,
+      `  secretKeyName: ${secretKeyName}`,
+    );
   const djangoDir = relative(p.home, p.root);
   if (djangoDir)
     lines.splice(

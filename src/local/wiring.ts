@@ -227,7 +227,8 @@ export async function readSecrets(
   wanted: Record<string, string>,
 ): Promise<Record<string, string>> {
   const ssm = await aws.ssm();
-  const names = Object.values(wanted);
+  // One parameter may stand under two names (the secret key under the project's own name too).
+  const names = [...new Set(Object.values(wanted))];
   const values = new Map<string, string>();
   for (let i = 0; i < names.length; i += 10) {
     const got = await ssm.getParameters({ Names: names.slice(i, i + 10), WithDecryption: true });

@@ -131,11 +131,11 @@ async function settingsPackage(): Promise<Layout> {
   };
 }
 
-/** PEP 621 pyproject locked by uv; settings read SECRET_KEY and separate DB_* variables. */
+/** PEP 621 pyproject locked by uv; settings require SECRET_KEY (no default) and read separate DB_* variables. */
 async function uvPyproject(): Promise<Layout> {
   const root = await startproject('notes');
   const settings = (await readFile(join(root, 'notes', 'settings.py'), 'utf8'))
-    .replace(/^SECRET_KEY = .*$/m, 'SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-local-key")')
+    .replace(/^SECRET_KEY = .*$/m, 'SECRET_KEY = os.environ["SECRET_KEY"]')
     .replace('from pathlib import Path', 'import os\nfrom pathlib import Path')
     .replace(
       /DATABASES = \{[\s\S]*?\n\}\n/,
