@@ -133,6 +133,22 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
         assert.equal(m.code, 0, m.stderr);
         assert.match(m.stdout, /\[X\] 0001_initial/);
       }
+      if (name === 'uvPyproject') {
+        // Its settings require SECRET_KEY: up gave it the generated key; `manage shell -c` reaches manage.py whole.
+        const m = await touchdown(
+          [
+            'manage',
+            '--local',
+            'shell',
+            '-c',
+            'import os; from django.conf import settings; print(len(settings.SECRET_KEY) > 20, settings.SECRET_KEY == os.environ["SECRET_KEY"] == os.environ["DJANGO_SECRET_KEY"])',
+          ],
+          layout.root,
+          env,
+        );
+        assert.equal(m.code, 0, m.stderr);
+        assert.equal(m.stdout.trim().split('\n').at(-1), 'True True');
+      }
       const down = await touchdown(['down', '--volumes', ...stageArgs], layout.root, env, 120_000);
       assert.equal(down.code, 0, down.stderr);
       assert.deepEqual(await processesOf(stack), [], 'nothing is left running');
