@@ -95,6 +95,24 @@ describe('touchdown init on real project layouts', () => {
     });
   }
 
+  it('an ASGI-only project: served by uvicorn workers under gunicorn, on AWS and here', async () => {
+    const { root } = await makeLayout('asgiOnly');
+    const { stdout } = await init(root, '--yes');
+    const { manifest } = parseManifest(await readFile(join(root, 'touchdown.yml'), 'utf8'), 'touchdown.yml');
+    assert.equal(manifest.django.asgi, 'chat.asgi:application');
+    assert.equal(manifest.django.wsgi, undefined);
+    assert.match(
+      stdout,
+      /ASGI +chat\.asgi:application +\(ASGI_APPLICATION in the settings, and no WSGI application\)/,
+    );
+    const requirements = await readFile(join(root, 'requirements.txt'), 'utf8');
+    for (const r of ['gunicorn', 'uvicorn-worker']) assert.match(requirements, new RegExp(`^${r}$`, 'm'));
+    assert.match(
+      await readFile(join(root, 'Dockerfile'), 'utf8'),
+      /^CMD \["sh", "-c", "exec gunicorn chat\.asgi:application .*--worker-class uvicorn_worker\.UvicornWorker /m,
+    );
+  });
+
   it('says which settings it passed over: manage.py defaults to the development module', async () => {
     const { root } = await makeLayout('settingsPackage');
     const { stdout } = await init(root);

@@ -14,6 +14,7 @@ import { freePort } from '../src/local/local-aws.js';
 import { type Layout, type LayoutName, layoutNames, makeLayout } from './support/layouts.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { processesOf, psql, stateOf, touchdown, userEnv, venvPython } from './support/local-stack.js';
+import { repoRoot } from './support/paths.js';
 import { ensureServices } from './support/services.js';
 
 const run = promisify(execFile);
@@ -154,6 +155,51 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
       assert.deepEqual(await processesOf(stack), [], 'nothing is left running');
     });
   }
+
+  it("an ASGI-only project: up serves it with uvicorn workers, healthy behind the load balancer's check", {
+    timeout: 300_000,
+  }, async () => {
+    const layout = await makeLayout('asgiOnly');
+    const { app } = await initialised(layout);
+    const stack = `${app}-local`;
+    started.push({ root: layout.root, stack, args: [] });
+    // The test's virtualenv, with uvicorn-worker from the package index beside it (init added it to requirements).
+    const venv = await mkdtemp(join(tmpdir(), 'td-asgi-venv-'));
+    await run(venvPython, ['-m', 'venv', '--without-pip', venv]);
+    const { stdout: site } = await run(venvPython, [
+      '-c',
+      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
+    ]);
+    const { stdout: own } = await run(join(venv, 'bin', 'python'), [
+      '-c',
+      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
+    ]);
+    await writeFile(join(own.trim(), 'touchdown-test.pth'), `${site.trim()}\n`);
+    await run(
+      join(repoRoot, '.venv', 'bin', 'uv'),
+      ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), 'uvicorn-worker'],
+      {
+        timeout: 240_000,
+      },
+    );
+    const port = await freePort();
+    const r = await touchdown(
+      ['up', '--detach', '--port', String(port), '--python', join(venv, 'bin', 'python')],
+      layout.root,
+      env,
+    );
+    assert.equal(r.code, 0, `up failed:\n${r.stderr}`);
+    const res = await fetch(`http://localhost:${port}/`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Chat served by ASGIRequest');
+    const state = await stateOf(layout.root, stack);
+    for (const [name, p] of Object.entries(state.processes).filter(([n]) => n.startsWith('web-'))) {
+      assert.equal(await albCheck(p.port!, '/'), 200, `${name} answers the ALB's check`);
+    }
+    const down = await touchdown(['down', '--volumes'], layout.root, env, 120_000);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await processesOf(stack), [], 'nothing is left running');
+  });
 
   it('fails up, detached or not, when the load balancer would refuse the health check, and says why', {
     timeout: 300_000,

@@ -84,7 +84,12 @@ RUN useradd --create-home --uid 10001 app && chown -R app /app
 USER app
 ENV DJANGO_SETTINGS_MODULE=${p.settingsModule}
 EXPOSE 8000
-# gthread workers: threads serve requests while others wait on the database.
-CMD ["sh", "-c", "exec gunicorn ${p.wsgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --threads 4 --worker-class gthread --timeout 30 --graceful-timeout 20 --access-logfile -"]
+${
+  p.wsgi
+    ? `# gthread workers: threads serve requests while others wait on the database.
+CMD ["sh", "-c", "exec gunicorn ${p.wsgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --threads 4 --worker-class gthread --timeout 30 --graceful-timeout 20 --access-logfile -"]`
+    : `# An ASGI application: uvicorn workers under gunicorn, which restarts them and stops them gracefully.
+CMD ["sh", "-c", "exec gunicorn ${p.asgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --worker-class uvicorn_worker.UvicornWorker --timeout 30 --graceful-timeout 20 --access-logfile -"]`
+}
 `;
 }

@@ -86,7 +86,7 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     settingsLines: ['from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)'],
     found: [
       ['settings', project.settingsModule, project.settingsWhy.why],
-      ['WSGI', project.wsgi, project.wsgiWhy],
+      project.wsgi ? ['WSGI', project.wsgi, project.wsgiWhy] : ['ASGI', project.asgi!, project.wsgiWhy],
       ['Python', python, project.pythonWhy],
       [
         'dependencies',
@@ -211,7 +211,9 @@ function manifest(
     'django:',
     `  # ${p.settingsWhy.why}`,
     `  settings: ${p.settingsModule}`,
-    `  wsgi: ${p.wsgi}`,
+    p.wsgi
+      ? `  wsgi: ${p.wsgi}`
+      : `  # no WSGI application: gunicorn serves this one with uvicorn workers\n  asgi: ${p.asgi}`,
     `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
@@ -285,6 +287,8 @@ export function missingRequirements(p: DjangoProject): string[] {
   const has = (name: string, extra?: string) => declares(p.declared, name, extra);
   const wanted: [string, boolean][] = [
     ['gunicorn', !p.uses.gunicorn],
+    // gunicorn's worker class for an ASGI application.
+    ['uvicorn-worker', !p.wsgi && !has('uvicorn-worker')],
     ['psycopg[binary]', !p.uses.postgres],
     ['django-storages[s3]', !p.uses.storages],
     ['boto3', !has('boto3')],

@@ -102,6 +102,8 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
 export function contractPackages(m: Manifest): Needed[] {
   const needed: Needed[] = [{ modules: ['django'], pip: 'Django', why: 'the app' }];
   if (!m.web.command) needed.push({ modules: ['gunicorn'], pip: 'gunicorn', why: 'the web processes' });
+  if (!m.web.command && !m.django.wsgi)
+    needed.push({ modules: ['uvicorn_worker'], pip: 'uvicorn-worker', why: 'the ASGI application' });
   if (m.database) {
     needed.push({ modules: ['psycopg', 'psycopg2'], pip: 'psycopg[binary]', why: 'the PostgreSQL database' });
   }
