@@ -3,7 +3,7 @@
 // that answers, and the result loads in Django itself.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -111,6 +111,43 @@ describe('touchdown init on real project layouts', () => {
       await readFile(join(root, 'Dockerfile'), 'utf8'),
       /^CMD \["sh", "-c", "exec gunicorn chat\.asgi:application .*--worker-class uvicorn_worker\.UvicornWorker /m,
     );
+  });
+
+  it("keeps the project's own Dockerfile unless its ENTRYPOINT would swallow Touchdown's commands", async () => {
+    const { root } = await makeLayout('apiOnly');
+    // As djangogirls: the entrypoint migrates and starts runserver, whatever command the task gives it.
+    const own = 'FROM python:3.13-slim\nCOPY rootfs /\nCOPY . .\nENTRYPOINT ["/entrypoint.sh"]\n';
+    await mkdir(join(root, 'rootfs'));
+    await writeFile(join(root, 'Dockerfile'), own);
+    await writeFile(
+      join(root, 'rootfs', 'entrypoint.sh'),
+      '#!/bin/sh -e\n./manage.py migrate\n./manage.py runserver 0.0.0.0:8000\n',
+    );
+    const { stdout } = await init(root, '--yes');
+    assert.match(
+      stdout,
+      /image +Dockerfile\.touchdown +\(the Dockerfile's ENTRYPOINT does not run the commands it is given/,
+    );
+    const { manifest } = parseManifest(await readFile(join(root, 'touchdown.yml'), 'utf8'), 'touchdown.yml');
+    assert.equal(manifest.django.dockerfile, 'Dockerfile.touchdown');
+    assert.equal(await readFile(join(root, 'Dockerfile'), 'utf8'), own, "the project's own is left as it is");
+    assert.match(
+      await readFile(join(root, 'Dockerfile.touchdown'), 'utf8'),
+      /^CMD \["sh", "-c", "exec gunicorn api\.wsgi:application /m,
+    );
+
+    // An entrypoint that runs what it is given (`exec "$@"`) is kept, and so is the Dockerfile.
+    const passing = await makeLayout('apiOnly');
+    await mkdir(join(passing.root, 'docker'));
+    await writeFile(
+      join(passing.root, 'Dockerfile'),
+      'FROM python:3.13-slim\nCOPY . .\nENTRYPOINT ["docker/entrypoint.sh"]\nCMD gunicorn api.wsgi -b :8000\n',
+    );
+    await writeFile(join(passing.root, 'docker', 'entrypoint.sh'), '#!/bin/sh\nset -e\nexec "$@"\n');
+    await init(passing.root, '--yes');
+    const kept = parseManifest(await readFile(join(passing.root, 'touchdown.yml'), 'utf8'), 'touchdown.yml');
+    assert.equal(kept.manifest.django.dockerfile, 'Dockerfile');
+    await assert.rejects(readFile(join(passing.root, 'Dockerfile.touchdown')));
   });
 
   it('says which settings it passed over: manage.py defaults to the development module', async () => {

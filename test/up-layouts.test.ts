@@ -88,6 +88,11 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
           join(layout.root, 'fixtures', 'groups.json'),
           '[{"model": "auth.group", "pk": 1, "fields": {"name": "editors"}}]\n',
         );
+        // Its own Dockerfile serves on port 80 (as django-cms's quickstart): init keeps it and sets web.command.
+        await writeFile(
+          join(layout.root, 'Dockerfile'),
+          'FROM python:3.13-slim\nCOPY . /app\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD gunicorn api.wsgi --bind 0.0.0.0:80\n',
+        );
       }
       const { app } = await initialised(layout, extras[name] ?? '');
       // The API runs under a stage: every hint up prints must carry it.
@@ -121,6 +126,17 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
       }
 
       if (name === 'apiOnly') {
+        assert.match(
+          manifest,
+          /^ {2}command: 'sh -c "exec gunicorn api\.wsgi:application --bind 0\.0\.0\.0:\$\{PORT:-8000\}/m,
+        );
+        for (const [, p] of Object.entries(state.processes).filter(([n]) => n.startsWith('web-'))) {
+          const cmdline = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0');
+          assert.ok(
+            cmdline.includes(`0.0.0.0:${p.port}`),
+            `web.command serves on up's port: ${cmdline.join(' ')}`,
+          );
+        }
         assert.match(r.stderr, /touchdown logs --local -f --stage staging/);
         assert.match(r.stderr, /touchdown down --stage staging/);
         const database = stack.replaceAll('-', '_');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { TOUCHDOWN_NAMES } from './detect/environment.js';
 import { declares } from './detect/requirements.js';
 import type { DjangoProject } from './detect.js';
-import { dockerfile } from './dockerfile.js';
+import { cmdServingElsewhere, dockerfile, entrypointIgnoringCommand, serveCommand } from './dockerfile.js';
 
 export interface InitPlan {
   files: { path: string; content: string; why: string }[];
@@ -38,10 +38,16 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
   // manage.py's folder as seen from home ('' when they are one).
   const djangoDir = relative(project.home, project.root);
   const settingsFile = join(djangoDir, project.settingsFile);
+  // The project's own Dockerfile is kept: its command must serve where the load balancer sends (port 8000).
+  const own = (await readFile(join(project.home, 'Dockerfile'), 'utf8').catch(() => undefined)) ?? '';
+  const ownCmd = cmdServingElsewhere(own);
+  // One whose ENTRYPOINT would swallow Touchdown's commands: Touchdown's own image goes beside it.
+  const ownEntrypoint = await entrypointIgnoringCommand(project.home, own);
+  const dockerfilePath = ownEntrypoint ? 'Dockerfile.touchdown' : 'Dockerfile';
   const files = [
     {
       path: 'touchdown.yml',
-      content: manifest(project, app, python, { secrets, notes, secretKeyName }),
+      content: manifest(project, app, python, { secrets, notes, secretKeyName, ownCmd, ownEntrypoint }),
       why: 'what to run on AWS and on this machine',
     },
     {
@@ -55,7 +61,7 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     files.push({ path: 'requirements.txt', content: `${reqs}\n`, why: 'what the image installs' });
   }
   files.push({
-    path: 'Dockerfile',
+    path: dockerfilePath,
     content: dockerfile(
       {
         ...project,
@@ -105,6 +111,24 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
           ]
         : []),
       ['health check', project.health.path, project.health.why],
+      ...(ownEntrypoint
+        ? [
+            [
+              'image',
+              'Dockerfile.touchdown',
+              `the Dockerfile's ENTRYPOINT does not run the commands it is given: ${ownEntrypoint}`,
+            ] as [string, string, string],
+          ]
+        : []),
+      ...(ownCmd
+        ? [
+            ['web command', 'gunicorn on port 8000', `the Dockerfile's CMD serves elsewhere: ${ownCmd}`] as [
+              string,
+              string,
+              string,
+            ],
+          ]
+        : []),
       ...(project.environment.length
         ? [
             ['environment', namesList(project.environment.map((e) => e.name)), 'read by the settings'] as [
@@ -175,6 +199,12 @@ function environmentWiring(p: DjangoProject): Wiring & { warnings: string[] } {
   return { secrets, warnings, notes, secretKeyName };
 }
 
+/** What the project's own Dockerfile does that Touchdown's processes cannot live with. */
+interface Own {
+  ownCmd?: string | undefined;
+  ownEntrypoint?: string | undefined;
+}
+
 interface Wiring {
   secrets: string[];
   notes: string[];
@@ -202,7 +232,7 @@ function manifest(
   p: DjangoProject,
   app: string,
   python: string,
-  { secrets, notes, secretKeyName }: Wiring,
+  { secrets, notes, secretKeyName, ownCmd, ownEntrypoint }: Wiring & Own,
 ): string {
   const lines = [
     '# yaml-language-server: $schema=https://touchdown.dev/schema/touchdown.schema.json',
@@ -217,6 +247,11 @@ function manifest(
     `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
+  if (ownEntrypoint)
+    lines.push(
+      `  # your Dockerfile's ENTRYPOINT (${ownEntrypoint.slice(0, 50)}) does not run the commands it is given (migrate, gunicorn):`,
+      '  dockerfile: Dockerfile.touchdown',
+    );
   if (secretKeyName)
     lines.push(
       `  # your settings read the secret key from ${secretKeyName}`,
@@ -243,6 +278,11 @@ function manifest(
     lines.push('', '# Valkey (Redis-compatible) for the cache and sessions.', 'cache:', '  engine: valkey');
   else if (p.uses.memcached) lines.push('', 'cache:', '  engine: memcached');
   lines.push('', 'web:', '  count: 2', `  # ${p.health.why}`, `  healthCheck: ${p.health.path}`);
+  if (ownCmd)
+    lines.push(
+      `  # your Dockerfile's CMD (${ownCmd.slice(0, 60)}) does not serve on port 8000, where the load balancer sends:`,
+      `  command: 'sh -c "${serveCommand(p)}"'`,
+    );
   if (p.uses.celery && p.celeryApp) {
     lines.push(
       '',
