@@ -336,7 +336,7 @@ export function missingRequirements(p: DjangoProject): string[] {
       'redis',
       (p.uses.celery || p.uses.redis) && !has('redis') && !has('django-redis') && !has('celery', 'redis'),
     ],
-    // Celery reaches SQS through kombu's sqs extra (boto3 and pycurl).
+    // Celery reaches SQS through kombu's sqs extra (boto3, and pycurl or from kombu 5.5 on urllib3).
     ['celery[sqs]', p.uses.celery && !has('celery', 'sqs') && !has('kombu', 'sqs')],
   ];
   return wanted.filter(([, missing]) => missing).map(([name]) => name);

@@ -119,10 +119,15 @@ export function contractPackages(m: Manifest): Needed[] {
   if (m.email) needed.push({ modules: ['django_ses'], pip: 'django-ses', why: 'email through SES' });
   if (Object.keys(m.workers).length > 0) {
     needed.push({ modules: ['celery'], pip: 'celery', why: 'the workers' });
-    // Celery's SQS transport signs with boto3 and polls with pycurl: both come with celery[sqs].
+    // Celery's SQS transport signs with boto3 and polls with pycurl, or from kombu 5.5 on with urllib3 (its
+    // urllib3_client module): each comes with celery[sqs] for that kombu.
     if (m.local.broker === 'sqs') {
       needed.push({ modules: ['boto3'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
-      needed.push({ modules: ['pycurl'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
+      needed.push({
+        modules: ['pycurl', 'kombu.asynchronous.http.urllib3_client'],
+        pip: 'celery[sqs]',
+        why: "Celery's SQS broker",
+      });
     }
   }
   return needed;
