@@ -178,6 +178,19 @@ describe('touchdown init on real project layouts', () => {
     );
   });
 
+  it('says when the project pins a Django older than the settings contract needs', async () => {
+    const { root } = await makeLayout('apiOnly');
+    const path = join(root, 'requirements.txt');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('Django>=5.2,<6.0', 'Django==3.2.25'));
+    const { stdout } = await init(root);
+    assert.match(
+      stdout,
+      /! requirements\.txt pins Django 3\.2: Touchdown's settings need Django 4\.2 or newer/,
+    );
+    const current = await makeLayout('apiOnly');
+    assert.doesNotMatch((await init(current.root)).stdout, /pins Django/);
+  });
+
   it('refuses a Python it cannot serve, naming the file, before writing anything', async () => {
     const { root } = await makeLayout('apiOnly');
     await run('sh', ['-c', 'echo 3.9.18 > .python-version'], { cwd: root });

@@ -81,6 +81,8 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     why: 'keeps the image small and free of local secrets',
   });
   if (project.declared.warnings.length) warnings.push(...project.declared.warnings);
+  const oldDjango = await djangoBefore42(project);
+  if (oldDjango) warnings.push(oldDjango);
   if (project.health.why.startsWith('no route')) warnings.push(project.health.why);
   if (/set django\.settings/.test(project.settingsWhy.why))
     warnings.push(`settings: ${project.settingsWhy.why}`);
@@ -350,4 +352,18 @@ async function settingsSnippet(): Promise<string> {
     if (text !== undefined) return text;
   }
   throw new Error('touchdown_settings.py is missing from this installation of touchdown');
+}
+
+/**
+ * A requirement file pinning Django before 4.2 (djangogirls and taiga-back pin 3.2): STORAGES, which puts the
+ * files in the buckets, and the Redis cache backend are 4.2's and 4.0's, so the contract would be half met.
+ */
+async function djangoBefore42(p: DjangoProject): Promise<string | undefined> {
+  for (const file of p.declared.files) {
+    const text = (await readFile(join(p.home, file), 'utf8').catch(() => '')) ?? '';
+    const pin = /^django\s*(?:==|~=|<=?)\s*(\d+)\.(\d+)/im.exec(text);
+    if (pin && (Number(pin[1]) < 4 || (Number(pin[1]) === 4 && Number(pin[2]) < 2)))
+      return `${file} pins Django ${pin[1]}.${pin[2]}: Touchdown's settings need Django 4.2 or newer (STORAGES puts static and media files in the buckets; the Redis cache backend is 4.0's); upgrade Django, or they stay on each task's own disk`;
+  }
+  return undefined;
 }
