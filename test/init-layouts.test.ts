@@ -150,6 +150,31 @@ describe('touchdown init on real project layouts', () => {
     await assert.rejects(readFile(join(passing.root, 'Dockerfile.touchdown')));
   });
 
+  it('a settings module at the top level (a demo site beside manage.py) imports the snippet without a package', async () => {
+    const { root } = await makeLayout('apiOnly');
+    // As oscar's sandbox: settings.py, urls.py and wsgi.py beside manage.py, DJANGO_SETTINGS_MODULE=settings.
+    for (const file of ['settings.py', 'urls.py', 'views.py', 'wsgi.py'])
+      await writeFile(
+        join(root, file),
+        (await readFile(join(root, 'api', file), 'utf8'))
+          .replaceAll('api.settings', 'settings')
+          .replaceAll('api.', ''),
+      );
+    await run('rm', ['-r', join(root, 'api')]);
+    const manage = join(root, 'manage.py');
+    await writeFile(manage, (await readFile(manage, 'utf8')).replace("'api.settings'", "'settings'"));
+    await init(root, '--yes');
+    const { manifest } = parseManifest(await readFile(join(root, 'touchdown.yml'), 'utf8'), 'touchdown.yml');
+    assert.equal(manifest.django.settings, 'settings');
+    assert.match(await readFile(join(root, 'settings.py'), 'utf8'), /^from touchdown_settings import \*/m);
+    const { stdout } = await django(
+      root,
+      'settings',
+      'from django.conf import settings; print(settings.SECRET_KEY, settings.DEBUG)',
+    );
+    assert.equal(stdout.trim().split('\n').at(-1), 'from-touchdown False');
+  });
+
   it('says which settings it passed over: manage.py defaults to the development module', async () => {
     const { root } = await makeLayout('settingsPackage');
     const { stdout } = await init(root);

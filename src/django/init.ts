@@ -91,7 +91,10 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     settingsFile,
     missingRequirements: d.main ? missing : [],
     requirementsTarget,
-    settingsLines: ['from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)'],
+    // A top-level settings module (oscar's sandbox: `settings` beside manage.py) has no package to import from.
+    settingsLines: [
+      `from ${project.settingsModule.includes('.') ? '.' : ''}touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)`,
+    ],
     found: [
       ['settings', project.settingsModule, project.settingsWhy.why],
       project.wsgi ? ['WSGI', project.wsgi, project.wsgiWhy] : ['ASGI', project.asgi!, project.wsgiWhy],
