@@ -68,7 +68,11 @@ export VIRTUAL_ENV=$venv
 (
   cd "$home" || exit 1
   if [ -f uv.lock ]; then
-    UV_PROJECT_ENVIRONMENT=$venv nice -n 10 "$here/.venv/bin/uv" sync --locked --no-dev --python "$venv/bin/python"
+    # saleor's webhook plugin imports pytest at run time: its dev group is installed too (a user's edit).
+    UV_PROJECT_ENVIRONMENT=$venv nice -n 10 "$here/.venv/bin/uv" sync --locked $([ "$name" = saleor ] || echo --no-dev) --python "$venv/bin/python"
+    # What init added, the way it says to (`uv add ...`): the lockfile is uv's to change.
+    added=$(sed -n "s/^Install what was added into the app's virtualenv: uv add //p" "$log" | tr -d '"')
+    [ -z "$added" ] || UV_PROJECT_ENVIRONMENT=$venv nice -n 10 "$here/.venv/bin/uv" add --python "$venv/bin/python" $added
   else
     req=$(sed -n 's/^  requirements: //p' touchdown.yml); req=${req:-requirements.txt}
     nice -n 10 "$here/.venv/bin/uv" pip install --python "$venv/bin/python" -r "$django/$req"
@@ -97,6 +101,14 @@ harness=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readli
 export AWS_ENDPOINT_URL=http://localhost:$port AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 TOUCHDOWN_AWS_READ_TIMEOUT=60
 health=$(sed -n 's/^  healthCheck: //p' "$home/touchdown.yml")
+
+# A secret the project's own code requires (saleor's JWT key, read outside its settings): a user's edit.
+if [ "$name" = saleor ]; then
+  sed -i 's/^secrets: \[\]/secrets: [RSA_PRIVATE_KEY]/' "$home/touchdown.yml"
+  export RSA_PRIVATE_KEY=$(openssl genrsa 2048 2>/dev/null)
+  # From standard input: a PEM starts with dashes.
+  (cd "$home" && td secrets set RSA_PRIVATE_KEY --yes <<< "$RSA_PRIVATE_KEY") >> "$log" 2>&1
+fi
 
 # 5. plan and deploy.
 t=$(date +%s)
