@@ -106,8 +106,8 @@ health=$(sed -n 's/^  healthCheck: //p' "$home/touchdown.yml")
 if [ "$name" = saleor ]; then
   sed -i 's/^secrets: \[\]/secrets: [RSA_PRIVATE_KEY]/' "$home/touchdown.yml"
   export RSA_PRIVATE_KEY=$(openssl genrsa 2048 2>/dev/null)
-  # From standard input: a PEM starts with dashes.
-  (cd "$home" && td secrets set RSA_PRIVATE_KEY --yes <<< "$RSA_PRIVATE_KEY") >> "$log" 2>&1
+  # After `--`: a PEM starts with dashes, and standard input gives only its first line.
+  (cd "$home" && td secrets set --yes RSA_PRIVATE_KEY -- "$RSA_PRIVATE_KEY") >> "$log" 2>&1
 fi
 
 # 5. plan and deploy.
