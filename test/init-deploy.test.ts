@@ -12,6 +12,7 @@ import { parseManifest } from '../src/config/load-manifest.js';
 import { get, listenerUrl } from './support/app-http.js';
 import { runCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
+import { makeLayout } from './support/layouts.js';
 import { repoRoot, venvPython } from './support/paths.js';
 
 const run = promisify(execFile);
@@ -37,6 +38,8 @@ const projects = {
   xkcd: await exampleWithoutManifest('xkcd'),
   blog: await exampleWithoutManifest('blog'),
   mysite: await startproject(),
+  // Its settings require SECRET_KEY, with no default (test/support/layouts.ts).
+  notes: (await makeLayout('uvPyproject')).root,
 };
 const image = (dir: string) => ({ dir, python: venvPython, env: { WEB_CONCURRENCY: '1' } });
 const t = useLocalAws({
@@ -46,6 +49,7 @@ const t = useLocalAws({
       '*/xkcd-production-app:*': image(projects.xkcd),
       '*/blog-production-app:*': image(projects.blog),
       '*/mysite-production-app:*': image(projects.mysite),
+      '*/notes-production-app:*': image(projects.notes),
     },
   },
 });
@@ -93,14 +97,48 @@ describe('touchdown init, then deploy without edits', () => {
     assert.equal(QueueUrls.length, 2, 'the Celery queue and its dead-letter queue');
   });
 
-  // Product bug found by running the app: init writes `healthCheck: /`, which a fresh startproject answers with
-  // 404 in production (DEBUG off), so its tasks never pass the load balancer's health checks and the deploy fails.
-  it('a fresh startproject', {
-    todo: 'init\'s health check path "/" answers 404 on a fresh startproject',
-  }, async () => {
+  // startproject has no page at `/` (404 with DEBUG off, the project's own): init's health check is a path that
+  // answers 200, the admin's login page, so the tasks pass the load balancer's checks and the release goes live.
+  it('a fresh startproject', async () => {
     const { stack } = await initAndDeploy(projects.mysite);
-    assert.equal(await open('mysite', '/'), 200, "the page init's health check asks for");
+    const manifest = await readFile(join(projects.mysite, 'touchdown.yml'), 'utf8');
+    assert.match(manifest, /^ {2}healthCheck: \/admin\/login\/$/m);
+    assert.equal(await open('mysite', '/admin/login/'), 200, "the page init's health check asks for");
+    assert.equal(await open('mysite', '/'), 404, 'startproject routes nothing at /');
     assert.equal(stack, 'mysite-production');
     assert.deepEqual(await serviceNames(`${stack}-main`), [`${stack}-web`]);
+    const group = (await t.boto.call('elbv2', 'DescribeTargetGroups')).TargetGroups.find(
+      (g: { TargetGroupName: string }) => g.TargetGroupName.startsWith('mysite'),
+    );
+    assert.equal(group.HealthCheckPath, '/admin/login/');
+    const { TargetHealthDescriptions } = await t.boto.call('elbv2', 'DescribeTargetHealth', {
+      TargetGroupArn: group.TargetGroupArn,
+    });
+    // init's two web tasks, both passing the check on that path.
+    assert.deepEqual(
+      TargetHealthDescriptions.map((d: { TargetHealth: { State: string } }) => d.TargetHealth.State),
+      ['healthy', 'healthy'],
+    );
+  });
+
+  it("settings that require their own name for the secret key get Touchdown's generated key under it", async () => {
+    const { stack } = await initAndDeploy(projects.notes);
+    // The page renders only if the settings loaded: SECRET_KEY = os.environ["SECRET_KEY"] found its value.
+    assert.equal(await open('notes', '/'), 200);
+    const { services } = await t.boto.call('ecs', 'DescribeServices', {
+      cluster: `${stack}-main`,
+      services: [`${stack}-web`],
+    });
+    const { taskDefinition } = await t.boto.call('ecs', 'DescribeTaskDefinition', {
+      taskDefinition: services[0].taskDefinition,
+    });
+    const secrets = Object.fromEntries(
+      taskDefinition.containerDefinitions[0].secrets.map((s: { name: string; valueFrom: string }) => [
+        s.name,
+        s.valueFrom,
+      ]),
+    );
+    assert.match(secrets.DJANGO_SECRET_KEY, /^arn:aws:ssm:.*:parameter\/.*DJANGO_SECRET_KEY$/);
+    assert.equal(secrets.SECRET_KEY, secrets.DJANGO_SECRET_KEY, 'one generated parameter under both names');
   });
 });

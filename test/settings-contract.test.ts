@@ -63,6 +63,7 @@ print(json.dumps({
     "storages": settings.STORAGES,
     "session": settings.SESSION_ENGINE,
     "middleware": settings.MIDDLEWARE,
+    "apps": settings.INSTALLED_APPS,
     "health": ask("/", **alb),
     "other": ask("/api/", **alb),
     "person": ask("/", HTTP_HOST="www.example.com", HTTP_USER_AGENT="curl/8"),
@@ -105,6 +106,8 @@ describe('the settings contract', () => {
     assert.equal(s.databases.default.ATOMIC_REQUESTS, true);
     assert.deepEqual(s.databases.default.OPTIONS, {}, "sqlite's options do not follow to PostgreSQL");
     assert.equal(s.databases.legacy.NAME, 'legacy.sqlite3');
+    // Written for SQLite: django.contrib.postgres joins the project's apps, for apps with PostgreSQL fields.
+    assert.deepEqual(s.apps.slice(-2), ['django.contrib.staticfiles', 'django.contrib.postgres']);
     // The default cache is Redis with the project's prefix and timeout; "pages" stays.
     assert.equal(s.caches.default.BACKEND, 'django.core.cache.backends.redis.RedisCache');
     assert.equal(s.caches.default.LOCATION, 'redis://cache.internal:6379/2');

@@ -14,6 +14,7 @@ import { freePort } from '../src/local/local-aws.js';
 import { type Layout, type LayoutName, layoutNames, makeLayout } from './support/layouts.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import { processesOf, psql, stateOf, touchdown, userEnv, venvPython } from './support/local-stack.js';
+import { repoRoot } from './support/paths.js';
 import { ensureServices } from './support/services.js';
 
 const run = promisify(execFile);
@@ -87,6 +88,11 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
           join(layout.root, 'fixtures', 'groups.json'),
           '[{"model": "auth.group", "pk": 1, "fields": {"name": "editors"}}]\n',
         );
+        // Its own Dockerfile serves on port 80 (as django-cms's quickstart): init keeps it and sets web.command.
+        await writeFile(
+          join(layout.root, 'Dockerfile'),
+          'FROM python:3.13-slim\nCOPY . /app\nWORKDIR /app\nRUN pip install -r requirements.txt\nCMD gunicorn api.wsgi --bind 0.0.0.0:80\n',
+        );
       }
       const { app } = await initialised(layout, extras[name] ?? '');
       // The API runs under a stage: every hint up prints must carry it.
@@ -120,6 +126,17 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
       }
 
       if (name === 'apiOnly') {
+        assert.match(
+          manifest,
+          /^ {2}command: 'sh -c "exec gunicorn api\.wsgi:application --bind 0\.0\.0\.0:\$\{PORT:-8000\}/m,
+        );
+        for (const [, p] of Object.entries(state.processes).filter(([n]) => n.startsWith('web-'))) {
+          const cmdline = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0');
+          assert.ok(
+            cmdline.includes(`0.0.0.0:${p.port}`),
+            `web.command serves on up's port: ${cmdline.join(' ')}`,
+          );
+        }
         assert.match(r.stderr, /touchdown logs --local -f --stage staging/);
         assert.match(r.stderr, /touchdown down --stage staging/);
         const database = stack.replaceAll('-', '_');
@@ -133,11 +150,72 @@ describe('touchdown init, then up, on projects shaped like real ones', () => {
         assert.equal(m.code, 0, m.stderr);
         assert.match(m.stdout, /\[X\] 0001_initial/);
       }
+      if (name === 'uvPyproject') {
+        // Its settings require SECRET_KEY: up gave it the generated key; `manage shell -c` reaches manage.py whole.
+        const m = await touchdown(
+          [
+            'manage',
+            '--local',
+            'shell',
+            '-c',
+            'import os; from django.conf import settings; print(len(settings.SECRET_KEY) > 20, settings.SECRET_KEY == os.environ["SECRET_KEY"] == os.environ["DJANGO_SECRET_KEY"])',
+          ],
+          layout.root,
+          env,
+        );
+        assert.equal(m.code, 0, m.stderr);
+        assert.equal(m.stdout.trim().split('\n').at(-1), 'True True');
+      }
       const down = await touchdown(['down', '--volumes', ...stageArgs], layout.root, env, 120_000);
       assert.equal(down.code, 0, down.stderr);
       assert.deepEqual(await processesOf(stack), [], 'nothing is left running');
     });
   }
+
+  it("an ASGI-only project: up serves it with uvicorn workers, healthy behind the load balancer's check", {
+    timeout: 300_000,
+  }, async () => {
+    const layout = await makeLayout('asgiOnly');
+    const { app } = await initialised(layout);
+    const stack = `${app}-local`;
+    started.push({ root: layout.root, stack, args: [] });
+    // The test's virtualenv, with uvicorn-worker from the package index beside it (init added it to requirements).
+    const venv = await mkdtemp(join(tmpdir(), 'td-asgi-venv-'));
+    await run(venvPython, ['-m', 'venv', '--without-pip', venv]);
+    const { stdout: site } = await run(venvPython, [
+      '-c',
+      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
+    ]);
+    const { stdout: own } = await run(join(venv, 'bin', 'python'), [
+      '-c',
+      'import sysconfig; print(sysconfig.get_paths()["purelib"])',
+    ]);
+    await writeFile(join(own.trim(), 'touchdown-test.pth'), `${site.trim()}\n`);
+    await run(
+      join(repoRoot, '.venv', 'bin', 'uv'),
+      ['pip', 'install', '--quiet', '--python', join(venv, 'bin', 'python'), 'uvicorn-worker'],
+      {
+        timeout: 240_000,
+      },
+    );
+    const port = await freePort();
+    const r = await touchdown(
+      ['up', '--detach', '--port', String(port), '--python', join(venv, 'bin', 'python')],
+      layout.root,
+      env,
+    );
+    assert.equal(r.code, 0, `up failed:\n${r.stderr}`);
+    const res = await fetch(`http://localhost:${port}/`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'Chat served by ASGIRequest');
+    const state = await stateOf(layout.root, stack);
+    for (const [name, p] of Object.entries(state.processes).filter(([n]) => n.startsWith('web-'))) {
+      assert.equal(await albCheck(p.port!, '/'), 200, `${name} answers the ALB's check`);
+    }
+    const down = await touchdown(['down', '--volumes'], layout.root, env, 120_000);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await processesOf(stack), [], 'nothing is left running');
+  });
 
   it('fails up, detached or not, when the load balancer would refuse the health check, and says why', {
     timeout: 300_000,

@@ -1,5 +1,6 @@
 // The touchdown command. Only commander loads up front; each command loads what it needs when it runs.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { passThroughAfterOperand } from './pass-through.js';
 import type { GlobalOptions } from './session.js';
 
 // Touchdown pins its AWS SDK release in its lockfile, so the SDK's notice about future Node versions is ours to act on.
@@ -308,4 +309,5 @@ async function finish(run: Promise<number>): Promise<void> {
   }
 }
 
-await program.parseAsync(process.argv);
+// manage.py's arguments are its own (`manage shell -c "…"`), whatever Touchdown's options are called.
+await program.parseAsync(passThroughAfterOperand(process.argv, program, 'manage'));

@@ -98,6 +98,16 @@ stages:
       /workers: Lambda runs no Celery workers: use web\.compute fargate \(or ec2\), or remove workers/,
     ],
     [
+      'an ASGI application on Lambda',
+      `app: shop\ndjango:\n  settings: shop.settings\n  asgi: shop.asgi:application\nweb: { compute: lambda }\n`,
+      /django\.asgi: Lambda's handler serves a WSGI application: set django\.wsgi, or compute: fargate/,
+    ],
+    [
+      'neither WSGI nor ASGI',
+      'app: shop\ndjango:\n  settings: shop.settings\n',
+      /django\.wsgi: say what serves the app: wsgi \(e\.g\. mysite\.wsgi:application\) or asgi/,
+    ],
+    [
       'an impossible Fargate size',
       `${BASE}web: { cpu: 256, memory: 4096 }\n`,
       /web\.memory: Fargate does not run 256 CPU units with 4096 MiB; with 256 use one of 512, 1024, 2048/,

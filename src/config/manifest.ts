@@ -96,8 +96,19 @@ export const manifestSchema = z
       /** WSGI application, e.g. mysite.wsgi:application. */
       wsgi: z
         .string()
-        .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.wsgi:application'),
+        .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.wsgi:application')
+        .optional(),
+      /** ASGI application, for a project that has no WSGI one (served by gunicorn's uvicorn workers). */
+      asgi: z
+        .string()
+        .regex(/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/, 'a module and attribute like mysite.asgi:application')
+        .optional(),
       python: z.enum(['3.10', '3.11', '3.12', '3.13', '3.14']).default('3.12'),
+      /**
+       * The name the settings read the secret key from when it is not DJANGO_SECRET_KEY (e.g. SECRET_KEY): the key
+       * Touchdown generates reaches the processes under this name too.
+       */
+      secretKeyName: envName.optional(),
       requirements: z.string().default('requirements.txt'),
       /** The Dockerfile to build; `touchdown init` writes one when the project has none. */
       dockerfile: z.string().default('Dockerfile'),
@@ -416,6 +427,9 @@ export const manifestSchema = z
       if (names.indexOf(n) !== i)
         problem(['schedules', i, 'name'], `"${n}" is used twice; give each schedule its own name`);
     });
+    if (!m.django.wsgi && !m.django.asgi) {
+      problem(['django', 'wsgi'], 'say what serves the app: wsgi (e.g. mysite.wsgi:application) or asgi');
+    }
     for (const s of m.secrets) {
       if (s in m.environment)
         problem(['environment', s], `${s} is declared as a secret: remove it from environment`);
@@ -447,7 +461,7 @@ export const manifestSchema = z
 /** What web.compute: lambda cannot run, each with its fix. */
 function lambdaProblems(
   m: {
-    django: { python: string };
+    django: { python: string; wsgi?: string };
     web: { cpu?: number; memory?: number; command?: string };
     network: { nat: string };
     database?: unknown;
@@ -475,6 +489,12 @@ function lambdaProblems(
   }
   if (m.web.command !== undefined) {
     problem(['web', 'command'], "on Lambda Touchdown's handler serves django.wsgi: remove web.command");
+  }
+  if (!m.django.wsgi) {
+    problem(
+      ['django', 'asgi'],
+      "Lambda's handler serves a WSGI application: set django.wsgi, or compute: fargate",
+    );
   }
   if ((m.database || m.cache) && m.network.nat === 'none') {
     problem(

@@ -33,7 +33,9 @@ export interface DjangoProject {
   settingsWhy: SettingsChoice;
   /** The settings module's own file, relative to root (`mysite/settings/production.py`). */
   settingsFile: string;
-  wsgi: string;
+  /** The WSGI application; for an ASGI-only project, asgi instead. */
+  wsgi?: string;
+  asgi?: string;
   wsgiWhy: string;
   python: string;
   pythonWhy: string;
@@ -87,7 +89,7 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
   const settingsModule = choice.module;
   const settingsPath = (await moduleFile(root, settingsModule))!;
   const chain = await settingsChain(root, settingsModule);
-  const { wsgi, why: wsgiWhy } = await findWsgi(root, chain, settingsModule);
+  const { why: wsgiWhy, ...app } = await findWsgi(root, chain, settingsModule);
   let declared = await readDeclared(root);
   let home = root;
   if (!declared.main && dir !== root) {
@@ -112,7 +114,7 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
     settingsModule,
     settingsWhy: choice,
     settingsFile: relative(root, settingsPath),
-    wsgi,
+    ...app,
     wsgiWhy,
     python: python.version,
     pythonWhy: python.why,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Declared } from './detect/requirements.js';
 import type { DjangoProject } from './detect.js';
-import { dockerfile } from './dockerfile.js';
+import { cmdServingElsewhere, dockerfile } from './dockerfile.js';
 import { imagePlatform } from './image.js';
 
 const project = (declared: Partial<Declared>, root = '/r', home = '/r'): DjangoProject =>
@@ -94,5 +94,25 @@ describe('image platform', () => {
     assert.equal(web('ec2', 'c7gn.large'), 'linux/arm64');
     assert.equal(web('ec2', 't3.small'), 'linux/amd64');
     assert.equal(web('fargate', 't4g.small'), 'linux/amd64');
+  });
+});
+
+describe("a project's own Dockerfile", () => {
+  it('is told apart when its command serves elsewhere than port 8000', () => {
+    const uwsgi = 'FROM python:3.11\nCOPY . .\nCMD uwsgi --http=0.0.0.0:80 --module=backend.wsgi\n';
+    assert.equal(cmdServingElsewhere(uwsgi), 'uwsgi --http=0.0.0.0:80 --module=backend.wsgi');
+    // On 8000 or $PORT, behind an ENTRYPOINT (a command would only be its arguments), or not a server: left alone.
+    assert.equal(cmdServingElsewhere('FROM python\nCMD gunicorn app.wsgi -b 0.0.0.0:8000\n'), undefined);
+    assert.equal(
+      cmdServingElsewhere('FROM python\nCMD ["sh", "-c", "gunicorn x --bind :$PORT"]\n'),
+      undefined,
+    );
+    assert.equal(cmdServingElsewhere('FROM python\nENTRYPOINT ["/init"]\nCMD uwsgi --http :80\n'), undefined);
+    assert.equal(cmdServingElsewhere('FROM python\nCMD ["python", "worker.py"]\n'), undefined);
+    // Only the last stage is the image.
+    assert.equal(
+      cmdServingElsewhere('FROM a\nCMD uwsgi --http :80\nFROM b\nCMD gunicorn x:8000\n'),
+      undefined,
+    );
   });
 });

@@ -1,6 +1,7 @@
 // The production Dockerfile `touchdown init` writes: it copies every file the project's install reads
 // (-r/-c includes, pyproject with its lockfile, Pipfile.lock) and installs with the project's own tool.
-import { dirname, posix, relative, sep } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import type { DjangoProject } from './detect.js';
 
 /** Tools that install from a lockfile live in their own virtualenv, so an exact sync of the app's leaves them be. */
@@ -93,7 +94,71 @@ RUN useradd --create-home --uid 10001 app && chown -R app /app
 USER app
 ENV DJANGO_SETTINGS_MODULE=${p.settingsModule}
 EXPOSE 8000
-# gthread workers: threads serve requests while others wait on the database.
-CMD ["sh", "-c", "exec gunicorn ${p.wsgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} --threads 4 --worker-class gthread --timeout 30 --graceful-timeout 20 --access-logfile -"]
+${
+  p.wsgi
+    ? '# gthread workers: threads serve requests while others wait on the database.'
+    : '# An ASGI application: uvicorn workers under gunicorn, which restarts them and stops them gracefully.'
+}
+CMD ["sh", "-c", "${serveCommand(p)}"]
 `;
+}
+
+/** The web process: gunicorn on $PORT (8000, where the load balancer sends), gthread or uvicorn workers. */
+export function serveCommand(p: Pick<DjangoProject, 'wsgi' | 'asgi'>): string {
+  const workers = p.wsgi
+    ? '--threads 4 --worker-class gthread'
+    : '--worker-class uvicorn_worker.UvicornWorker';
+  return `exec gunicorn ${p.wsgi ?? p.asgi} --bind 0.0.0.0:\${PORT:-8000} --workers \${WEB_CONCURRENCY:-2} ${workers} --timeout 30 --graceful-timeout 20 --access-logfile -`;
+}
+
+/** The last stage's instruction `word` (CMD, ENTRYPOINT), its arguments as written. */
+function lastInstruction(text: string, word: string): string | undefined {
+  const lines = text.replace(/\\\n/g, ' ').split('\n');
+  const stage = lines.slice(lines.findLastIndex((l) => /^\s*FROM\s/i.test(l)));
+  return stage
+    .findLast((l) => new RegExp(`^\\s*${word}\\s`, 'i').test(l))
+    ?.trim()
+    .replace(/^\w+\s+/, '');
+}
+
+/**
+ * A project's own Dockerfile whose command serves elsewhere than port 8000 (`uwsgi --http=0.0.0.0:80`): its last
+ * stage's CMD, when it names no 8000 and no $PORT and no ENTRYPOINT wraps it (a command replaces CMD only).
+ */
+export function cmdServingElsewhere(text: string): string | undefined {
+  const cmd = lastInstruction(text, 'CMD');
+  if (!cmd || lastInstruction(text, 'ENTRYPOINT') || /\b8000\b|\bPORT\b/.test(cmd)) return undefined;
+  // Only a command that serves HTTP: a port, a bind address or a known server.
+  return /:\d{2,5}\b|--bind|--http|gunicorn|uwsgi|uvicorn|daphne|granian|runserver/.test(cmd)
+    ? cmd
+    : undefined;
+}
+
+/**
+ * The ENTRYPOINT of a project's own Dockerfile when Touchdown's commands would not run through it: ECS replaces
+ * CMD only, so migrate, collectstatic and the web command reach the entrypoint as arguments, and a script that
+ * does not run them (`exec "$@"`) starts its own server instead (djangogirls: migrate, then runserver), or one
+ * not in the repository (s6's /init) cannot be read. https://docs.docker.com/reference/dockerfile/#entrypoint
+ */
+export async function entrypointIgnoringCommand(home: string, text: string): Promise<string | undefined> {
+  const entrypoint = lastInstruction(text, 'ENTRYPOINT');
+  if (!entrypoint) return undefined;
+  const first = entrypoint.startsWith('[')
+    ? String(JSON.parse(entrypoint)[0] ?? '')
+    : entrypoint.split(/\s+/)[0]!;
+  const script = await findByName(home, basename(first), 3);
+  const body = script ? await readFile(script, 'utf8') : '';
+  return /"\$@"|"\$\{@\}"|\$\*/.test(body) ? undefined : entrypoint;
+}
+
+async function findByName(dir: string, name: string, depth: number): Promise<string | undefined> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const here = entries.find((e) => e.isFile() && e.name === name);
+  if (here) return join(dir, here.name);
+  if (depth === 0) return undefined;
+  for (const e of entries.filter((e) => e.isDirectory() && !/^(\.|node_modules$)/.test(e.name))) {
+    const found = await findByName(join(dir, e.name), name, depth - 1);
+    if (found) return found;
+  }
+  return undefined;
 }

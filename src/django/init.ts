@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { TOUCHDOWN_NAMES } from './detect/environment.js';
 import { declares } from './detect/requirements.js';
 import type { DjangoProject } from './detect.js';
-import { dockerfile } from './dockerfile.js';
+import { cmdServingElsewhere, dockerfile, entrypointIgnoringCommand, serveCommand } from './dockerfile.js';
 
 export interface InitPlan {
   files: { path: string; content: string; why: string }[];
@@ -34,14 +34,20 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
   const d = project.declared;
   // Requirement files are the project's to extend; a lockfile is its tool's (uv add, poetry add).
   const requirementsTarget = d.installer === 'pip' && d.main !== 'pyproject.toml' ? d.main : undefined;
-  const { secrets, warnings, notes } = environmentWiring(project);
+  const { secrets, warnings, notes, secretKeyName } = environmentWiring(project);
   // manage.py's folder as seen from home ('' when they are one).
   const djangoDir = relative(project.home, project.root);
   const settingsFile = join(djangoDir, project.settingsFile);
+  // The project's own Dockerfile is kept: its command must serve where the load balancer sends (port 8000).
+  const own = (await readFile(join(project.home, 'Dockerfile'), 'utf8').catch(() => undefined)) ?? '';
+  const ownCmd = cmdServingElsewhere(own);
+  // One whose ENTRYPOINT would swallow Touchdown's commands: Touchdown's own image goes beside it.
+  const ownEntrypoint = await entrypointIgnoringCommand(project.home, own);
+  const dockerfilePath = ownEntrypoint ? 'Dockerfile.touchdown' : 'Dockerfile';
   const files = [
     {
       path: 'touchdown.yml',
-      content: manifest(project, app, python, secrets, notes),
+      content: manifest(project, app, python, { secrets, notes, secretKeyName, ownCmd, ownEntrypoint }),
       why: 'what to run on AWS and on this machine',
     },
     {
@@ -55,7 +61,7 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     files.push({ path: 'requirements.txt', content: `${reqs}\n`, why: 'what the image installs' });
   }
   files.push({
-    path: 'Dockerfile',
+    path: dockerfilePath,
     content: dockerfile(
       {
         ...project,
@@ -75,6 +81,8 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     why: 'keeps the image small and free of local secrets',
   });
   if (project.declared.warnings.length) warnings.push(...project.declared.warnings);
+  const oldDjango = await djangoBefore42(project);
+  if (oldDjango) warnings.push(oldDjango);
   if (project.health.why.startsWith('no route')) warnings.push(project.health.why);
   if (/set django\.settings/.test(project.settingsWhy.why))
     warnings.push(`settings: ${project.settingsWhy.why}`);
@@ -83,10 +91,13 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
     settingsFile,
     missingRequirements: d.main ? missing : [],
     requirementsTarget,
-    settingsLines: ['from .touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)'],
+    // A top-level settings module (oscar's sandbox: `settings` beside manage.py) has no package to import from.
+    settingsLines: [
+      `from ${project.settingsModule.includes('.') ? '.' : ''}touchdown_settings import *  # noqa: E402,F401,F403  (keep this the last line)`,
+    ],
     found: [
       ['settings', project.settingsModule, project.settingsWhy.why],
-      ['WSGI', project.wsgi, project.wsgiWhy],
+      project.wsgi ? ['WSGI', project.wsgi, project.wsgiWhy] : ['ASGI', project.asgi!, project.wsgiWhy],
       ['Python', python, project.pythonWhy],
       [
         'dependencies',
@@ -105,6 +116,24 @@ export async function planInit(project: DjangoProject): Promise<InitPlan> {
           ]
         : []),
       ['health check', project.health.path, project.health.why],
+      ...(ownEntrypoint
+        ? [
+            [
+              'image',
+              'Dockerfile.touchdown',
+              `the Dockerfile's ENTRYPOINT does not run the commands it is given: ${ownEntrypoint}`,
+            ] as [string, string, string],
+          ]
+        : []),
+      ...(ownCmd
+        ? [
+            ['web command', 'gunicorn on port 8000', `the Dockerfile's CMD serves elsewhere: ${ownCmd}`] as [
+              string,
+              string,
+              string,
+            ],
+          ]
+        : []),
       ...(project.environment.length
         ? [
             ['environment', namesList(project.environment.map((e) => e.name)), 'read by the settings'] as [
@@ -128,13 +157,23 @@ const namesList = (names: string[]) =>
  * DATABASES["default"], CACHES… from Touchdown's own names, so a read with a default needs nothing; a read
  * without one fails at import unless the process has that very name.
  */
-function environmentWiring(p: DjangoProject): { secrets: string[]; warnings: string[]; notes: string[] } {
+function environmentWiring(p: DjangoProject): Wiring & { warnings: string[] } {
   const provided = new Set(Object.values(TOUCHDOWN_NAMES).flat());
   const secrets: string[] = [];
   const warnings: string[] = [];
   const notes: string[] = [];
+  let secretKeyName: string | undefined;
   for (const read of p.environment) {
     if (provided.has(read.name)) continue;
+    if (read.role === 'secret-key' && !secretKeyName) {
+      // SECRET_KEY = os.environ["SECRET_KEY"] fails at import before touchdown_settings runs: the generated key
+      // must reach the process under the project's own name too.
+      secretKeyName = read.name;
+      notes.push(
+        `${read.name} (${read.where}): the key Touchdown generates, under this name too (secretKeyName)`,
+      );
+      continue;
+    }
     const by =
       read.role === 'other'
         ? undefined
@@ -162,7 +201,19 @@ function environmentWiring(p: DjangoProject): { secrets: string[]; warnings: str
       );
     }
   }
-  return { secrets, warnings, notes };
+  return { secrets, warnings, notes, secretKeyName };
+}
+
+/** What the project's own Dockerfile does that Touchdown's processes cannot live with. */
+interface Own {
+  ownCmd?: string | undefined;
+  ownEntrypoint?: string | undefined;
+}
+
+interface Wiring {
+  secrets: string[];
+  notes: string[];
+  secretKeyName?: string;
 }
 
 /**
@@ -182,7 +233,12 @@ export function appName(project: Pick<DjangoProject, 'root' | 'settingsModule'>)
   return name.length >= 2 ? name : `${name}app`;
 }
 
-function manifest(p: DjangoProject, app: string, python: string, secrets: string[], notes: string[]): string {
+function manifest(
+  p: DjangoProject,
+  app: string,
+  python: string,
+  { secrets, notes, secretKeyName, ownCmd, ownEntrypoint }: Wiring & Own,
+): string {
   const lines = [
     '# yaml-language-server: $schema=https://touchdown.dev/schema/touchdown.schema.json',
     '# Your Django app on AWS (touchdown deploy) and on this machine (touchdown up).',
@@ -190,10 +246,22 @@ function manifest(p: DjangoProject, app: string, python: string, secrets: string
     'django:',
     `  # ${p.settingsWhy.why}`,
     `  settings: ${p.settingsModule}`,
-    `  wsgi: ${p.wsgi}`,
+    p.wsgi
+      ? `  wsgi: ${p.wsgi}`
+      : `  # no WSGI application: gunicorn serves this one with uvicorn workers\n  asgi: ${p.asgi}`,
     `  # ${p.pythonWhy}`,
     `  python: "${python}"`,
   ];
+  if (ownEntrypoint)
+    lines.push(
+      `  # your Dockerfile's ENTRYPOINT (${ownEntrypoint.slice(0, 50)}) does not run the commands it is given (migrate, gunicorn):`,
+      '  dockerfile: Dockerfile.touchdown',
+    );
+  if (secretKeyName)
+    lines.push(
+      `  # your settings read the secret key from ${secretKeyName}`,
+      `  secretKeyName: ${secretKeyName}`,
+    );
   const djangoDir = relative(p.home, p.root);
   if (djangoDir)
     lines.splice(
@@ -215,6 +283,11 @@ function manifest(p: DjangoProject, app: string, python: string, secrets: string
     lines.push('', '# Valkey (Redis-compatible) for the cache and sessions.', 'cache:', '  engine: valkey');
   else if (p.uses.memcached) lines.push('', 'cache:', '  engine: memcached');
   lines.push('', 'web:', '  count: 2', `  # ${p.health.why}`, `  healthCheck: ${p.health.path}`);
+  if (ownCmd)
+    lines.push(
+      `  # your Dockerfile's CMD (${ownCmd.slice(0, 60)}) does not serve on port 8000, where the load balancer sends:`,
+      `  command: 'sh -c "${serveCommand(p)}"'`,
+    );
   if (p.uses.celery && p.celeryApp) {
     lines.push(
       '',
@@ -259,6 +332,8 @@ export function missingRequirements(p: DjangoProject): string[] {
   const has = (name: string, extra?: string) => declares(p.declared, name, extra);
   const wanted: [string, boolean][] = [
     ['gunicorn', !p.uses.gunicorn],
+    // gunicorn's worker class for an ASGI application.
+    ['uvicorn-worker', !p.wsgi && !has('uvicorn-worker')],
     ['psycopg[binary]', !p.uses.postgres],
     ['django-storages[s3]', !p.uses.storages],
     ['boto3', !has('boto3')],
@@ -266,7 +341,7 @@ export function missingRequirements(p: DjangoProject): string[] {
       'redis',
       (p.uses.celery || p.uses.redis) && !has('redis') && !has('django-redis') && !has('celery', 'redis'),
     ],
-    // Celery reaches SQS through kombu's sqs extra (boto3 and pycurl).
+    // Celery reaches SQS through kombu's sqs extra (boto3, and pycurl or from kombu 5.5 on urllib3).
     ['celery[sqs]', p.uses.celery && !has('celery', 'sqs') && !has('kombu', 'sqs')],
   ];
   return wanted.filter(([, missing]) => missing).map(([name]) => name);
@@ -280,4 +355,18 @@ async function settingsSnippet(): Promise<string> {
     if (text !== undefined) return text;
   }
   throw new Error('touchdown_settings.py is missing from this installation of touchdown');
+}
+
+/**
+ * A requirement file pinning Django before 4.2 (djangogirls and taiga-back pin 3.2): STORAGES, which puts the
+ * files in the buckets, and the Redis cache backend are 4.2's and 4.0's, so the contract would be half met.
+ */
+async function djangoBefore42(p: DjangoProject): Promise<string | undefined> {
+  for (const file of p.declared.files) {
+    const text = (await readFile(join(p.home, file), 'utf8').catch(() => '')) ?? '';
+    const pin = /^django\s*(?:==|~=|<=?)\s*(\d+)\.(\d+)/im.exec(text);
+    if (pin && (Number(pin[1]) < 4 || (Number(pin[1]) === 4 && Number(pin[2]) < 2)))
+      return `${file} pins Django ${pin[1]}.${pin[2]}: Touchdown's settings need Django 4.2 or newer (STORAGES puts static and media files in the buckets; the Redis cache backend is 4.0's); upgrade Django, or they stay on each task's own disk`;
+  }
+  return undefined;
 }

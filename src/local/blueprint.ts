@@ -34,6 +34,8 @@ export function localResources(t: LocalTarget, region: string, account: string):
     description: `${t.stack}: Django's SECRET_KEY`,
   });
   secrets.DJANGO_SECRET_KEY = `${path}DJANGO_SECRET_KEY`;
+  // As on AWS: the project's own name for the key reads the same parameter.
+  if (m.django.secretKeyName) secrets[m.django.secretKeyName] = secrets.DJANGO_SECRET_KEY;
   if (m.database) {
     aws.addSsmParameter({
       name: `${path}DATABASE_PASSWORD`,

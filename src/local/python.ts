@@ -71,7 +71,8 @@ export interface Needed {
  * what needs it, and one pip command for them all.
  */
 export async function checkPackages(python: Python, needed: Needed[], cwd: string): Promise<void> {
-  const script = `import importlib.util, sys\nfor group in sys.argv[1:]:\n    if not any(importlib.util.find_spec(m) for m in group.split(",")): print(group)`;
+  // A dotted module whose package is missing raises rather than answering None: that is missing too.
+  const script = `import importlib.util, sys\ndef has(m):\n    try:\n        return importlib.util.find_spec(m) is not None\n    except ImportError:\n        return False\nfor group in sys.argv[1:]:\n    if not any(has(m) for m in group.split(",")): print(group)`;
   let missing: Needed[];
   try {
     const { stdout } = await run(python.path, ['-c', script, ...needed.map((n) => n.modules.join(','))], {

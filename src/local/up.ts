@@ -281,7 +281,7 @@ export async function up(o: UpOptions): Promise<RunningStack> {
         web.push(name);
         await supervisor.start({
           name,
-          command: m.web.command ? words(m.web.command) : gunicorn(python, m.django.wsgi, webPort, env),
+          command: m.web.command ? words(m.web.command) : gunicorn(python, m.django, webPort, env),
           env: { ...env, PORT: String(webPort) },
           cwd,
           restart: true,
@@ -386,21 +386,26 @@ async function stopApp(supervisor: Supervisor): Promise<void> {
   );
 }
 
-/** The container's command (the Dockerfile touchdown init writes): gunicorn with gthread workers. */
-function gunicorn(python: string, wsgi: string, port: number, env: NodeJS.ProcessEnv): string[] {
+/** The container's command (the Dockerfile touchdown init writes): gunicorn with gthread (or uvicorn) workers. */
+function gunicorn(
+  python: string,
+  app: { wsgi?: string; asgi?: string },
+  port: number,
+  env: NodeJS.ProcessEnv,
+): string[] {
+  const workers = app.wsgi
+    ? ['--threads', '4', '--worker-class', 'gthread']
+    : ['--worker-class', 'uvicorn_worker.UvicornWorker'];
   return [
     python,
     '-m',
     'gunicorn',
-    wsgi,
+    (app.wsgi ?? app.asgi)!,
     '--bind',
     `127.0.0.1:${port}`,
     '--workers',
     env.WEB_CONCURRENCY ?? '2',
-    '--threads',
-    '4',
-    '--worker-class',
-    'gthread',
+    ...workers,
     '--timeout',
     '30',
     '--graceful-timeout',

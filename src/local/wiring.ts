@@ -113,6 +113,8 @@ export async function findServices(t: LocalTarget, o: ServiceOptions): Promise<F
 export function contractPackages(m: Manifest): Needed[] {
   const needed: Needed[] = [{ modules: ['django'], pip: 'Django', why: 'the app' }];
   if (!m.web.command) needed.push({ modules: ['gunicorn'], pip: 'gunicorn', why: 'the web processes' });
+  if (!m.web.command && !m.django.wsgi)
+    needed.push({ modules: ['uvicorn_worker'], pip: 'uvicorn-worker', why: 'the ASGI application' });
   if (m.database) {
     needed.push({ modules: ['psycopg', 'psycopg2'], pip: 'psycopg[binary]', why: 'the PostgreSQL database' });
   }
@@ -129,10 +131,15 @@ export function contractPackages(m: Manifest): Needed[] {
   if (m.search) needed.push({ modules: ['opensearchpy'], pip: 'opensearch-py', why: 'search' });
   if (Object.keys(m.workers).length > 0) {
     needed.push({ modules: ['celery'], pip: 'celery', why: 'the workers' });
-    // Celery's SQS transport signs with boto3 and polls with pycurl: both come with celery[sqs].
+    // Celery's SQS transport signs with boto3 and polls with pycurl, or from kombu 5.5 on with urllib3 (its
+    // urllib3_client module): each comes with celery[sqs] for that kombu.
     if (m.local.broker === 'sqs') {
       needed.push({ modules: ['boto3'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
-      needed.push({ modules: ['pycurl'], pip: 'celery[sqs]', why: "Celery's SQS broker" });
+      needed.push({
+        modules: ['pycurl', 'kombu.asynchronous.http.urllib3_client'],
+        pip: 'celery[sqs]',
+        why: "Celery's SQS broker",
+      });
     }
   }
   return needed;
@@ -241,7 +248,8 @@ export async function readSecrets(
   wanted: Record<string, string>,
 ): Promise<Record<string, string>> {
   const ssm = await aws.ssm();
-  const names = Object.values(wanted);
+  // One parameter may stand under two names (the secret key under the project's own name too).
+  const names = [...new Set(Object.values(wanted))];
   const values = new Map<string, string>();
   for (let i = 0; i < names.length; i += 10) {
     const got = await ssm.getParameters({ Names: names.slice(i, i + 10), WithDecryption: true });

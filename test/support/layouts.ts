@@ -31,7 +31,13 @@ export interface Layout {
   page: { path: string; contains: string };
 }
 
-export type LayoutName = 'wagtail' | 'settingsPackage' | 'uvPyproject' | 'celeryOutside' | 'apiOnly';
+export type LayoutName =
+  | 'wagtail'
+  | 'settingsPackage'
+  | 'uvPyproject'
+  | 'celeryOutside'
+  | 'apiOnly'
+  | 'asgiOnly';
 
 export const layoutNames: LayoutName[] = [
   'wagtail',
@@ -41,9 +47,9 @@ export const layoutNames: LayoutName[] = [
   'apiOnly',
 ];
 
-/** Generates one layout in a fresh temporary folder. */
+/** Generates one layout in a fresh temporary folder (asgiOnly needs uvicorn-worker, which .venv lacks: not listed above). */
 export function makeLayout(name: LayoutName): Promise<Layout> {
-  return { wagtail, settingsPackage, uvPyproject, celeryOutside, apiOnly }[name]();
+  return { wagtail, settingsPackage, uvPyproject, celeryOutside, apiOnly, asgiOnly }[name]();
 }
 
 async function write(root: string, files: Record<string, string>): Promise<void> {
@@ -131,11 +137,11 @@ async function settingsPackage(): Promise<Layout> {
   };
 }
 
-/** PEP 621 pyproject locked by uv; settings read SECRET_KEY and separate DB_* variables. */
+/** PEP 621 pyproject locked by uv; settings require SECRET_KEY (no default) and read separate DB_* variables. */
 async function uvPyproject(): Promise<Layout> {
   const root = await startproject('notes');
   const settings = (await readFile(join(root, 'notes', 'settings.py'), 'utf8'))
-    .replace(/^SECRET_KEY = .*$/m, 'SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-local-key")')
+    .replace(/^SECRET_KEY = .*$/m, 'SECRET_KEY = os.environ["SECRET_KEY"]')
     .replace('from pathlib import Path', 'import os\nfrom pathlib import Path')
     .replace(
       /DATABASES = \{[\s\S]*?\n\}\n/,
@@ -315,6 +321,40 @@ urlpatterns = [
       secretKeyEnv: 'DJANGO_SECRET_KEY',
     },
     page: { path: '/api/items/', contains: '"items"' },
+  };
+}
+
+/** No WSGI application at all, as saleor: ASGI_APPLICATION, an asgi.py, uvicorn in the requirements. */
+async function asgiOnly(): Promise<Layout> {
+  const root = await startproject('chat');
+  await rm(join(root, 'chat', 'wsgi.py'));
+  const settings = (await readFile(join(root, 'chat', 'settings.py'), 'utf8')).replace(
+    /^WSGI_APPLICATION = .*$/m,
+    "ASGI_APPLICATION = 'chat.asgi.application'",
+  );
+  const urls = (await readFile(join(root, 'chat', 'urls.py'), 'utf8'))
+    .replace('from django.urls import path', 'from django.urls import path\n\nfrom chat.views import home')
+    .replace(/urlpatterns = \[/, 'urlpatterns = [\n    path("", home),');
+  await write(root, {
+    'chat/settings.py': settings,
+    'chat/urls.py': urls,
+    // Django builds an ASGIRequest only when an ASGI server calls it.
+    'chat/views.py':
+      'from django.http import HttpResponse\n\n\nasync def home(request):\n    return HttpResponse(f"Chat served by {type(request).__name__}")\n',
+    'requirements.txt': 'Django>=5.2,<6.0\nuvicorn>=0.30\npsycopg[binary]>=3.2\n',
+  });
+  return {
+    name: 'ASGI only, no WSGI application',
+    root,
+    expect: {
+      settings: 'chat.settings',
+      wsgi: '',
+      python: '3.12',
+      declared: ['requirements.txt'],
+      healthCheck: '/',
+      secretKeyEnv: 'DJANGO_SECRET_KEY',
+    },
+    page: { path: '/', contains: 'Chat served by ASGIRequest' },
   };
 }
 

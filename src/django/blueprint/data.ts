@@ -103,6 +103,9 @@ export function data(aws: AwsStack, m: Manifest, n: Names, net: Network, contrac
     description: `${n.stack}: Django's SECRET_KEY`,
   });
   contract.secrets.DJANGO_SECRET_KEY = parameterArn(n, `${path}DJANGO_SECRET_KEY`);
+  // The project's own name for it: one parameter under two names in the task definition's secrets (each entry is a
+  // name and a parameter ARN): https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-secret.html
+  if (m.django.secretKeyName) contract.secrets[m.django.secretKeyName] = contract.secrets.DJANGO_SECRET_KEY;
   for (const name of m.secrets) contract.secrets[name] = parameterArn(n, `${path}${name}`);
 
   if (m.database) {

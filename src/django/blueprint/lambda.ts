@@ -124,7 +124,8 @@ export function serverless(
     architecture: ARCHITECTURE,
     environment: {
       ...settings,
-      TOUCHDOWN_WSGI: m.django.wsgi,
+      // The manifest refuses Lambda without a WSGI application.
+      TOUCHDOWN_WSGI: m.django.wsgi!,
       TOUCHDOWN_REQUEST_TIMEOUT: String(m.web.timeout),
       TOUCHDOWN_PARAMETERS: parameterNames(contract.secrets),
     },

@@ -58,13 +58,36 @@ describe('settings production runs', () => {
     );
   });
 
-  it('an ASGI-only project (saleor) is told to name its WSGI application', async () => {
+  it('an ASGI-only project is served as ASGI: ASGI_APPLICATION, or an asgi package defining application (saleor)', async () => {
+    const asgi = 'from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n';
+    const named = await detectProject(
+      await project({
+        'manage.py': manage('site.settings'),
+        'site/__init__.py': '',
+        'site/settings.py': 'ASGI_APPLICATION = "site.routing.application"\n',
+        'site/routing.py': asgi,
+      }),
+    );
+    assert.equal(named.wsgi, undefined);
+    assert.equal(named.asgi, 'site.routing:application');
+    assert.match(named.wsgiWhy, /ASGI_APPLICATION in the settings, and no WSGI application/);
+    const saleor = await detectProject(
+      await project({
+        'manage.py': manage('shop.settings'),
+        'shop/__init__.py': '',
+        'shop/settings.py': 'ROOT_URLCONF = "shop.urls"\n',
+        'shop/asgi/__init__.py': `${asgi}application = health_check(application, "/health/")\n`,
+      }),
+    );
+    assert.equal(saleor.asgi, 'shop.asgi:application');
+    assert.match(saleor.wsgiWhy, /shop\/asgi\/__init__\.py, and no WSGI application/);
+  });
+
+  it('neither WSGI nor ASGI: told to name its application', async () => {
     const root = await project({
       'manage.py': manage('site.settings'),
       'site/__init__.py': '',
-      'site/settings.py': 'ASGI_APPLICATION = "site.asgi.application"\n',
-      'site/asgi.py':
-        'from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n',
+      'site/settings.py': 'DEBUG = False\n',
     });
     await assert.rejects(detectProject(root), (err: Error) => {
       assert.ok(err instanceof MissingWsgi);

@@ -143,12 +143,15 @@ export function lastAssignment(chain: { text: string }[], name: string): string 
   return value;
 }
 
-/** WSGI_APPLICATION as `module:attribute`, checked to exist; else the project's wsgi.py. */
+/**
+ * WSGI_APPLICATION as `module:attribute`, checked to exist; else the project's wsgi.py; else, for an ASGI-only
+ * project (saleor), ASGI_APPLICATION or its asgi module.
+ */
 export async function findWsgi(
   root: string,
   chain: { text: string }[],
   settingsModule: string,
-): Promise<{ wsgi: string; why: string }> {
+): Promise<{ wsgi: string; why: string } | { asgi: string; why: string }> {
   const setting = lastAssignment(chain, 'WSGI_APPLICATION');
   if (setting) {
     const module = setting.replace(/\.\w+$/, '');
@@ -171,7 +174,32 @@ export async function findWsgi(
   }
   if (await exists(join(root, 'wsgi.py')))
     return { wsgi: 'wsgi:application', why: 'wsgi.py beside manage.py' };
+  const asgi = await findAsgi(root, chain, settingsModule);
+  if (asgi) return asgi;
   throw new MissingWsgi(
-    `no WSGI application: ${setting ? `WSGI_APPLICATION names ${setting}, which does not exist, and` : 'the settings set no WSGI_APPLICATION and'} no wsgi.py calls get_wsgi_application(); set django.wsgi in touchdown.yml (e.g. mysite.wsgi:application)`,
+    `no WSGI application: ${setting ? `WSGI_APPLICATION names ${setting}, which does not exist, and` : 'the settings set no WSGI_APPLICATION and'} no wsgi.py calls get_wsgi_application() (nor an asgi.py defines application); set django.wsgi in touchdown.yml (e.g. mysite.wsgi:application), or django.asgi`,
   );
+}
+
+/** ASGI_APPLICATION when its module exists, else an asgi module (file or package) that defines `application`. */
+async function findAsgi(
+  root: string,
+  chain: { text: string }[],
+  settingsModule: string,
+): Promise<{ asgi: string; why: string } | undefined> {
+  const setting = lastAssignment(chain, 'ASGI_APPLICATION');
+  if (setting && (await moduleFile(root, setting.replace(/\.\w+$/, ''))))
+    return {
+      asgi: setting.replace(/\.(\w+)$/, ':$1'),
+      why: 'ASGI_APPLICATION in the settings, and no WSGI application',
+    };
+  let pkg = settingsModule.split('.').slice(0, -1);
+  while (pkg.length > 0) {
+    const module = `${pkg.join('.')}.asgi`;
+    const file = await moduleFile(root, module);
+    if (file && /^application\s*=/m.test((await readIfExists(file)) ?? ''))
+      return { asgi: `${module}:application`, why: `${relative(root, file)}, and no WSGI application` };
+    pkg = pkg.slice(0, -1);
+  }
+  return undefined;
 }

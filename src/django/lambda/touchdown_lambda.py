@@ -31,17 +31,21 @@ def _load_parameters() -> None:
     import boto3  # noqa: PLC0415 - only when there is something to read
 
     ssm = boto3.client("ssm")
-    by_name = {name: setting for setting, name in wanted.items()}
+    # One parameter may stand under two names (the project's own name for the secret key beside Touchdown's).
+    by_name: dict = {}
+    for setting, name in wanted.items():
+        by_name.setdefault(name, []).append(setting)
     names = sorted(by_name)
     missing = []
     # GetParameters takes ten names a call.
     for start in range(0, len(names), 10):
         answer = ssm.get_parameters(Names=names[start : start + 10], WithDecryption=True)
         for parameter in answer["Parameters"]:
-            os.environ[by_name[parameter["Name"]]] = parameter["Value"]
+            for setting in by_name[parameter["Name"]]:
+                os.environ[setting] = parameter["Value"]
         missing += answer.get("InvalidParameters", [])
     if missing:
-        settings = ", ".join(sorted(by_name[name] for name in missing))
+        settings = ", ".join(sorted(setting for name in missing for setting in by_name[name]))
         raise RuntimeError(f"Parameter Store has no value for {settings}: set it with `touchdown secrets set`")
 
 

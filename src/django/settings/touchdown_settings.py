@@ -159,6 +159,10 @@ if "DATABASE_URL" in _env:
     # On AWS the URL carries no password: ECS injects it apart, from Parameter Store.
     if "DATABASE_PASSWORD" in _env:
         DATABASES["default"]["PASSWORD"] = _env["DATABASE_PASSWORD"]
+    # On PostgreSQL, apps with PostgreSQL fields (wagtail's search index) need django.contrib.postgres installed
+    # (Django 6.1's postgres.E005), which a project written for SQLite does not list.
+    if "django.contrib.postgres" not in _project.get("INSTALLED_APPS", ["django.contrib.postgres"]):
+        INSTALLED_APPS = [*_project["INSTALLED_APPS"], "django.contrib.postgres"]
 
 _cache_url = _env.get("CACHE_URL") or _env.get("REDIS_URL")
 if _cache_url:
