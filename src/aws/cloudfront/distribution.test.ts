@@ -132,6 +132,7 @@ describe('CloudFront distribution', () => {
     assert.deepEqual(await tagsOf(d!.ARN), {
       'touchdown:stack': STACK,
       'touchdown:resource': 'distribution.cdn',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
 

@@ -133,11 +133,19 @@ describe('CloudFront origin access control', () => {
   });
 
   it("cuts long names to CloudFront's 64 characters, keeping two long names apart", () => {
-    const a = oacName('radpress-production', 'static-files-for-the-django-admin-and-the-public-site');
-    const b = oacName('radpress-production', 'static-files-for-the-django-admin-and-the-private-site');
+    const a = oacName(
+      'radpress-production',
+      'us-east-1',
+      'static-files-for-the-django-admin-and-the-public-site',
+    );
+    const b = oacName(
+      'radpress-production',
+      'us-east-1',
+      'static-files-for-the-django-admin-and-the-private-site',
+    );
     assert.ok(a.length <= 64 && b.length <= 64, `${a} ${b}`);
     assert.notEqual(a, b);
-    assert.match(a, /^radpress-production\.static-files-/);
+    assert.match(a, /^radpress-production\.us-east-1\.static-files-/);
   });
 
   it('is created again after being deleted outside Touchdown', async () => {

@@ -69,6 +69,7 @@ describe('CacheSubnetGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'csg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     // Subnets listed in another order are the same group.
@@ -91,6 +92,7 @@ describe('CacheSubnetGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'csg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       env: 'prod',
     });
     const changed = { third: true, description: 'Redis for the web app', tags: { env: 'prod' } };
@@ -129,6 +131,7 @@ describe('CacheSubnetGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'csg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
   });

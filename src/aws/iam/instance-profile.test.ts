@@ -61,6 +61,7 @@ describe('instance profile', () => {
     assert.deepEqual(tags, {
       'touchdown:stack': 'profile-test',
       'touchdown:resource': 'instance-profile.radpress-app',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assertNoChanges(await t.plan(app()));

@@ -101,6 +101,7 @@ describe('IAM role', () => {
     assert.deepEqual(tags, {
       'touchdown:stack': 'role-test',
       'touchdown:resource': 'role.radpress-app',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(app!.Description, 'radpress application servers');
