@@ -162,7 +162,7 @@ describe('touchdown deploy with web.compute: lambda', () => {
 
     // The role reads only this stage's parameters.
     const { PolicyDocument } = await t.boto.call('iam', 'GetRolePolicy', {
-      RoleName: `${STACK}-lambda`,
+      RoleName: `${STACK}-lambda-us-east-1`,
       PolicyName: 'app',
     });
     const statements = JSON.parse(decodeURIComponent(JSON.stringify(PolicyDocument))).Statement as {

@@ -139,7 +139,7 @@ describe('CloudFront distribution', () => {
     const { config } = await configOf(d!.Id);
     const { OriginAccessControlList } = await t.boto.call('cloudfront', 'ListOriginAccessControls');
     const oac = OriginAccessControlList.Items[0];
-    assert.equal(oac.Name, `${STACK}.assets`);
+    assert.equal(oac.Name, `${STACK}.us-east-1.assets`);
     const [assets, app] = config.Origins.Items;
     assert.equal(assets.DomainName, `${BUCKET}.s3.us-east-1.amazonaws.com`);
     assert.equal(assets.OriginAccessControlId, oac.Id);

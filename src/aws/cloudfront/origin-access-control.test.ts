@@ -61,7 +61,7 @@ describe('CloudFront origin access control', () => {
       { ...oac, Id: undefined },
       {
         Id: undefined,
-        Name: 'oac-test.static',
+        Name: 'oac-test.us-east-1.static',
         Description: 'static files',
         SigningProtocol: 'sigv4',
         SigningBehavior: 'always',
@@ -108,7 +108,7 @@ describe('CloudFront origin access control', () => {
     const after = await controls();
     assert.deepEqual(
       after.map((o) => o.Name),
-      ['oac-test.assets'],
+      ['oac-test.us-east-1.assets'],
     );
     assert.notEqual(after[0]!.Id, before!.Id);
   });
