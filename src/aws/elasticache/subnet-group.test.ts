@@ -138,14 +138,12 @@ describe('CacheSubnetGroup', () => {
 
   it('is deleted by destroy', async () => {
     await t.apply(network());
-    // moto lacks DeleteCacheSubnetGroup: destroy calls it and reports that step failed; the group stays.
     const { plan, report } = await t.engine(network()).destroy();
     assert.equal(actions(plan)[ADDRESS], 'delete');
-    assert.deepEqual(
-      report?.failed.map((f) => f.address),
-      [ADDRESS],
+    assert.deepEqual(report?.failed, []);
+    assert.equal(
+      await t.boto.errorOf('elasticache', 'DescribeCacheSubnetGroups', { CacheSubnetGroupName: NAME }),
+      'CacheSubnetGroupNotFoundFault',
     );
-    assert.match(report!.failed[0]!.error!, /^deleting ElastiCache subnet group "cache": /);
-    assert.equal((await group()).CacheSubnetGroupName, NAME);
   });
 });

@@ -162,7 +162,10 @@ describe('IAM role', () => {
 
   it('is created again after being deleted outside Touchdown', async () => {
     await t.apply(roles());
-    await t.boto.call('iam', 'DetachRolePolicy', { RoleName: 'radpress-app-us-east-1', PolicyArn: READ_ONLY });
+    await t.boto.call('iam', 'DetachRolePolicy', {
+      RoleName: 'radpress-app-us-east-1',
+      PolicyArn: READ_ONLY,
+    });
     await t.boto.call('iam', 'DeleteRolePolicy', { RoleName: 'radpress-app-us-east-1', PolicyName: 'app' });
     await t.boto.call('iam', 'DeleteRole', { RoleName: 'radpress-app-us-east-1' });
     assert.equal(actions(await t.plan(roles()))['role.radpress-app'], 'create');
