@@ -369,7 +369,6 @@ export const DnsRecord = defineResourceType({
     for (const w of wanted)
       if (typeof w.args.zoneId === 'string') zones.add(zoneIdOf(w.args.zoneId) as string);
     for (const z of await accountZones(ctx)) if (await inStackRegion(ctx, z.tags)) zones.add(z.id);
-    const owner = { stack: ctx.stack, region: ctx.region, before: await inThisRegion(ctx, undefined) };
     // A declared record's zone id is often not known yet (a reference): match on name and type then.
     const declared = (zoneId: string, recordName: string, type: string) =>
       wanted.some(
@@ -384,11 +383,20 @@ export const DnsRecord = defineResourceType({
       [...zones].map((zoneId) =>
         limit(async () => {
           const sets = await ignoreNotFound(readRecordSets(route53, zoneId), 'NoSuchHostedZone');
-          return sets ? stackRecords(owner, zoneId, sets, declared) : [];
+          return { zoneId, sets: sets ?? [] };
         }),
       ),
     );
-    return perZone.flat();
+    // Records made before region scoping name no region: only then is it asked where the stack was deployed.
+    const unscoped = perZone.some((z) =>
+      z.sets.some((s) => {
+        const o = markerOwner(s);
+        return o?.stack === ctx.stack && o.region === undefined;
+      }),
+    );
+    const before = unscoped && (await inThisRegion(ctx, undefined));
+    const owner = { stack: ctx.stack, region: ctx.region, before };
+    return perZone.flatMap((z) => stackRecords(owner, z.zoneId, z.sets, declared));
   },
 
   async create(ctx, args) {
