@@ -109,7 +109,7 @@ describe('IAM role', () => {
     // The references inside the policy document were resolved before it reached IAM.
     const doc = await inlinePolicy('radpress-app-us-east-1', 'app');
     assert.equal(doc.Statement[0]!.Resource, deployer!.Arn);
-    assert.deepEqual(doc.Statement[1]!.Resource, ['arn:aws:s3:::radpress-deployer-media/*']);
+    assert.deepEqual(doc.Statement[1]!.Resource, ['arn:aws:s3:::radpress-deployer-us-east-1-media/*']);
     assert.deepEqual(await managed('radpress-app-us-east-1'), [READ_ONLY]);
     assertNoChanges(await t.plan(roles()));
   });
