@@ -61,6 +61,29 @@ def fix_emulator_gaps() -> None:
     ElastiCacheBackend.describe_replication_groups = replication_groups
     ElastiCacheBackend.describe_cache_clusters = cache_clusters
 
+    # moto 5.2.5 lacks DeleteCacheSubnetGroup (HTTP 500). AWS deletes a group no cluster uses, refuses one in use
+    # (CacheSubnetGroupInUse) and answers CacheSubnetGroupNotFoundFault for one that is not there:
+    # https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteCacheSubnetGroup.html
+    from moto.core.responses import EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class CacheSubnetGroupInUse(ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+    def delete_cache_subnet_group(self):
+        name = self._get_param("CacheSubnetGroupName")
+        backend = self.elasticache_backend
+        if name not in backend.cache_subnet_groups:
+            raise CacheSubnetGroupNotFound(name)
+        if any(c.cache_subnet_group_name == name for c in backend.cache_clusters.values()):
+            raise CacheSubnetGroupInUse(f"Cache subnet group {name} is currently in use by a cache cluster.")
+        group = backend.cache_subnet_groups.pop(name)
+        backend.tagging_service.delete_all_tags_for_resource(group.arn)
+        return EmptyResult()
+
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
+
     # moto 5.2.5 refuses every create whose CallerReference it has seen. AWS answers the same request sent
     # again (a retry whose first answer was lost) with the distribution it made, and refuses only a different one.
     from moto.cloudfront.models import CloudFrontBackend

@@ -57,7 +57,7 @@ describe('email and logs of a deployed app', () => {
     const env = await webEnvironment();
     assert.equal(env.EMAIL_BACKEND, 'ses');
     assert.equal(env.DEFAULT_FROM_EMAIL, 'comics@xkcd.example.com');
-    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: 'xkcd-production-app' });
+    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: 'xkcd-production-app-us-east-1' });
     const { PolicyDocument } = await t.boto.call('iam', 'GetRolePolicy', {
       RoleName: Role.RoleName,
       PolicyName: 'app',

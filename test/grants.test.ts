@@ -90,19 +90,19 @@ describe('grants and policies AWS would honour', () => {
 
     const policies = await stackPolicies();
     // The execution role may pull the release's image from its repository in another account and region.
-    const pull = statementFor(policies[`${STACK}-ecs-execution/start`]!, 'ecr:BatchGetImage')!;
+    const pull = statementFor(policies[`${STACK}-ecs-execution-us-east-1/start`]!, 'ecr:BatchGetImage')!;
     assert.deepEqual([pull.Resource].flat().sort(), [
       'arn:aws:ecr:eu-west-1:210987654321:repository/shared/xkcd',
       `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/${STACK}-app`,
     ]);
     // Mail only as the stack's verified domain.
-    const send = statementFor(policies[`${STACK}-app/app`]!, 'ses:SendRawEmail')!;
+    const send = statementFor(policies[`${STACK}-app-us-east-1/app`]!, 'ses:SendRawEmail')!;
     assert.equal(send.Resource, `arn:aws:ses:us-east-1:${ACCOUNT}:identity/xkcd.example.com`);
     // The scheduler runs the release family in this cluster, and passes the roles to ECS's tasks only.
-    const run = statementFor(policies[`${STACK}-scheduler/run`]!, 'ecs:RunTask')!;
+    const run = statementFor(policies[`${STACK}-scheduler-us-east-1/run`]!, 'ecs:RunTask')!;
     assert.match(run.Resource, new RegExp(`:task-definition/${STACK}-release:\\*$`));
     assert.match(run.Condition.ArnEquals['ecs:cluster'], new RegExp(`:cluster/${STACK}-main$`));
-    assert.deepEqual(statementFor(policies[`${STACK}-scheduler/run`]!, 'iam:PassRole')!.Condition, {
+    assert.deepEqual(statementFor(policies[`${STACK}-scheduler-us-east-1/run`]!, 'iam:PassRole')!.Condition, {
       StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
     });
     assert.deepEqual(await grantsThatCannotApply(policies), []);
@@ -120,7 +120,7 @@ describe('grants and policies AWS would honour', () => {
       .apply({ only: (a) => a === role || a === 'ecs-cluster.main' });
     assert.deepEqual(report?.failed ?? [], []);
     const policies = await stackPolicies();
-    assert.deepEqual(Object.keys(policies), [`${STACK}-ecs-instance/agent`]);
+    assert.deepEqual(Object.keys(policies), [`${STACK}-ecs-instance-us-east-1/agent`]);
     assert.deepEqual(await grantsThatCannotApply(policies), []);
   });
 

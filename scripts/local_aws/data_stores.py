@@ -16,7 +16,7 @@ REDIS = ("127.0.0.1", 6379)
 
 _lock = threading.Lock()
 _created: set = set()
-# RDS instance id -> its local database
+# "<region>/<RDS instance id>" -> its local database
 _by_instance: dict = {}
 
 RDS_URL = re.compile(
@@ -29,9 +29,10 @@ CACHE_URL = re.compile(
 )
 
 
-def local_database(instance_id: str) -> str:
-    # One PostgreSQL serves every engineer's tests at once: the local AWS's port keeps names apart.
-    return re.sub(r"[^a-z0-9_]", "_", f"la{settings.moto_port}_{instance_id}".lower())[:63]
+def local_database(instance_id: str, region: str) -> str:
+    # One PostgreSQL serves every engineer's tests at once: the local AWS's port keeps names apart. An instance id is
+    # unique in its region only (one stack deploys to several), so the region is part of the name.
+    return re.sub(r"[^a-z0-9_]", "_", f"la{settings.moto_port}_{region}_{instance_id}".lower())[:63]
 
 
 # The registry `touchdown up` keeps of who has which Redis database (src/local/redis.ts): the local AWS takes its
@@ -48,7 +49,7 @@ def _redis(db: int = 0):
 
 
 def redis_number(cluster_id: str) -> int:
-    """The cluster's own empty Redis database, taken in the registry the first time it is asked for."""
+    """The cluster's own empty Redis database (`cluster_id` is "<region>/<id>"), taken in the registry the first time."""
     key = f"local-aws:{settings.moto_port}:{cluster_id}"
     with _lock:
         if cluster_id in _redis_numbers:
@@ -83,7 +84,7 @@ def _release_redis_numbers() -> None:
 
 def ensure_database(instance) -> str:
     """The instance's database and master role on the local PostgreSQL; its name."""
-    name = local_database(instance.db_instance_identifier)
+    name = local_database(instance.db_instance_identifier, instance.region)
     with _lock:
         if name in _created:
             return name
@@ -104,7 +105,7 @@ def ensure_database(instance) -> str:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             c.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(user)))
         _created.add(name)
-        _by_instance[instance.db_instance_identifier] = name
+        _by_instance[f"{instance.region}/{instance.db_instance_identifier}"] = name
         return name
 
 
@@ -143,7 +144,9 @@ def point_at_local(environment: dict, rds_backend) -> dict:
         return f"{POSTGRES[0]}:{POSTGRES[1]}" if ":" in m[0] else POSTGRES[0]
 
     def cache_url(m: re.Match) -> str:
-        return f"redis://{m['auth'] or ''}{REDIS[0]}:{REDIS[1]}/{redis_number(m['id'])}"
+        # A cluster id is unique in its region only: the region keeps each region's stack apart.
+        number = redis_number(f"{rds_backend.region_name}/{m['id']}")
+        return f"redis://{m['auth'] or ''}{REDIS[0]}:{REDIS[1]}/{number}"
 
     out = {}
     for key, value in environment.items():

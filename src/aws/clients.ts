@@ -157,7 +157,8 @@ export class AwsClients {
 
   /** Advice for an AWS error (the engine adds it to the message it reports). */
   readonly hintFor: CloudClients['hintFor'] = hintFor;
-  readonly ownershipTags: CloudClients['ownershipTags'] = ownershipTags;
+  readonly ownershipTags: CloudClients['ownershipTags'] = (stack, address, user) =>
+    ownershipTags(stack, address, user, this.region);
 
   /** Which listings of the Resource Groups Tagging API hold anything of the stack (see ResourceType.listedAs). */
   listed(stack: string, listings: readonly string[]): Promise<Set<string>> {

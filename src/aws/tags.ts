@@ -2,11 +2,14 @@
 
 export const STACK_TAG = 'touchdown:stack';
 export const RESOURCE_TAG = 'touchdown:resource';
+/** The stack's region, on everything: global resources (IAM, CloudFront, Route 53) belong to one region's stack. */
+export const REGION_TAG = 'touchdown:region';
 
 export type TagMap = Record<string, string>;
 
-export function ownershipTags(stack: string, address: string, user: TagMap = {}): TagMap {
-  return { ...user, [STACK_TAG]: stack, [RESOURCE_TAG]: address };
+export function ownershipTags(stack: string, address: string, user: TagMap = {}, region?: string): TagMap {
+  const tags = { ...user, [STACK_TAG]: stack, [RESOURCE_TAG]: address };
+  return region ? { ...tags, [REGION_TAG]: region } : tags;
 }
 
 /** [{ Key, Value }] as EC2, IAM, S3, SSM, Secrets Manager and most others take them. */

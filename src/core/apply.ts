@@ -191,9 +191,12 @@ export async function executePlan(plan: Plan, world: World, options: ExecuteOpti
       // Replacing a dependency can change this resource too (a role deleted leaves its instance profile): read it again.
       if (change.dependsOn.some((d) => replaced.has(d)))
         current = await reread(type, current, change.address, ctx);
-      const changed = diffArgs(type.fields, args, current.args as Record<string, unknown>).filter(
-        (c) => !resource.ignoredChanges.has(c.name),
-      );
+      const changed = [
+        ...diffArgs(type.fields, args, current.args as Record<string, unknown>).filter(
+          (c) => !resource.ignoredChanges.has(c.name),
+        ),
+        ...(current.pending ?? []),
+      ];
       if (changed.some((c) => c.forcesReplacement)) {
         throw new Error(
           `it changed since the plan was made (${changed.map((c) => c.name).join(', ')}); run the command again`,

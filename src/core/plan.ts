@@ -190,9 +190,12 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
       continue;
     }
     world.found.set(resource.address, { type, found: existing });
-    const attrs = diffArgs(type.fields, desired, existing.args as Record<string, unknown>).filter(
-      (a) => !resource.ignoredChanges.has(a.name),
-    );
+    const attrs = [
+      ...diffArgs(type.fields, desired, existing.args as Record<string, unknown>).filter(
+        (a) => !resource.ignoredChanges.has(a.name),
+      ),
+      ...(type.update ? (existing.pending ?? []) : []),
+    ];
     const forcing = attrs.filter((a) => a.forcesReplacement).map((a) => a.name);
     const action: Action =
       attrs.length === 0 ? 'noop' : forcing.length > 0 || !type.update ? 'replace' : 'update';

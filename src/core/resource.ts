@@ -1,6 +1,7 @@
 // A resource type is one file's worth of knowledge about one kind of AWS resource:
 // its arguments (declared once), how to find it, and how to create, update and delete it.
 import type { ArgsOf, Fields } from './args.js';
+import type { AttributeChange } from './diff.js';
 import { type Ref, Ref as RefClass, type RefSource, refableSymbol } from './ref.js';
 
 // Plain interfaces (no index signature), so that handles expose exactly their outputs.
@@ -15,6 +16,8 @@ export interface Found<A = Record<string, unknown>, O extends Outputs = Record<s
   /** What AWS has now, for the arguments it can read back. */
   args: Partial<A>;
   outputs: O;
+  /** Changes no argument shows that the next apply makes in place (an ownership tag a resource made before lacks). */
+  pending?: AttributeChange[];
 }
 
 /** What a finder is told about the stack's declared resources of its type. */

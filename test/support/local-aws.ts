@@ -24,7 +24,7 @@ export interface LocalAws {
   setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
   /** Where each load balancer's listeners answer here (only with `apps`): DNS name -> listener port -> URL. */
   loadBalancers(): Promise<LocalLoadBalancer[]>;
-  /** The local PostgreSQL database that serves each RDS instance (only with `apps`, once a task used it). */
+  /** The local PostgreSQL database that serves each RDS instance, by `<region>/<instance id>` (only with `apps`, once a task used it). */
   databases(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }

@@ -89,6 +89,7 @@ describe('Certificate', () => {
     assert.deepEqual(await certTags(cert!.CertificateArn), {
       'touchdown:stack': 'cert-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:zone': zone,
       team: 'web',
     });

@@ -9,6 +9,7 @@ import { defineResourceType, type FindContext, type Found, type OpContext } from
 import { AwsClients } from '../clients.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
+import { inThisRegion, lacksRegionTag, regionTagPending } from '../region-scope.js';
 import {
   deleteRecordSets,
   domainName,
@@ -18,7 +19,16 @@ import {
   zoneIdOf,
 } from '../route53/record.js';
 import { stackResources } from '../tagging.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import {
+  REGION_TAG,
+  RESOURCE_TAG,
+  STACK_TAG,
+  type TagMap,
+  tagDelta,
+  tagList,
+  tagMap,
+  userTags,
+} from '../tags.js';
 
 const fields = {
   /** Your label for the certificate, e.g. `web`. */
@@ -120,25 +130,33 @@ export const Certificate = defineResourceType({
     );
     const wantedRegion = new Map(wanted.map((w) => [w.address, regionOf(w)]));
     const declaredIn = new Set(wanted.map(regionOf));
-    return (
-      found
-        .filter((f): f is CertFound => f !== undefined)
-        // In a region other than the stack's, only what is declared there (CloudFront's in us-east-1): the rest
-        // there belongs to a stack of the same name in that region.
-        .filter(
-          (f) =>
-            f.args.region === ctx.region ||
-            (declaredIn.has(f.args.region!) && wantedRegion.get(f.key) === f.args.region),
-        )
-        .map((f) => {
-          // In another region than declared, or never to be issued: not the declared one, so replaced.
-          const region = f.args.region!;
-          if (wantedRegion.has(f.key) && wantedRegion.get(f.key) !== region)
-            return { ...f, key: `${f.key}@${region}` };
-          if (DEAD.includes(f.outputs.status)) return { ...f, key: `${f.key} (${f.outputs.status})` };
-          return f;
-        })
-    );
+    const ours: CertFound[] = [];
+    for (const [i, f] of found.entries()) {
+      if (!f) continue;
+      const stackRegion = listed[i]!.tags[REGION_TAG];
+      if (stackRegion !== undefined) {
+        // Tagged with its stack's region: CloudFront's certificate of another region's stack lives in us-east-1.
+        if (stackRegion === ctx.region) ours.push(f);
+      } else if (f.args.region === ctx.region) {
+        ours.push(f);
+      } else if (
+        // Made before region scoping, in another region: only what is declared there (CloudFront's in us-east-1),
+        // and only where the stack's resources of that time are.
+        declaredIn.has(f.args.region!) &&
+        wantedRegion.get(f.key) === f.args.region &&
+        (await inThisRegion(ctx, undefined))
+      ) {
+        ours.push({ ...f, pending: regionTagPending(ctx, listed[i]!.tags) });
+      }
+    }
+    return ours.map((f) => {
+      // In another region than declared, or never to be issued: not the declared one, so replaced.
+      const region = f.args.region!;
+      if (wantedRegion.has(f.key) && wantedRegion.get(f.key) !== region)
+        return { ...f, key: `${f.key}@${region}` };
+      if (DEAD.includes(f.outputs.status)) return { ...f, key: `${f.key} (${f.outputs.status})` };
+      return f;
+    });
   },
 
   async create(ctx, args) {
@@ -175,6 +193,12 @@ export const Certificate = defineResourceType({
         });
       }
     }
+    // CloudFront's certificate made before region scoping becomes this region's stack's.
+    if (lacksRegionTag(found))
+      await acm.addTagsToCertificate({
+        CertificateArn: found.id,
+        Tags: tagList({ [REGION_TAG]: ctx.region }),
+      });
     if (changed.includes('zoneId') || changed.includes('validation')) {
       // Records go to the new zone (and a pending certificate is waited for again) before leaving the old one.
       const records = await validate(ctx, acm, found.id, zoneId);

@@ -76,6 +76,7 @@ describe('HttpApiDomain', () => {
     assert.deepEqual(d.Tags, {
       'touchdown:stack': 'domain-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const [mapping, ...others] = await mappings();

@@ -66,6 +66,7 @@ describe('HttpApi', () => {
     assert.deepEqual(api!.Tags, {
       'touchdown:stack': 'api-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const clients = t.aws.clients();

@@ -238,7 +238,7 @@ describe('serverless path', () => {
   it('serves a zip through an HTTP API, and ships a new zip as a code change alone', async () => {
     const plan = await t.apply(serverless(V1));
     assert.equal(plan.summary.create, 6);
-    const role = (await t.boto.call('iam', 'GetRole', { RoleName: 'sls-test-app' })).Role;
+    const role = (await t.boto.call('iam', 'GetRole', { RoleName: 'sls-test-app-us-east-1' })).Role;
     const fn = (await t.boto.call('lambda', 'GetFunction', { FunctionName: 'sls-test-django' }))
       .Configuration;
     assert.equal(fn.Role, role.Arn);

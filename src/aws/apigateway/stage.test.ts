@@ -67,6 +67,7 @@ describe('HttpApiStage', () => {
     assert.deepEqual(stage!.Tags, {
       'touchdown:stack': 'stage-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assertNoChanges(await t.plan(stack()));

@@ -116,6 +116,7 @@ describe('AutoScalingGroup', () => {
     assert.deepEqual(tagsOf(group!.Tags), {
       'touchdown:stack': 'asg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'web',
       team: 'web',
     });

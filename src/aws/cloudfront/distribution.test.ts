@@ -132,13 +132,14 @@ describe('CloudFront distribution', () => {
     assert.deepEqual(await tagsOf(d!.ARN), {
       'touchdown:stack': STACK,
       'touchdown:resource': 'distribution.cdn',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
 
     const { config } = await configOf(d!.Id);
     const { OriginAccessControlList } = await t.boto.call('cloudfront', 'ListOriginAccessControls');
     const oac = OriginAccessControlList.Items[0];
-    assert.equal(oac.Name, `${STACK}.assets`);
+    assert.equal(oac.Name, `${STACK}.us-east-1.assets`);
     const [assets, app] = config.Origins.Items;
     assert.equal(assets.DomainName, `${BUCKET}.s3.us-east-1.amazonaws.com`);
     assert.equal(assets.OriginAccessControlId, oac.Id);

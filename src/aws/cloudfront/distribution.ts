@@ -12,13 +12,15 @@ import type {
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
+import type { AttributeChange } from '../../core/diff.js';
 import { type Input, interpolate } from '../../core/ref.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { DEFAULT_WAIT_TIMING, formatDuration, type WaitTiming, waitFor } from '../../core/wait.js';
 import { AwsClients } from '../clients.js';
 import { ignoreNotFound } from '../errors.js';
+import { inStackRegion, lacksRegionTag, regionTagPending } from '../region-scope.js';
 import { stackResources } from '../tagging.js';
-import { tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import { REGION_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 
 /** The Route53 hosted zone of every CloudFront domain: an alias record's `HostedZoneId`. */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';
@@ -244,14 +246,15 @@ export const Distribution = defineResourceType({
 
   async find(ctx) {
     const cf = await ctx.aws.cloudFront();
-    const tagged = await stackDistributions(ctx);
+    const tagged = [];
+    for (const d of await stackDistributions(ctx)) if (await inStackRegion(ctx, d.tags)) tagged.push(d);
     const limit = pLimit(10);
     const found = await Promise.all(
       tagged.map(({ arn, tags }) =>
         limit(async () => {
           // The tagging API lists a deleted distribution for a while.
           const got = await ignoreNotFound(cf.getDistribution({ Id: arn.split('/').at(-1) }));
-          return got ? toFound(got.Distribution!, tags) : undefined;
+          return got ? toFound(got.Distribution!, tags, regionTagPending(ctx, tags)) : undefined;
         }),
       ),
     );
@@ -288,6 +291,12 @@ export const Distribution = defineResourceType({
       if (Object.keys(set).length > 0) await cf.tagResource({ Resource, Tags: { Items: tagList(set) } });
       if (remove.length > 0) await cf.untagResource({ Resource, TagKeys: { Items: remove } });
     }
+    // One made before region scoping becomes this region's stack's.
+    if (lacksRegionTag(found))
+      await cf.tagResource({
+        Resource: found.outputs.arn,
+        Tags: { Items: tagList({ [REGION_TAG]: ctx.region }) },
+      });
     return deployed(ctx, cf, found.id, 'to deploy the change');
   },
 
@@ -553,11 +562,16 @@ function readOrigin(o: Origin): Args['origins'][number] {
   };
 }
 
-function toFound(d: AwsDistribution, tags: Record<string, string>): DistributionFound {
+function toFound(
+  d: AwsDistribution,
+  tags: Record<string, string>,
+  pending?: AttributeChange[],
+): DistributionFound {
   const c = d.DistributionConfig!;
   return {
     key: tags['touchdown:resource'] ?? d.Id!,
     id: d.Id!,
+    ...(pending?.length ? { pending } : {}),
     args: {
       comment: c.Comment ?? '',
       aliases: c.Aliases?.Items ?? [],

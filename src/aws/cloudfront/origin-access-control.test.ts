@@ -61,7 +61,7 @@ describe('CloudFront origin access control', () => {
       { ...oac, Id: undefined },
       {
         Id: undefined,
-        Name: 'oac-test.static',
+        Name: 'oac-test.us-east-1.static',
         Description: 'static files',
         SigningProtocol: 'sigv4',
         SigningBehavior: 'always',
@@ -108,7 +108,7 @@ describe('CloudFront origin access control', () => {
     const after = await controls();
     assert.deepEqual(
       after.map((o) => o.Name),
-      ['oac-test.assets'],
+      ['oac-test.us-east-1.assets'],
     );
     assert.notEqual(after[0]!.Id, before!.Id);
   });
@@ -133,11 +133,19 @@ describe('CloudFront origin access control', () => {
   });
 
   it("cuts long names to CloudFront's 64 characters, keeping two long names apart", () => {
-    const a = oacName('radpress-production', 'static-files-for-the-django-admin-and-the-public-site');
-    const b = oacName('radpress-production', 'static-files-for-the-django-admin-and-the-private-site');
+    const a = oacName(
+      'radpress-production',
+      'us-east-1',
+      'static-files-for-the-django-admin-and-the-public-site',
+    );
+    const b = oacName(
+      'radpress-production',
+      'us-east-1',
+      'static-files-for-the-django-admin-and-the-private-site',
+    );
     assert.ok(a.length <= 64 && b.length <= 64, `${a} ${b}`);
     assert.notEqual(a, b);
-    assert.match(a, /^radpress-production\.static-files-/);
+    assert.match(a, /^radpress-production\.us-east-1\.static-files-/);
   });
 
   it('is created again after being deleted outside Touchdown', async () => {

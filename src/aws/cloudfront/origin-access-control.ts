@@ -6,11 +6,13 @@ import { defineResourceType, type Found, type OpContext } from '../../core/resou
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
+import { inThisRegion } from '../region-scope.js';
 
 const fields = {
   /**
    * Names it in this stack, unique among the stack's origin access controls: letters, digits, `_` and `-`.
-   * In CloudFront it is called `<stack>.<name>`, cut to 64 characters. Changing it means a new one.
+   * In CloudFront, which is global, it is called `<stack>.<region>.<name>`, cut to 64 characters, so each region's
+   * stack has its own. Changing it means a new one.
    */
   name: field(
     z
@@ -36,13 +38,15 @@ type OacFound = Found<Args, OriginAccessControlOutputs>;
 const MAX_NAME = 64;
 
 /**
- * The name in CloudFront: `<stack>.<name>`. Stack names hold no dots, so one stack's prefix is never the
+ * The name in CloudFront: `<stack>.<region>.<name>`. Stack names hold no dots, so one stack's prefix is never the
  * start of another's (`web.` and `web-prod.`), and find never takes another stack's for an orphan of its own.
+ * One made before region scoping is `<stack>.<name>`: the stack's where it was deployed then, renamed on the next apply.
  */
-export function oacName(stack: string, name: string): string {
-  // The shared naming rules cut the name, with room left for the stack's name in front.
-  const cut = physicalName('x', name, { max: MAX_NAME - stack.length + 1 }).slice('x-'.length);
-  return `${stack}.${cut}`;
+export function oacName(stack: string, region: string, name: string): string {
+  // The shared naming rules cut the name, with room left for the stack's name and region in front.
+  const front = `${stack}.${region}.`;
+  const cut = physicalName('x', name, { max: MAX_NAME - front.length + 2 }).slice('x-'.length);
+  return `${front}${cut}`;
 }
 
 export const OriginAccessControl = defineResourceType({
@@ -57,18 +61,26 @@ export const OriginAccessControl = defineResourceType({
   async find(ctx, wanted) {
     const cf = await ctx.aws.cloudFront();
     const keys = wanted.map((w) => w.key).filter((k): k is string => k !== undefined);
-    const byName = new Map(keys.map((key) => [oacName(ctx.stack, key), key]));
+    const byName = new Map(keys.map((key) => [oacName(ctx.stack, ctx.region, key), key]));
     const prefix = `${ctx.stack}.`;
-    const all = await listOriginAccessControls(cf);
-    return all
-      .filter((o) => o.Name?.startsWith(prefix))
-      .map((o) => toFound(o, byName.get(o.Name!) ?? o.Name!.slice(prefix.length)));
+    const found: OacFound[] = [];
+    for (const o of await listOriginAccessControls(cf)) {
+      if (!o.Name?.startsWith(prefix)) continue;
+      const rest = o.Name.slice(prefix.length).split('.');
+      const [region, label] = rest.length > 1 ? rest : [undefined, rest[0]!];
+      if (!(await inThisRegion(ctx, region))) continue;
+      const key = byName.get(o.Name) ?? label!;
+      const renamed = oacName(ctx.stack, ctx.region, key);
+      const pending = region ? [] : [{ name: 'name in CloudFront', before: o.Name, after: renamed }];
+      found.push({ ...toFound(o, key), ...(pending.length ? { pending } : {}) });
+    }
+    return found;
   },
 
   async create(ctx, args) {
     const cf = await ctx.aws.cloudFront();
     const { OriginAccessControl: made } = await cf.createOriginAccessControl({
-      OriginAccessControlConfig: config(oacName(ctx.stack, args.name), args.description),
+      OriginAccessControlConfig: config(oacName(ctx.stack, ctx.region, args.name), args.description),
     });
     return {
       key: args.name,
@@ -84,10 +96,8 @@ export const OriginAccessControl = defineResourceType({
     const { OriginAccessControl: updated } = await cf.updateOriginAccessControl({
       Id: found.id,
       IfMatch: current.ETag,
-      OriginAccessControlConfig: config(
-        current.OriginAccessControl!.OriginAccessControlConfig!.Name!,
-        args.description,
-      ),
+      // One made before region scoping takes its region's name now: UpdateOriginAccessControl renames in place.
+      OriginAccessControlConfig: config(oacName(ctx.stack, ctx.region, args.name), args.description),
     });
     return {
       ...found,

@@ -39,6 +39,7 @@ describe('ElasticIp', () => {
     assert.deepEqual(tagsOf(address!), {
       'touchdown:stack': 'eip-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'nat-a',
       team: 'web',
     });

@@ -103,6 +103,7 @@ describe('Instance', () => {
     assert.deepEqual(tagsOf(instance!.Tags), {
       'touchdown:stack': 'instance-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:image': IMAGE,
       Name: 'nat',
       team: 'web',

@@ -52,6 +52,7 @@ describe('InternetGateway', () => {
     assert.deepEqual(Object.fromEntries(gateway!.Tags.map((x) => [x.Key, x.Value])), {
       'touchdown:stack': 'igw-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'main-igw',
       team: 'web',
     });

@@ -77,6 +77,7 @@ describe('LaunchTemplate', () => {
     assert.deepEqual(tagsOf(template!.Tags), {
       'touchdown:stack': 'lt-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'app',
       team: 'web',
     });

@@ -70,6 +70,7 @@ describe('NatGateway', () => {
     assert.deepEqual(tagsOf(nat!), {
       'touchdown:stack': 'nat-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'main-nat',
       team: 'web',
     });

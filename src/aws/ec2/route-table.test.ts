@@ -115,6 +115,7 @@ describe('RouteTable', () => {
     assert.deepEqual(Object.fromEntries(table!.Tags.map((x) => [x.Key, x.Value])), {
       'touchdown:stack': 'rt-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'main-public',
       tier: 'lb',
     });

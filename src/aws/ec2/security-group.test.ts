@@ -102,6 +102,7 @@ describe('SecurityGroup', () => {
     assert.deepEqual(Object.fromEntries(lb!.Tags.map((x) => [x.Key, x.Value])), {
       'touchdown:stack': STACK,
       'touchdown:resource': LB,
+      'touchdown:region': 'us-east-1',
       Name: 'main-lb',
       tier: 'lb',
     });

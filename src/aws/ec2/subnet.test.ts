@@ -54,6 +54,7 @@ describe('Subnet', () => {
     assert.deepEqual(Object.fromEntries(subnet!.Tags.map((x) => [x.Key, x.Value])), {
       'touchdown:stack': 'subnet-test',
       'touchdown:resource': 'subnet.main/public-a',
+      'touchdown:region': 'us-east-1',
       Name: 'main-public-a',
       tier: 'lb',
     });

@@ -79,6 +79,7 @@ describe('GatewayEndpoint', () => {
     assert.deepEqual(Object.fromEntries(endpoint!.Tags.map((x) => [x.Key, x.Value])), {
       'touchdown:stack': 'vpce-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       Name: 'main-s3',
       team: 'web',
     });

@@ -39,6 +39,7 @@ describe('VPC', () => {
     assert.deepEqual(tags, {
       'touchdown:stack': 'vpc-test',
       'touchdown:resource': 'vpc.main',
+      'touchdown:region': 'us-east-1',
       Name: 'main',
       team: 'web',
     });

@@ -78,6 +78,7 @@ describe('ECR repository', () => {
     assert.deepEqual(await tagsOf(repo!.repositoryArn), {
       'touchdown:stack': STACK,
       'touchdown:resource': 'ecr-repository.web',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(await keptImages(), 20);

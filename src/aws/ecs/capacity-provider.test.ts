@@ -87,6 +87,7 @@ describe('EcsCapacityProvider', () => {
     assert.deepEqual(tagsOf(p.tags), {
       'touchdown:stack': 'cp-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     // Fargate stays available beside it; tasks started without a strategy land on the instances.

@@ -49,6 +49,7 @@ describe('ECS cluster', () => {
     assert.deepEqual(Object.fromEntries(c.tags.map((x) => [x.key, x.value])), {
       'touchdown:stack': STACK,
       'touchdown:resource': 'ecs-cluster.main',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assertNoChanges(await t.plan(stack({ tags: { team: 'web' } })));

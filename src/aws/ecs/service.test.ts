@@ -100,6 +100,7 @@ describe('ECS service', () => {
     assert.deepEqual(Object.fromEntries(s.tags.map((x) => [x.key, x.value])), {
       'touchdown:stack': STACK,
       'touchdown:resource': 'ecs-service.web',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     // moto drops deploymentConfiguration and enableExecuteCommand on CreateService: they are compared once reported.

@@ -98,6 +98,7 @@ describe('ECS task definition', () => {
       {
         'touchdown:stack': STACK,
         'touchdown:resource': 'task-definition.web',
+        'touchdown:region': 'us-east-1',
         team: 'web',
       },
     );

@@ -81,6 +81,7 @@ describe('CacheReplicationGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'rg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const primary = g.NodeGroups[0]!.PrimaryEndpoint;
@@ -114,6 +115,7 @@ describe('CacheReplicationGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'rg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       env: 'prod',
     });
     assertNoChanges(await t.plan(cache(changed)));
@@ -153,6 +155,7 @@ describe('CacheReplicationGroup', () => {
     assert.deepEqual(await tagsOf(g.ARN), {
       'touchdown:stack': 'rg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assertNoChanges(await t.plan(cache({ tags: { team: 'web' } })));

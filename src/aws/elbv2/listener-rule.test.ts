@@ -116,6 +116,7 @@ describe('listener rule', () => {
     assert.deepEqual(r!.tags, {
       'touchdown:stack': STACK,
       'touchdown:resource': 'listener-rule.api',
+      'touchdown:region': 'us-east-1',
       team: 'api',
     });
     assert.deepEqual(r!.Conditions, [

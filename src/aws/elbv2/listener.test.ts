@@ -114,6 +114,7 @@ describe('listener', () => {
     assert.deepEqual(l!.tags, {
       'touchdown:stack': STACK,
       'touchdown:resource': 'listener.http',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(l!.DefaultActions[0]!.Type, 'forward');

@@ -94,6 +94,7 @@ describe('load balancer', () => {
     assert.deepEqual(lb!.tags, {
       'touchdown:stack': STACK,
       'touchdown:resource': 'load-balancer.web',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.deepEqual(lb!.AvailabilityZones.map((z) => z.ZoneName).sort(), ['us-east-1a', 'us-east-1b']);

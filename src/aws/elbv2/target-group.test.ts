@@ -71,6 +71,7 @@ describe('target group', () => {
     assert.deepEqual(g!.tags, {
       'touchdown:stack': STACK,
       'touchdown:resource': 'target-group.web',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(g!.HealthCheckPath, '/');

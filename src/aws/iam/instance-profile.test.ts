@@ -35,7 +35,7 @@ async function destroy(stack: Stack) {
   return plan;
 }
 
-async function getProfile(name = 'radpress-app') {
+async function getProfile(name = 'radpress-app-us-east-1') {
   const r = await t.boto
     .call('iam', 'GetInstanceProfile', { InstanceProfileName: name })
     .catch(() => undefined);
@@ -56,11 +56,12 @@ describe('instance profile', () => {
     const plan = await t.apply(app());
     assert.equal(actions(plan)['instance-profile.radpress-app'], 'create');
     const profile = await getProfile();
-    assert.deepEqual(roleNames(profile), ['radpress-app']);
+    assert.deepEqual(roleNames(profile), ['radpress-app-us-east-1']);
     const tags = Object.fromEntries((profile!.Tags ?? []).map((x) => [x.Key, x.Value]));
     assert.deepEqual(tags, {
       'touchdown:stack': 'profile-test',
       'touchdown:resource': 'instance-profile.radpress-app',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assertNoChanges(await t.plan(app()));
@@ -77,7 +78,7 @@ describe('instance profile', () => {
     assert.deepEqual(roleNames(after), []);
     assert.ok(after!.Tags?.some((x) => x.Key === 'team' && x.Value === 'platform'));
     await t.apply(app());
-    assert.deepEqual(roleNames(await getProfile()), ['radpress-app']);
+    assert.deepEqual(roleNames(await getProfile()), ['radpress-app-us-east-1']);
   });
 
   it('is replaced when its path changes, and the plan says why', async () => {
@@ -91,32 +92,32 @@ describe('instance profile', () => {
     const after = await getProfile();
     assert.equal(after!.Path, '/apps/');
     assert.notEqual(after!.InstanceProfileId, before!.InstanceProfileId);
-    assert.deepEqual(roleNames(after), ['radpress-app']);
+    assert.deepEqual(roleNames(after), ['radpress-app-us-east-1']);
   });
 
   it('is created again after being deleted outside Touchdown', async () => {
     await t.apply(app());
     await t.boto.call('iam', 'RemoveRoleFromInstanceProfile', {
-      InstanceProfileName: 'radpress-app',
-      RoleName: 'radpress-app',
+      InstanceProfileName: 'radpress-app-us-east-1',
+      RoleName: 'radpress-app-us-east-1',
     });
-    await t.boto.call('iam', 'DeleteInstanceProfile', { InstanceProfileName: 'radpress-app' });
+    await t.boto.call('iam', 'DeleteInstanceProfile', { InstanceProfileName: 'radpress-app-us-east-1' });
     assert.equal(actions(await t.plan(app()))['instance-profile.radpress-app'], 'create');
     await t.apply(app());
-    assert.deepEqual(roleNames(await getProfile()), ['radpress-app']);
+    assert.deepEqual(roleNames(await getProfile()), ['radpress-app-us-east-1']);
   });
 
   it('gets its role back after it is removed outside Touchdown', async () => {
     await t.apply(app());
     await t.boto.call('iam', 'RemoveRoleFromInstanceProfile', {
-      InstanceProfileName: 'radpress-app',
-      RoleName: 'radpress-app',
+      InstanceProfileName: 'radpress-app-us-east-1',
+      RoleName: 'radpress-app-us-east-1',
     });
     const plan = await t.plan(app());
     const change = plan.resources.find((r) => r.address === 'instance-profile.radpress-app')!;
-    assert.deepEqual(change.changes, [{ name: 'roles', before: [], after: ['radpress-app'] }]);
+    assert.deepEqual(change.changes, [{ name: 'roles', before: [], after: ['radpress-app-us-east-1'] }]);
     await t.apply(app());
-    assert.deepEqual(roleNames(await getProfile()), ['radpress-app']);
+    assert.deepEqual(roleNames(await getProfile()), ['radpress-app-us-east-1']);
   });
 
   it('is deleted by destroy before its role', async () => {

@@ -3,14 +3,24 @@ import type { InstanceProfile as AwsInstanceProfile, IAM } from '@aws-sdk/client
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
-import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages, byTruncatedMarker } from '../pages.js';
-import { STACK_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import {
+  declaredName,
+  inStackRegion,
+  lacksRegionTag,
+  regionalName,
+  regionTagPending,
+} from '../region-scope.js';
+import { REGION_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 import { IAM_NAME, iamPath } from './common.js';
 
 const fields = {
-  /** The instance profile's name in IAM, 1 to 128 letters, digits and `+=,.@_-`. Changing it means a new one. */
+  /**
+   * The instance profile's name, 1 to 128 letters, digits and `+=,.@_-`; in IAM, which is global,
+   * `<name>-<region>`, so each region's stack has its own. Changing it means a new one.
+   */
   name: field(
     z.string().min(1).max(128).regex(IAM_NAME, 'instance profile names use letters, digits and +=,.@_- only'),
     { replace: true },
@@ -58,23 +68,26 @@ export const InstanceProfile = defineResourceType({
         limit(() => ignoreNotFound(iam.getInstanceProfile({ InstanceProfileName: p.InstanceProfileName }))),
       ),
     );
-    return profiles
-      .map((p) => p?.InstanceProfile)
-      .filter((p): p is AwsInstanceProfile => p !== undefined && tagMap(p.Tags)[STACK_TAG] === ctx.stack)
-      .map(toFound);
+    const ours: Found<Args, InstanceProfileOutputs>[] = [];
+    for (const p of profiles) {
+      const profile = p?.InstanceProfile;
+      if (profile && (await inStackRegion(ctx, tagMap(profile.Tags)))) ours.push(toFound(ctx, profile));
+    }
+    return ours;
   },
 
   async create(ctx, args) {
     const iam = await ctx.aws.iam();
+    const InstanceProfileName = regionalName(args.name, ctx.region, 128);
     await iam.createInstanceProfile({
-      InstanceProfileName: args.name,
+      InstanceProfileName,
       Path: args.path,
       Tags: tagList(ctx.tags(args.tags)),
     });
     for (const RoleName of args.roles) {
-      await iam.addRoleToInstanceProfile({ InstanceProfileName: args.name, RoleName });
+      await iam.addRoleToInstanceProfile({ InstanceProfileName, RoleName });
     }
-    return readAfterWrite(ctx, iam, args.name);
+    return readAfterWrite(ctx, iam, InstanceProfileName);
   },
 
   async update(ctx, found, args, changed) {
@@ -96,6 +109,9 @@ export const InstanceProfile = defineResourceType({
         await iam.tagInstanceProfile({ InstanceProfileName, Tags: tagList(set) });
       if (remove.length > 0) await iam.untagInstanceProfile({ InstanceProfileName, TagKeys: remove });
     }
+    // One made before region scoping keeps its name and becomes this region's stack's.
+    if (lacksRegionTag(found))
+      await iam.tagInstanceProfile({ InstanceProfileName, Tags: tagList({ [REGION_TAG]: ctx.region }) });
     return readAfterWrite(ctx, iam, InstanceProfileName);
   },
 
@@ -126,23 +142,26 @@ async function readAfterWrite(
     check: async () => {
       const got = await ignoreNotFound(iam.getInstanceProfile({ InstanceProfileName }));
       return got?.InstanceProfile
-        ? { done: true, value: toFound(got.InstanceProfile) }
+        ? { done: true, value: toFound(ctx, got.InstanceProfile) }
         : { done: false, state: 'not visible yet' };
     },
   });
 }
 
-function toFound(p: AwsInstanceProfile): Found<Args, InstanceProfileOutputs> {
-  const name = p.InstanceProfileName!;
+function toFound(ctx: FindContext, p: AwsInstanceProfile): Found<Args, InstanceProfileOutputs> {
+  const id = p.InstanceProfileName!;
+  const tags = tagMap(p.Tags);
+  const name = declaredName('instance-profile', tags, id);
   return {
     key: name,
-    id: name,
+    id,
+    pending: regionTagPending(ctx, tags),
     args: {
       name,
       path: p.Path,
       roles: (p.Roles ?? []).map((r) => r.RoleName!),
-      tags: userTags(tagMap(p.Tags)),
+      tags: userTags(tags),
     },
-    outputs: { name, arn: p.Arn! },
+    outputs: { name: id, arn: p.Arn! },
   };
 }

@@ -95,21 +95,22 @@ describe('IAM role', () => {
   it('is created with its tags, policies and managed policy; a second plan shows no changes', async () => {
     const plan = await t.apply(roles());
     assert.equal(actions(plan)['role.radpress-app'], 'create');
-    const app = await getRole('radpress-app');
-    const deployer = await getRole('radpress-deployer');
+    const app = await getRole('radpress-app-us-east-1');
+    const deployer = await getRole('radpress-deployer-us-east-1');
     const tags = Object.fromEntries((app!.Tags ?? []).map((x) => [x.Key, x.Value]));
     assert.deepEqual(tags, {
       'touchdown:stack': 'role-test',
       'touchdown:resource': 'role.radpress-app',
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(app!.Description, 'radpress application servers');
     assert.equal(app!.MaxSessionDuration, 3600);
     // The references inside the policy document were resolved before it reached IAM.
-    const doc = await inlinePolicy('radpress-app', 'app');
+    const doc = await inlinePolicy('radpress-app-us-east-1', 'app');
     assert.equal(doc.Statement[0]!.Resource, deployer!.Arn);
-    assert.deepEqual(doc.Statement[1]!.Resource, ['arn:aws:s3:::radpress-deployer-media/*']);
-    assert.deepEqual(await managed('radpress-app'), [READ_ONLY]);
+    assert.deepEqual(doc.Statement[1]!.Resource, ['arn:aws:s3:::radpress-deployer-us-east-1-media/*']);
+    assert.deepEqual(await managed('radpress-app-us-east-1'), [READ_ONLY]);
     assertNoChanges(await t.plan(roles()));
   });
 
@@ -123,7 +124,7 @@ describe('IAM role', () => {
 
   it('updates policies, description, session length, managed policies and tags in place', async () => {
     await t.apply(roles());
-    const before = await getRole('radpress-app');
+    const before = await getRole('radpress-app-us-east-1');
     const changed = {
       description: 'app servers',
       maxSessionDuration: 7200,
@@ -134,51 +135,54 @@ describe('IAM role', () => {
     const plan = await t.plan(roles(changed));
     assert.equal(actions(plan)['role.radpress-app'], 'update');
     await t.apply(roles(changed));
-    const after = await getRole('radpress-app');
+    const after = await getRole('radpress-app-us-east-1');
     assert.equal(after!.RoleId, before!.RoleId);
     assert.equal(after!.Description, 'app servers');
     assert.equal(after!.MaxSessionDuration, 7200);
-    assert.deepEqual(await managed('radpress-app'), []);
-    assert.deepEqual((await inlinePolicy('radpress-app', 'logs')).Statement[0]!.Action, 'logs:*');
+    assert.deepEqual(await managed('radpress-app-us-east-1'), []);
+    assert.deepEqual((await inlinePolicy('radpress-app-us-east-1', 'logs')).Statement[0]!.Action, 'logs:*');
     assert.ok(after!.Tags?.some((x) => x.Key === 'team' && x.Value === 'platform'));
     assertNoChanges(await t.plan(roles(changed)));
   });
 
   it('is replaced when its path changes, and the plan says why', async () => {
     await t.apply(roles());
-    const before = await getRole('radpress-app');
+    const before = await getRole('radpress-app-us-east-1');
     const plan = await t.plan(roles({ path: '/apps/' }));
     const change = plan.resources.find((r) => r.address === 'role.radpress-app')!;
     assert.equal(change.action, 'replace');
     assert.deepEqual(change.replaceBecause, ['path']);
     await t.apply(roles({ path: '/apps/' }));
-    const after = await getRole('radpress-app');
+    const after = await getRole('radpress-app-us-east-1');
     assert.equal(after!.Path, '/apps/');
     assert.notEqual(after!.RoleId, before!.RoleId);
-    assert.deepEqual(await managed('radpress-app'), [READ_ONLY]);
+    assert.deepEqual(await managed('radpress-app-us-east-1'), [READ_ONLY]);
     assertNoChanges(await t.plan(roles({ path: '/apps/' })));
   });
 
   it('is created again after being deleted outside Touchdown', async () => {
     await t.apply(roles());
-    await t.boto.call('iam', 'DetachRolePolicy', { RoleName: 'radpress-app', PolicyArn: READ_ONLY });
-    await t.boto.call('iam', 'DeleteRolePolicy', { RoleName: 'radpress-app', PolicyName: 'app' });
-    await t.boto.call('iam', 'DeleteRole', { RoleName: 'radpress-app' });
+    await t.boto.call('iam', 'DetachRolePolicy', {
+      RoleName: 'radpress-app-us-east-1',
+      PolicyArn: READ_ONLY,
+    });
+    await t.boto.call('iam', 'DeleteRolePolicy', { RoleName: 'radpress-app-us-east-1', PolicyName: 'app' });
+    await t.boto.call('iam', 'DeleteRole', { RoleName: 'radpress-app-us-east-1' });
     assert.equal(actions(await t.plan(roles()))['role.radpress-app'], 'create');
     await t.apply(roles());
-    assert.ok(await getRole('radpress-app'));
-    assert.deepEqual(await managed('radpress-app'), [READ_ONLY]);
+    assert.ok(await getRole('radpress-app-us-east-1'));
+    assert.deepEqual(await managed('radpress-app-us-east-1'), [READ_ONLY]);
   });
 
   it('is put back after its settings and an inline policy are changed outside Touchdown', async () => {
     await t.apply(roles());
     // moto's UpdateRole clears a description it is not given, so it is passed as it was.
     await t.boto.call('iam', 'UpdateRole', {
-      RoleName: 'radpress-app',
+      RoleName: 'radpress-app-us-east-1',
       Description: 'radpress application servers',
       MaxSessionDuration: 7200,
     });
-    await t.boto.call('iam', 'DeleteRolePolicy', { RoleName: 'radpress-app', PolicyName: 'app' });
+    await t.boto.call('iam', 'DeleteRolePolicy', { RoleName: 'radpress-app-us-east-1', PolicyName: 'app' });
     const plan = await t.plan(roles());
     const change = plan.resources.find((r) => r.address === 'role.radpress-app')!;
     assert.equal(change.action, 'update');
@@ -191,8 +195,8 @@ describe('IAM role', () => {
       { name: 'maxSessionDuration', before: 7200, after: 3600 },
     );
     await t.apply(roles());
-    assert.equal((await getRole('radpress-app'))!.MaxSessionDuration, 3600);
-    assert.ok(await inlinePolicy('radpress-app', 'app'));
+    assert.equal((await getRole('radpress-app-us-east-1'))!.MaxSessionDuration, 3600);
+    assert.ok(await inlinePolicy('radpress-app-us-east-1', 'app'));
     assertNoChanges(await t.plan(roles()));
   });
 
@@ -201,7 +205,7 @@ describe('IAM role', () => {
     await t.boto.call('iam', 'CreateInstanceProfile', { InstanceProfileName: 'elsewhere' });
     await t.boto.call('iam', 'AddRoleToInstanceProfile', {
       InstanceProfileName: 'elsewhere',
-      RoleName: 'radpress-app',
+      RoleName: 'radpress-app-us-east-1',
     });
     const plan = await destroy(roles());
     assert.equal(actions(plan)['role.radpress-app'], 'delete');

@@ -3,14 +3,24 @@ import type { Role as AwsRole, IAM } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from '../../core/args.js';
-import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages, byTruncatedMarker } from '../pages.js';
-import { STACK_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
+import {
+  declaredName,
+  inStackRegion,
+  lacksRegionTag,
+  regionalName,
+  regionTagPending,
+} from '../region-scope.js';
+import { REGION_TAG, tagDelta, tagList, tagMap, userTags } from '../tags.js';
 import { IAM_NAME, iamPath } from './common.js';
 
 const fields = {
-  /** The role's name in IAM, 1 to 64 letters, digits and `+=,.@_-`. Changing it means a new role. */
+  /**
+   * The role's name, 1 to 64 letters, digits and `+=,.@_-`; in IAM, which is global, `<name>-<region>` (cut to 64
+   * with a short hash), so each region's stack has its own. Changing it means a new role.
+   */
   name: field(
     z.string().min(1).max(64).regex(IAM_NAME, 'IAM role names use letters, digits and +=,.@_- only'),
     { replace: true },
@@ -81,17 +91,17 @@ export const Role = defineResourceType({
     const roles = await Promise.all(
       candidates.map((r) => limit(() => ignoreNotFound(iam.getRole({ RoleName: r.RoleName })))),
     );
-    const ours = roles
-      .map((r) => r?.Role)
-      .filter((r): r is AwsRole => r !== undefined && tagMap(r.Tags)[STACK_TAG] === ctx.stack);
-    const found = await Promise.all(ours.map((r) => limit(() => ignoreNotFound(read(iam, r)))));
+    const ours: AwsRole[] = [];
+    for (const r of roles) if (r?.Role && (await inStackRegion(ctx, tagMap(r.Role.Tags)))) ours.push(r.Role);
+    const found = await Promise.all(ours.map((r) => limit(() => ignoreNotFound(read(ctx, iam, r)))));
     return found.filter((f) => f !== undefined);
   },
 
   async create(ctx, args) {
     const iam = await ctx.aws.iam();
+    const RoleName = roleName(ctx, args.name);
     await iam.createRole({
-      RoleName: args.name,
+      RoleName,
       Path: args.path,
       AssumeRolePolicyDocument: JSON.stringify(args.assumeRolePolicy),
       Description: args.description,
@@ -100,11 +110,11 @@ export const Role = defineResourceType({
     });
     await Promise.all([
       ...Object.entries(args.policies).map(([PolicyName, doc]) =>
-        iam.putRolePolicy({ RoleName: args.name, PolicyName, PolicyDocument: JSON.stringify(doc) }),
+        iam.putRolePolicy({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }),
       ),
-      ...args.managedPolicyArns.map((PolicyArn) => iam.attachRolePolicy({ RoleName: args.name, PolicyArn })),
+      ...args.managedPolicyArns.map((PolicyArn) => iam.attachRolePolicy({ RoleName, PolicyArn })),
     ]);
-    return readAfterWrite(ctx, iam, args.name);
+    return readAfterWrite(ctx, iam, RoleName);
   },
 
   async update(ctx, found, args, changed) {
@@ -140,6 +150,8 @@ export const Role = defineResourceType({
       if (Object.keys(set).length > 0) await iam.tagRole({ RoleName, Tags: tagList(set) });
       if (remove.length > 0) await iam.untagRole({ RoleName, TagKeys: remove });
     }
+    // A role made before region scoping keeps its name and becomes this region's stack's.
+    if (lacksRegionTag(found)) await iam.tagRole({ RoleName, Tags: tagList({ [REGION_TAG]: ctx.region }) });
     return readAfterWrite(ctx, iam, RoleName);
   },
 
@@ -171,6 +183,9 @@ export const Role = defineResourceType({
     await ignoreNotFound(iam.deleteRole({ RoleName }));
   },
 });
+
+/** IAM names are global: the region keeps each region's stack apart. */
+const roleName = (ctx: FindContext, name: string) => regionalName(name, ctx.region, 64);
 
 function normalizePolicies(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
@@ -231,15 +246,17 @@ async function readAfterWrite(ctx: OpContext, iam: IAM, RoleName: string): Promi
     timeoutMs: 2 * 60_000,
     check: async () => {
       const got = await ignoreNotFound(iam.getRole({ RoleName }));
-      const found = got?.Role && (await ignoreNotFound(read(iam, got.Role)));
+      const found = got?.Role && (await ignoreNotFound(read(ctx, iam, got.Role)));
       return found ? { done: true, value: found } : { done: false, state: 'not visible yet' };
     },
   });
 }
 
 /** A role as found: its policies read alongside (one call per inline policy, one for the managed ones). */
-async function read(iam: IAM, role: AwsRole): Promise<Found<Args, RoleOutputs>> {
+async function read(ctx: FindContext, iam: IAM, role: AwsRole): Promise<Found<Args, RoleOutputs>> {
   const RoleName = role.RoleName!;
+  const tags = tagMap(role.Tags);
+  const name = declaredName('role', tags, RoleName);
   const [names, managedPolicyArns] = await Promise.all([
     inlinePolicyNames(iam, RoleName),
     attachedPolicyArns(iam, RoleName),
@@ -251,17 +268,18 @@ async function read(iam: IAM, role: AwsRole): Promise<Found<Args, RoleOutputs>> 
     }),
   );
   return {
-    key: RoleName,
+    key: name,
     id: RoleName,
+    pending: regionTagPending(ctx, tags),
     args: {
-      name: RoleName,
+      name,
       path: role.Path,
       assumeRolePolicy: parsePolicy(role.AssumeRolePolicyDocument),
       policies: Object.fromEntries(documents),
       managedPolicyArns,
       description: role.Description,
       maxSessionDuration: role.MaxSessionDuration,
-      tags: userTags(tagMap(role.Tags)),
+      tags: userTags(tags),
     },
     outputs: { name: RoleName, arn: role.Arn!, id: role.RoleId! },
   };

@@ -87,6 +87,7 @@ describe('KMS key', () => {
       {
         'touchdown:stack': 'key-test',
         'touchdown:resource': 'kms-key.media',
+        'touchdown:region': 'us-east-1',
         'touchdown:deletion-window-days': '30',
         team: 'web',
       },

@@ -145,6 +145,7 @@ describe('LambdaFunction', () => {
     assert.deepEqual(fn.Tags, {
       'touchdown:stack': 'fn-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const group = await logGroup();

@@ -51,6 +51,7 @@ describe('LogGroup', () => {
     assert.deepEqual(await tagsOf(g!.logGroupArn), {
       'touchdown:stack': 'lg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.deepEqual(await t.engine(logs({ tags: { team: 'web' } })).outputs(), { awslogsGroup: NAME });
@@ -78,6 +79,7 @@ describe('LogGroup', () => {
     assert.deepEqual(await tagsOf(g!.logGroupArn), {
       'touchdown:stack': 'lg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       env: 'prod',
     });
     await t.apply(logs({ retentionDays: null, tags: { env: 'prod' } }));

@@ -121,6 +121,7 @@ describe('DbInstance', () => {
     assert.deepEqual(tagsOf(db), {
       'touchdown:stack': STACK,
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:final-snapshot': 'true',
       'touchdown:password-parameter': PASSWORD,
       team: 'data',

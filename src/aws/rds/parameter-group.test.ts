@@ -64,6 +64,7 @@ describe('DbParameterGroup', () => {
     assert.deepEqual(await tagsOf(g.DBParameterGroupArn), {
       'touchdown:stack': 'dbpg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'data',
     });
     assertNoChanges(await t.plan(settings({ tags: { team: 'data' } })));

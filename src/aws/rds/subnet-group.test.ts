@@ -59,6 +59,7 @@ describe('DbSubnetGroup', () => {
     assert.deepEqual(await tagsOf(g.DBSubnetGroupArn), {
       'touchdown:stack': 'dbsg-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'data',
     });
     // Subnets compare as a set: listing them in another order is no change.

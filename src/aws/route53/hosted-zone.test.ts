@@ -51,6 +51,7 @@ describe('HostedZone', () => {
     assert.deepEqual(await zoneTags(z!.Id), {
       'touchdown:stack': 'zone-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const detail = await t.boto.call('route53', 'GetHostedZone', { Id: z!.Id });
@@ -167,6 +168,7 @@ describe('HostedZone', () => {
     assert.deepEqual(await zoneTags(id), {
       'touchdown:stack': 'zone-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:adopted': 'true',
     });
     assertNoChanges(await t.plan(zone({ comment: 'ignored for an adopted zone', tags: { team: 'web' } })));

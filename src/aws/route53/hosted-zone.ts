@@ -8,7 +8,8 @@ import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
-import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, userTags } from '../tags.js';
+import { inStackRegion, lacksRegionTag, regionTagPending } from '../region-scope.js';
+import { REGION_TAG, RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, userTags } from '../tags.js';
 import {
   accountZones,
   canonicalName,
@@ -80,7 +81,7 @@ export const HostedZone = defineResourceType({
     const byReference = new Map(wanted.map((w) => [referenceOf(ctx.stack, w.address), w.address]));
     const ours: { zone: ZoneSummary; key: string }[] = [];
     for (const zone of zones) {
-      if (zone.tags[STACK_TAG] === ctx.stack) {
+      if (await inStackRegion(ctx, zone.tags)) {
         ours.push({ zone, key: zone.tags[RESOURCE_TAG] ?? `untagged-${zone.id}` });
       } else if (!zone.tags[STACK_TAG] && zone.callerReference.startsWith(prefix)) {
         // Created by this stack but a run stopped before tagging it: its caller reference says whose it is.
@@ -93,7 +94,9 @@ export const HostedZone = defineResourceType({
       ours.map(({ zone, key }) =>
         limit(async () => {
           const detail = await ignoreNotFound(route53.getHostedZone({ Id: zone.id }), 'NoSuchHostedZone');
-          return detail ? toFound(key, zone.tags, detail) : undefined;
+          if (!detail) return undefined;
+          const pending = zone.tags[STACK_TAG] ? regionTagPending(ctx, zone.tags) : [];
+          return { ...toFound(key, zone.tags, detail), ...(pending.length ? { pending } : {}) };
         }),
       ),
     );
@@ -142,8 +145,10 @@ export const HostedZone = defineResourceType({
     if (changed.includes('comment')) {
       await route53.updateHostedZoneComment({ Id: found.id, Comment: args.comment ?? '' });
     }
-    if (changed.includes('tags')) {
+    if (changed.includes('tags') || lacksRegionTag(found)) {
       const { set, remove } = tagDelta(found.args.tags ?? {}, args.tags);
+      // One made before region scoping becomes this region's stack's.
+      if (lacksRegionTag(found)) set[REGION_TAG] = ctx.region;
       await route53.changeTagsForResource({
         ResourceType: 'hostedzone',
         ResourceId: found.id,
@@ -162,7 +167,7 @@ export const HostedZone = defineResourceType({
         route53.changeTagsForResource({
           ResourceType: 'hostedzone',
           ResourceId: found.id,
-          RemoveTagKeys: [STACK_TAG, RESOURCE_TAG, ADOPTED_TAG],
+          RemoveTagKeys: [STACK_TAG, RESOURCE_TAG, REGION_TAG, ADOPTED_TAG],
         }),
         'NoSuchHostedZone',
       );
@@ -228,6 +233,14 @@ async function adopt(ctx: OpContext, route53: Route53, domain: string): Promise<
   const free = ids.filter((id) => !tagsById.get(id)?.[STACK_TAG]);
   if (free.length === 0) {
     const owner = tagsById.get(ids[0]!)?.[STACK_TAG];
+    const region = tagsById.get(ids[0]!)?.[REGION_TAG];
+    if (owner === ctx.stack && region !== ctx.region) {
+      // The same stack in another region: each region's stack owns its own zone, so a destroy here never takes it.
+      ctx.progress(
+        `the zone for ${domain} belongs to this stack in ${region ?? 'another region'}: making this region's own`,
+      );
+      return undefined;
+    }
     throw new Error(
       `the public hosted zone ${ids[0]} for ${domain} belongs to the stack "${owner}": ` +
         'declare its records in that stack, or set adopt: false to create a second zone',

@@ -7,7 +7,8 @@ import { type ArgsOf, field, input } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
-import { STACK_TAG, type TagMap, tagMap } from '../tags.js';
+import { inStackRegion, inThisRegion } from '../region-scope.js';
+import { type TagMap, tagMap } from '../tags.js';
 
 /** Tag on certificates and SES domains: the zone their DNS records were written to, so delete can remove them. */
 export const ZONE_TAG = 'touchdown:zone';
@@ -367,7 +368,7 @@ export const DnsRecord = defineResourceType({
     const zones = new Set<string>();
     for (const w of wanted)
       if (typeof w.args.zoneId === 'string') zones.add(zoneIdOf(w.args.zoneId) as string);
-    for (const z of await accountZones(ctx)) if (z.tags[STACK_TAG] === ctx.stack) zones.add(z.id);
+    for (const z of await accountZones(ctx)) if (await inStackRegion(ctx, z.tags)) zones.add(z.id);
     // A declared record's zone id is often not known yet (a reference): match on name and type then.
     const declared = (zoneId: string, recordName: string, type: string) =>
       wanted.some(
@@ -382,11 +383,20 @@ export const DnsRecord = defineResourceType({
       [...zones].map((zoneId) =>
         limit(async () => {
           const sets = await ignoreNotFound(readRecordSets(route53, zoneId), 'NoSuchHostedZone');
-          return sets ? stackRecords(ctx.stack, zoneId, sets, declared) : [];
+          return { zoneId, sets: sets ?? [] };
         }),
       ),
     );
-    return perZone.flat();
+    // Records made before region scoping name no region: only then is it asked where the stack was deployed.
+    const unscoped = perZone.some((z) =>
+      z.sets.some((s) => {
+        const o = markerOwner(s);
+        return o?.stack === ctx.stack && o.region === undefined;
+      }),
+    );
+    const before = unscoped && (await inThisRegion(ctx, undefined));
+    const owner = { stack: ctx.stack, region: ctx.region, before };
+    return perZone.flatMap((z) => stackRecords(owner, z.zoneId, z.sets, declared));
   },
 
   async create(ctx, args) {
@@ -428,24 +438,33 @@ function markerName(recordName: string, type: string): string {
   return `${MARKER_PREFIX}${type.toLowerCase()}.${recordName}`;
 }
 
-function markerText(stack: string, address: string): string {
-  return `heritage=touchdown,touchdown/stack=${stack},touchdown/resource=${address}`;
+function markerText(stack: string, region: string, address: string): string {
+  return `heritage=touchdown,touchdown/stack=${stack},touchdown/resource=${address},touchdown/region=${region}`;
 }
 
 /** The stack named in an ownership record, with the record it stands for; undefined for any other record. */
 function markerOwner(
   set: ResourceRecordSet,
-): { stack: string; recordName: string; type: string } | undefined {
+): { stack: string; region?: string; recordName: string; type: string } | undefined {
   if (set.Type !== 'TXT') return undefined;
   const m = new RegExp(`^${MARKER_PREFIX}([a-z]+)\\.(.+)$`).exec(canonicalName(set.Name ?? ''));
   if (!m) return undefined;
   const text = (set.ResourceRecords ?? []).map((r) => txtText(r.Value ?? '')).join(',');
   const stack = /(?:^|,)heritage=touchdown,.*touchdown\/stack=([^,]+)/.exec(text)?.[1];
-  return stack ? { stack, recordName: m[2]!, type: m[1]!.toUpperCase() } : undefined;
+  // Records made before region scoping name no region.
+  const region = /(?:^|,)touchdown\/region=([^,]+)/.exec(text)?.[1];
+  return stack ? { stack, region, recordName: m[2]!, type: m[1]!.toUpperCase() } : undefined;
+}
+
+/** Whose records to take: the stack's in this region, and those made before region scoping when `before`. */
+interface Owner {
+  stack: string;
+  region: string;
+  before: boolean;
 }
 
 function stackRecords(
-  stack: string,
+  us: Owner,
   zoneId: string,
   sets: readonly ResourceRecordSet[],
   declared: (zoneId: string, recordName: string, type: string) => boolean,
@@ -459,17 +478,22 @@ function stackRecords(
     const owner = markerOwner(s);
     if (!owner) continue;
     const key = recordKey(zoneId, owner.recordName, owner.type)!;
-    if (owner.stack !== stack) {
+    const region = owner.region ?? (us.before ? us.region : undefined);
+    if (owner.stack !== us.stack || region !== us.region) {
       if (declared(zoneId, owner.recordName, owner.type)) {
+        const whose =
+          owner.stack !== us.stack ? '' : ` in ${owner.region ?? 'the region it was deployed to'}`;
         throw new Error(
-          `the ${owner.type} record ${owner.recordName} in zone ${zoneId} belongs to the stack "${owner.stack}" ` +
+          `the ${owner.type} record ${owner.recordName} in zone ${zoneId} belongs to the stack "${owner.stack}"${whose} ` +
             `(its ${markerName(owner.recordName, owner.type)} TXT record): remove it from that stack first, or pick another name`,
         );
       }
       continue;
     }
     const record = byKey.get(key);
-    if (record) out.push(toFound(zoneId, record));
+    // One made before region scoping gets its region in its ownership record on the next apply.
+    const pending = owner.region ? [] : [{ name: 'touchdown/region', after: us.region }];
+    if (record) out.push({ ...toFound(zoneId, record), ...(pending.length ? { pending } : {}) });
     // The record is gone but its ownership record stayed: found only to be cleaned up when undeclared.
     else if (!declared(zoneId, owner.recordName, owner.type))
       out.push(markerOnly(zoneId, owner.recordName, owner.type));
@@ -536,7 +560,7 @@ async function write(ctx: OpContext, route53: Route53, zoneId: string, args: Arg
     Name: markerName(args.recordName, args.type),
     Type: 'TXT',
     TTL: 300,
-    ResourceRecords: [{ Value: txtRecordValue(markerText(ctx.stack, ctx.address)) }],
+    ResourceRecords: [{ Value: txtRecordValue(markerText(ctx.stack, ctx.region, ctx.address)) }],
   };
   await upsertRecordSets(ctx, route53, zoneId, [recordSet(args), marker], `DNS record "${ctx.path}"`);
   const [set] = await currentRecordSets(route53, zoneId, [{ name: args.recordName, type: args.type }]);

@@ -72,6 +72,7 @@ describe('S3 bucket', () => {
     assert.deepEqual(await bucketTags(), {
       'touchdown:stack': 'bucket-test',
       'touchdown:resource': `bucket.${NAME}`,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     assert.equal(await versioningStatus(), 'Enabled');

@@ -62,6 +62,7 @@ describe('Secrets Manager secret', () => {
     assert.deepEqual(await tagsOf(), {
       'touchdown:stack': 'secret-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:recovery-window-days': '7',
       team: 'web',
     });
@@ -88,6 +89,7 @@ describe('Secrets Manager secret', () => {
     assert.deepEqual(await tagsOf(), {
       'touchdown:stack': 'secret-test',
       'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
       'touchdown:recovery-window-days': '30',
       team: 'api',
     });

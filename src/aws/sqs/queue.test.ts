@@ -64,7 +64,12 @@ describe('Queue', () => {
     assert.deepEqual(JSON.parse(a.RedrivePolicy!), { deadLetterTargetArn: dlq.QueueArn, maxReceiveCount: 5 });
     assert.equal(dlq.MessageRetentionPeriod, '1209600');
     const { Tags } = await t.boto.call('sqs', 'ListQueueTags', { QueueUrl: await urlOf('sqs-test-celery') });
-    assert.deepEqual(Tags, { 'touchdown:stack': 'sqs-test', 'touchdown:resource': ADDRESS, team: 'web' });
+    assert.deepEqual(Tags, {
+      'touchdown:stack': 'sqs-test',
+      'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
+      team: 'web',
+    });
     const outputs = await t.engine(queues({ tags: { team: 'web' } })).outputs();
     assert.equal(outputs.brokerQueue, await urlOf('sqs-test-celery'));
     assertNoChanges(await t.plan(queues({ tags: { team: 'web' } })));
@@ -101,7 +106,12 @@ describe('Queue', () => {
     assert.equal(a.KmsMasterKeyId, 'alias/celery');
     assert.equal(a.SqsManagedSseEnabled, 'false');
     const { Tags } = await t.boto.call('sqs', 'ListQueueTags', { QueueUrl: before });
-    assert.deepEqual(Tags, { 'touchdown:stack': 'sqs-test', 'touchdown:resource': ADDRESS, env: 'prod' });
+    assert.deepEqual(Tags, {
+      'touchdown:stack': 'sqs-test',
+      'touchdown:resource': ADDRESS,
+      'touchdown:region': 'us-east-1',
+      env: 'prod',
+    });
     assertNoChanges(await t.plan(queues(changed)));
   });
 

@@ -74,6 +74,7 @@ describe('SSM parameter', () => {
     assert.deepEqual(await tagsOf(HOST), {
       'touchdown:stack': 'ssm-test',
       'touchdown:resource': `ssm-parameter.${HOST}`,
+      'touchdown:region': 'us-east-1',
       team: 'web',
     });
     const key = await get(KEY);
@@ -104,6 +105,7 @@ describe('SSM parameter', () => {
     assert.deepEqual(await tagsOf(HOST), {
       'touchdown:stack': 'ssm-test',
       'touchdown:resource': `ssm-parameter.${HOST}`,
+      'touchdown:region': 'us-east-1',
       team: 'api',
     });
     assertNoChanges(await t.plan(changed));
