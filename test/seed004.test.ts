@@ -60,13 +60,7 @@ describe('the seed 004 architecture on the local AWS', () => {
 
     // The app runs behind the load balancer: migrate as a one-off task, then a page counts its views in PostgreSQL.
     const signal = new AbortController().signal;
-    const migrate = await manage(
-      t.aws.clients(),
-      t.engine(await xkcd()),
-      await loadXkcd(),
-      ['migrate'],
-      signal,
-    );
+    const migrate = await manage(t.aws.clients(), t.engine(await xkcd()), ['migrate'], signal);
     assert.equal(migrate.exitCode, 0, `${migrate.reason}\n${(await migrate.lastLines(20)).join('\n')}`);
     const site = await listenerUrl(t.aws, 'xkcd', 443);
     const views = async () => {
