@@ -34,7 +34,7 @@ describe('touchdown ci', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /wrote \.github\/workflows\/touchdown-production\.yml/);
     assert.match(run.stdout, /wrote touchdown\.yml/);
-    assert.match(run.stdout, /touchdown deploy, from your machine.*role blog-production-ci-deploy/);
+    assert.match(run.stdout, /touchdown deploy, from your machine.*role blog-production-ci-deploy-us-east-1/);
     assert.match(run.stdout, /commit .*and push to main/);
 
     const workflow = parse(await readFile(join(dir, '.github/workflows/touchdown-production.yml'), 'utf8'));
@@ -43,7 +43,7 @@ describe('touchdown ci', () => {
     );
     assert.equal(
       credentials.with['role-to-assume'],
-      'arn:aws:iam::123456789012:role/blog-production-ci-deploy',
+      'arn:aws:iam::123456789012:role/blog-production-ci-deploy-us-east-1',
     );
     assert.match(
       workflow.jobs.deploy.env.IMAGE,
@@ -149,7 +149,7 @@ describe('touchdown ci', () => {
     const config = parse(await readFile(join(dir, '.circleci/config.yml'), 'utf8'));
     assert.equal(
       config.jobs['deploy-production'].environment.AWS_ROLE_ARN.split('/')[1],
-      'blog-production-ci-deploy',
+      'blog-production-ci-deploy-us-east-1',
     );
     assert.deepEqual(parse(await readFile(join(dir, 'touchdown.yml'), 'utf8')).ci.circleci, {
       org: ORG,

@@ -16,6 +16,8 @@ import { grantsThatCannotApply } from './support/iam-grants.js';
 const t = useLocalAws();
 const ACCOUNT = '123456789012';
 const ROLE = 'blog-production-ci-deploy';
+// IAM names are account-wide: the role declared as ROLE is named with its region.
+const ROLE_NAME = `${ROLE}-us-east-1`;
 const ORG = '0b3e7c1a-9f4d-4e2b-8a6c-5d1f2e3a4b5c';
 const PROJECT = '7c9d2e1f-3a4b-4c5d-8e6f-0a1b2c3d4e5f';
 
@@ -40,12 +42,12 @@ async function applyTrust(loaded: Awaited<ReturnType<typeof blog>>, addresses: s
 
 // biome-ignore lint/suspicious/noExplicitAny: IAM documents as boto3 reads them
 async function role(): Promise<{ trust: any; policies: Record<string, any> }> {
-  const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: ROLE });
-  const { PolicyNames } = await t.boto.call('iam', 'ListRolePolicies', { RoleName: ROLE });
+  const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: ROLE_NAME });
+  const { PolicyNames } = await t.boto.call('iam', 'ListRolePolicies', { RoleName: ROLE_NAME });
   const policies: Record<string, unknown> = {};
   for (const name of PolicyNames) {
     const { PolicyDocument } = await t.boto.call('iam', 'GetRolePolicy', {
-      RoleName: ROLE,
+      RoleName: ROLE_NAME,
       PolicyName: name,
     });
     policies[`${ROLE}/${name}`] = PolicyDocument;
@@ -90,7 +92,7 @@ describe('ci: gives the stack the trust its pipeline needs', () => {
       StringEquals: { 'aws:ResourceTag/touchdown:stack': 'blog-production' },
     });
     assert.equal(sid('NeverTheData').Effect, 'Deny');
-    assert.equal(sid('NeverItsOwnTrust').Resource, `arn:aws:iam::${ACCOUNT}:role/${ROLE}`);
+    assert.equal(sid('NeverItsOwnTrust').Resource, `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`);
     // IAM takes at most 10,240 characters of inline policy per role.
     assert.ok(JSON.stringify(deploy).length < 10_240, `${JSON.stringify(deploy).length} characters`);
     assert.deepEqual(await grantsThatCannotApply(policies), []);
@@ -130,7 +132,7 @@ describe('ci: gives the stack the trust its pipeline needs', () => {
       names: ['blog-production-ci'],
     });
     const project = projects[0];
-    assert.equal(project.serviceRole, `arn:aws:iam::${ACCOUNT}:role/${ROLE}`);
+    assert.equal(project.serviceRole, `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`);
     assert.equal(project.environment.privilegedMode, true);
     assert.deepEqual(
       Object.fromEntries(

@@ -78,7 +78,7 @@ describe('search and RabbitMQ on AWS', () => {
     const { DomainStatus: d } = await t.boto.call('opensearch', 'DescribeDomain', {
       DomainName: `${STACK}-search`,
     });
-    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: `${STACK}-app` });
+    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: `${STACK}-app-us-east-1` });
     assert.deepEqual(JSON.parse(d.AccessPolicies).Statement, [
       { Effect: 'Allow', Principal: { AWS: [Role.Arn] }, Action: 'es:ESHttp*', Resource: `${d.ARN}/*` },
     ]);
@@ -99,7 +99,7 @@ describe('search and RabbitMQ on AWS', () => {
     );
     // The role may sign requests to the domain's indexes.
     const { PolicyDocument } = await t.boto.call('iam', 'GetRolePolicy', {
-      RoleName: `${STACK}-app`,
+      RoleName: `${STACK}-app-us-east-1`,
       PolicyName: 'app',
     });
     const doc =

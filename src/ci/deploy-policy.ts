@@ -17,6 +17,7 @@
 // a permissions boundary could cap that. Trust the branch as you would trust whoever deploys by hand.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 import { repositoryName } from '../aws/ecr/repository.js';
+import { roleArn } from '../aws/iam/role.js';
 import { physicalName } from '../aws/names.js';
 import { STACK_TAG } from '../aws/tags.js';
 
@@ -198,7 +199,7 @@ export function deployPolicy(n: PolicyNames): Record<string, unknown> {
     arn('ssm', `parameter/${n.app}/${n.stage}/*`),
     arn('ssm', `parameter/touchdown/${stack}/*`),
   ];
-  const ownRole = `arn:aws:iam::${account}:role/${deployRoleName(stack)}`;
+  const ownRole = roleArn(account, region, deployRoleName(stack));
   const statements: Statement[] = [
     { Sid: 'FindTheStack', Effect: 'Allow', Action: READ, Resource: '*' },
     // ECR authorizes a registry login only on "*": https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html

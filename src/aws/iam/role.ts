@@ -187,6 +187,10 @@ export const Role = defineResourceType({
 /** IAM names are global: the region keeps each region's stack apart. */
 const roleName = (ctx: FindContext, name: string) => regionalName(name, ctx.region, 64);
 
+/** The ARN of the role a stack declares as `name` in `region`, for policies that must name it before it exists. */
+export const roleArn = (account: string, region: string, name: string) =>
+  `arn:aws:iam::${account}:role/${regionalName(name, region, 64)}`;
+
 function normalizePolicies(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizePolicy(v)]));

@@ -80,7 +80,7 @@ describe('OpenSearchDomain', () => {
     assert.equal(d.ClusterConfig.ZoneAwarenessEnabled, false);
     assert.deepEqual(d.EBSOptions, { EBSEnabled: true, VolumeType: 'gp3', VolumeSize: 10 });
     assert.equal(d.SnapshotOptions.AutomatedSnapshotStartHour, 3);
-    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: 'os-test-app' });
+    const { Role } = await t.boto.call('iam', 'GetRole', { RoleName: 'os-test-app-us-east-1' });
     assert.deepEqual(JSON.parse(d.AccessPolicies), {
       Version: '2012-10-17',
       Statement: [
@@ -133,7 +133,7 @@ describe('OpenSearchDomain', () => {
     const after = await domain();
     assert.equal(after.ClusterConfig.InstanceType, 'm6g.large.search');
     assert.equal(
-      JSON.parse(after.AccessPolicies).Statement[0].Principal.AWS[0].endsWith(':role/os-test-app'),
+      JSON.parse(after.AccessPolicies).Statement[0].Principal.AWS[0].endsWith(':role/os-test-app-us-east-1'),
       true,
     );
     assertNoChanges(await t.plan(stack({ instanceType: 'm6g.large.search' })));

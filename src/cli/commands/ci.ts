@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import { stringify } from 'yaml';
 import { AwsClients } from '../../aws/clients.js';
 import { repositoryName } from '../../aws/ecr/repository.js';
+import { roleArn } from '../../aws/iam/role.js';
 import { deployRoleName } from '../../ci/deploy-policy.js';
 import type { CiProvider, CiSection } from '../../ci/manifest.js';
 import { pipelineFile } from '../../ci/pipelines.js';
@@ -92,7 +93,7 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
     stage,
     region,
     branch: ci.branch,
-    roleArn: `arn:aws:iam::${account}:role/${deployRoleName(stack)}`,
+    roleArn: roleArn(account, region, deployRoleName(stack)),
     repositoryUri: `${account}.dkr.ecr.${region}.amazonaws.com/${repositoryName(stack, 'app')}`,
     dir: relative(root, home),
     dockerfile: m.django.dockerfile,
@@ -133,7 +134,8 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
     await writeFile(path, newText);
     wrote.push(file);
   }
-  const next = nextSteps(provider, { stage, stack, branch: ci.branch, files: [shown, file] });
+  const role = roleArn(account, region, deployRoleName(stack)).split('/').pop()!;
+  const next = nextSteps(provider, { stage, stack, role, branch: ci.branch, files: [shown, file] });
   if (pending) next.unshift(`add the ci: section above to ${file} (or run touchdown ci again with --yes)`);
   if (options.json) {
     process.stdout.write(
@@ -156,13 +158,13 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
 
 function nextSteps(
   provider: CiProvider,
-  s: { stage: string; stack: string; branch: string; files: string[] },
+  s: { stage: string; stack: string; role: string; branch: string; files: string[] },
 ): string[] {
   const stageFlag = s.stage === 'production' ? '' : ` --stage ${s.stage}`;
   const trust =
     provider === 'codebuild'
       ? `the CodeBuild project ${s.stack}-${CODEBUILD_PROJECT} and its role`
-      : `the ${provider === 'github' ? 'GitHub' : 'CircleCI'} OIDC provider and the role ${deployRoleName(s.stack)}`;
+      : `the ${provider === 'github' ? 'GitHub' : 'CircleCI'} OIDC provider and the role ${s.role}`;
   const steps = [
     `touchdown deploy${stageFlag}, from your machine with rights to create IAM roles: the stack gains ${trust}`,
   ];

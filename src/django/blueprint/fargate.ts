@@ -38,6 +38,8 @@ export type InstanceCapacity = (app: AppBase) => ReturnType<AwsStack['addEcsCapa
 
 /** The role ECS starts tasks with; a release changes its pull grant when its image lives elsewhere. */
 export const executionRoleName = (stack: string) => `${stack}-ecs-execution`;
+/** The role the app's code runs as (the search domain's access policy names it before it exists). */
+export const appRoleName = (stack: string) => `${stack}-app`;
 
 export const trust = (service: string) => ({
   Version: '2012-10-17',
@@ -114,7 +116,7 @@ export function fargate(
     ...dataAccess(d),
   ];
   const task = aws.addRole({
-    name: `${n.stack}-app`,
+    name: appRoleName(n.stack),
     assumeRolePolicy: trust('ecs-tasks.amazonaws.com'),
     policies: { app: { Version: '2012-10-17', Statement: appStatements } },
   });

@@ -1,5 +1,6 @@
 // The blueprint: a touchdown.yml turned into the engine's resource graph for one stage on AWS
 // (seed 004's architecture: network, PostgreSQL, cache, buckets behind CloudFront, Fargate behind an ALB).
+import { roleArn } from '../../aws/iam/role.js';
 import { AwsStack } from '../../aws/stack.js';
 import { ciTrust } from '../../ci/trust.js';
 import type { LoadedManifest } from '../../config/load-manifest.js';
@@ -8,7 +9,7 @@ import { imagePlatform } from '../image.js';
 import { type Contract, type Data, data, type Names } from './data.js';
 import { ec2 } from './ec2.js';
 import { type Edge, edge } from './edge.js';
-import { type Fargate, fargate } from './fargate.js';
+import { appRoleName, type Fargate, fargate } from './fargate.js';
 import { type Serverless, serverless } from './lambda.js';
 import { type Network, network } from './network.js';
 import { search } from './search.js';
@@ -87,8 +88,8 @@ export function awsBlueprint(loaded: LoadedManifest, options: BlueprintOptions):
   };
   const net = network(aws, m, options.zones);
   const d = data(aws, m, n, net, contract);
-  // The manifest keeps search to ECS compute, whose app role is `<stack>-app` (fargate.ts).
-  const found = search(aws, m, n, net, contract, `arn:aws:iam::${n.account}:role/${n.stack}-app`);
+  // The manifest keeps search to ECS compute, whose app role fargate.ts declares.
+  const found = search(aws, m, n, net, contract, roleArn(n.account, n.region, appRoleName(n.stack)));
   d.searchArn = found?.arn;
   aws.handles = {
     database: d.database,
