@@ -60,7 +60,7 @@ it('creates a privileged project with its own role, logs and source, then plans 
   await t.apply(stack());
   const p = await project();
   assert.ok(p, 'boto3 finds the project');
-  assert.equal(p.serviceRole, 'arn:aws:iam::123456789012:role/cb-test-build');
+  assert.equal(p.serviceRole, 'arn:aws:iam::123456789012:role/cb-test-build-us-east-1');
   assert.equal(p.environment.privilegedMode, true);
   assert.equal(p.environment.computeType, 'BUILD_GENERAL1_SMALL');
   assert.match(p.environment.image, /^aws\/codebuild\/amazonlinux-x86_64-standard:/);

@@ -98,6 +98,7 @@ describe('OpenSearchDomain', () => {
       {
         'touchdown:stack': 'os-test',
         'touchdown:resource': ADDRESS,
+        'touchdown:region': 'us-east-1',
         team: 'search',
       },
     );
