@@ -95,7 +95,7 @@ describe('DnsRecord', () => {
       });
     }
     assert.deepEqual(values(sets.get('_touchdown-a.www.example.com. TXT')), [
-      '"heritage=touchdown,touchdown/stack=dns-test,touchdown/resource=dns-record.www"',
+      '"heritage=touchdown,touchdown/stack=dns-test,touchdown/resource=dns-record.www,touchdown/region=us-east-1"',
     ]);
     assert.ok(sets.has('_touchdown-aaaa.example.com. TXT'));
     assertNoChanges(await t.plan(site()));

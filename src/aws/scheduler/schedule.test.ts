@@ -82,7 +82,7 @@ describe('Schedule', () => {
     // The templated ECS target (EcsParameters) documents no container overrides: the universal one calls RunTask.
     assert.equal(s.Target.Arn, 'arn:aws:scheduler:::aws-sdk:ecs:runTask');
     assert.equal(s.Target.EcsParameters, undefined);
-    assert.match(s.Target.RoleArn, /:role\/sched-test-jobs$/);
+    assert.match(s.Target.RoleArn, /:role\/sched-test-jobs-us-east-1$/);
     assert.deepEqual(JSON.parse(s.Target.Input), {
       cluster: ecs.clusterArn,
       taskDefinition: ecs.taskDefinitionArn,
