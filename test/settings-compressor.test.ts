@@ -53,9 +53,11 @@ import json, sys, django
 from django.conf import settings
 django.setup()
 from django.test import Client
+from django.core.files.storage import storages
 r = Client().get("/") if sys.argv[1:] == ["render"] else None
 print(json.dumps({"status": r and r.status_code, "body": r and r.content.decode(), "storages": settings.STORAGES,
-                  "compress_url": getattr(settings, "COMPRESS_URL", None)}))
+                  "compress_url": getattr(settings, "COMPRESS_URL", None),
+                  "static_url": storages["staticfiles"].url("css/site.css")}))
 `;
 
 describe('django-compressor offline output on the static bucket', () => {
@@ -74,7 +76,11 @@ describe('django-compressor offline output on the static bucket', () => {
     await writeFile(join(shop, 'settings.py'), SETTINGS());
     await writeFile(join(shop, 'urls.py'), URLS);
     await writeFile(join(shop, 'templates', 'home.html'), TEMPLATE);
-    await writeFile(join(shop, 'static', 'css', 'site.css'), 'body {\n  color: #123456;\n}\n');
+    // Its image is referred to relatively, as a stylesheet does: compressor rewrites it to where static files are served.
+    await writeFile(
+      join(shop, 'static', 'css', 'site.css'),
+      'body {\n  color: #123456;\n  background: url("../img/dot.png");\n}\n',
+    );
     await copyFile(SNIPPET, join(shop, 'touchdown_settings.py'));
     await writeFile(
       join(project, 'manage.py'),
@@ -137,7 +143,9 @@ describe('django-compressor offline output on the static bucket', () => {
     assert.ok(link.startsWith(`${aws.endpoint}/${BUCKET}/static/CACHE/css/`), link);
     assert.equal(first.compress_url, `${aws.endpoint}/${BUCKET}/static/`);
     // The link names an object of the bucket (private: CloudFront reads it on AWS), the minified stylesheet.
-    assert.match(await stylesheet(link), /body\{color:#123456\}/);
+    const css = await stylesheet(link);
+    assert.match(css, /body\{color:#123456;/);
+    assert.ok(css.includes(`url("${aws.endpoint}/${BUCKET}/static/img/dot.png")`), css);
 
     // The next release (a changed stylesheet) rewrites manifest.json in place: the web tasks follow it.
     await writeFile(join(project, 'shop', 'static', 'css', 'site.css'), 'body {\n  color: #abcdef;\n}\n');
@@ -148,6 +156,18 @@ describe('django-compressor offline output on the static bucket', () => {
     assert.match(await stylesheet(next), /body\{color:#abcdef\}/);
     const manifests = (await keys()).filter((key) => key.includes('manifest'));
     assert.deepEqual(manifests, ['static/CACHE/manifest.json'], 'one manifest, no manifest_<random>.json');
+  });
+
+  it('sets COMPRESS_URL to where S3Storage says the static files are, behind CloudFront and on S3 itself', async () => {
+    const cases: Record<string, string>[] = [
+      { AWS_S3_CUSTOM_DOMAIN: 'd111111abcdef8.cloudfront.net' },
+      { AWS_S3_CUSTOM_DOMAIN: 'localhost:8000', AWS_S3_URL_PROTOCOL: 'http:' },
+      { AWS_S3_ENDPOINT_URL: '', AWS_ENDPOINT_URL: '' },
+    ];
+    for (const env of cases) {
+      const settings = JSON.parse((await task(['-c', PROBE], env)).stdout);
+      assert.equal(`${settings.compress_url}css/site.css`, settings.static_url, JSON.stringify(env));
+    }
   });
 
   it("keeps a project's own compressor storage and URL, and leaves projects without compressor alone", async () => {
