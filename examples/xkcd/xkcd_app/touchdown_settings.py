@@ -141,6 +141,37 @@ def _s3_storage(bucket: str, location: str = "") -> dict:
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
 
+def _compressor_to_bucket(bucket: str) -> None:
+    """django-compressor's output and offline manifest go to the static bucket, where every web task reads them.
+
+    `compress` runs in the release task, whose disk no web task sees (templates would raise OfflineGenerationError).
+    The STORAGES aliases "compressor" and "compressor-offline" are django-compressor's (4.5+), see
+    https://django-compressor.readthedocs.io/en/stable/settings.html ; a project's own compressor storage is kept.
+    """
+    apps = _project.get("INSTALLED_APPS", [])
+    if not any(app == "compressor" or app.startswith("compressor.") for app in apps):
+        return
+    if "compressor" in STORAGES or {"COMPRESS_STORAGE", "COMPRESS_STORAGE_ALIAS"} & _project.keys():
+        return
+    STORAGES["compressor"] = STORAGES["staticfiles"]
+    own_manifest = {"COMPRESS_OFFLINE_MANIFEST_STORAGE", "COMPRESS_OFFLINE_MANIFEST_STORAGE_ALIAS"} & _project.keys()
+    if "compressor-offline" not in STORAGES and not own_manifest:
+        manifest = _s3_storage(bucket, f"static/{_project.get('COMPRESS_OUTPUT_DIR', 'CACHE')}")
+        # Each release rewrites manifest.json in place; a manifest_<random>.json would never be read.
+        manifest["OPTIONS"]["file_overwrite"] = True
+        STORAGES["compressor-offline"] = manifest
+    # {% compress %} finds its sources by cutting COMPRESS_URL off their {% static %} URLs: the bucket's, as
+    # S3Storage writes them (CloudFront's domain, the local AWS's path-style URL, else the bucket's global name,
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html).
+    global COMPRESS_URL
+    if _env.get("AWS_S3_CUSTOM_DOMAIN"):
+        COMPRESS_URL = f"{_env.get('AWS_S3_URL_PROTOCOL', 'https:')}//{_env['AWS_S3_CUSTOM_DOMAIN']}/static/"
+    elif _env.get("AWS_S3_ENDPOINT_URL"):
+        COMPRESS_URL = f"{_env['AWS_S3_ENDPOINT_URL'].rstrip('/')}/{bucket}/static/"
+    else:
+        COMPRESS_URL = f"https://{bucket}.s3.amazonaws.com/static/"
+
+
 _load_parameters_from_ssm()
 
 if "DJANGO_SECRET_KEY" in _env:
@@ -159,6 +190,10 @@ if "DATABASE_URL" in _env:
     # On AWS the URL carries no password: ECS injects it apart, from Parameter Store.
     if "DATABASE_PASSWORD" in _env:
         DATABASES["default"]["PASSWORD"] = _env["DATABASE_PASSWORD"]
+    # On PostgreSQL, apps with PostgreSQL fields (wagtail's search index) need django.contrib.postgres installed
+    # (Django 6.1's postgres.E005), which a project written for SQLite does not list.
+    if "django.contrib.postgres" not in _project.get("INSTALLED_APPS", ["django.contrib.postgres"]):
+        INSTALLED_APPS = [*_project["INSTALLED_APPS"], "django.contrib.postgres"]
 
 _cache_url = _env.get("CACHE_URL") or _env.get("REDIS_URL")
 if _cache_url:
@@ -192,6 +227,7 @@ if _env.get("AWS_STATIC_BUCKET_NAME") or _env.get("AWS_STORAGE_BUCKET_NAME"):
         STORAGES["default"] = _s3_storage(_env["AWS_STORAGE_BUCKET_NAME"], "media")
     if _env.get("AWS_STATIC_BUCKET_NAME"):
         STORAGES["staticfiles"] = _s3_storage(_env["AWS_STATIC_BUCKET_NAME"], "static")
+        _compressor_to_bucket(_env["AWS_STATIC_BUCKET_NAME"])
 
 if _env.get("EMAIL_BACKEND") == "ses":
     # Amazon SES through its API with the task's own role: no SMTP password to keep.
