@@ -1,7 +1,8 @@
-// The xkcd, blog and walkthrough stacks deployed in us-east-1, ap-northeast-1 and ca-central-1 on one local AWS
+// The xkcd and blog stacks deployed in us-east-1, ap-northeast-1 and ca-central-1 on one local AWS
 // that runs the apps (issue 11): the three regions deploy at once, and each region's app answers through its own
 // load balancer's local port with its own database (xkcd's view count starts at 1 in each region and rises on
-// reload; the blog's worker makes a thumbnail in that region's media bucket).
+// reload; the blog's worker makes a thumbnail in that region's media bucket). The walkthrough's three regions:
+// test/regions-walkthrough.test.ts.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -17,8 +17,9 @@ export default defineStack('radpress', (aws) => {
   }
 
   // Configuring S3: a bucket, and a role (through an instance profile) that lets instances use it.
-  // Bucket names are global across AWS accounts: pick your own when deploying to AWS itself.
-  const bucket = aws.addBucket({ name: 'radpress' });
+  // Bucket names are global across AWS accounts and regions: the region keeps each region's copy apart
+  // (pick your own prefix when deploying to AWS itself).
+  const bucket = aws.addBucket({ name: `radpress-${aws.region}` });
 
   const instanceProfile = aws.addInstanceProfile({
     name: 'radpress-app',

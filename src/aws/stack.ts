@@ -1,6 +1,7 @@
 // The TypeScript API platform engineers write stacks with, in the spirit of seed 000:
 // aws.addVpc(...), vpc.addSubnet(...), aws.addBucket(...), aws.addRole(...).
 import type { ArgsInput, Fields } from '../core/args.js';
+import { ConfigError } from '../core/errors.js';
 import { collectSources } from '../core/ref.js';
 import { type Handle, type Outputs, Resource, type ResourceType } from '../core/resource.js';
 import { Stack } from '../core/stack.js';
@@ -85,6 +86,20 @@ export interface KmsKeyHandle extends Handle<KmsKeyOutputs> {
 }
 
 export class AwsStack extends Stack {
+  /**
+   * The region this stack is being deployed in (--region, AWS_REGION, or the definition's own), for names that
+   * are global in AWS and must differ per region: `aws.addBucket({ name: `radpress-${aws.region}` })`.
+   */
+  get region(): string {
+    const region = this.options.region;
+    if (region === undefined || region === '') {
+      throw new ConfigError(
+        `stack "${this.name}": aws.region is not known here; create the stack with a region (new AwsStack(name, { region }))`,
+      );
+    }
+    return region;
+  }
+
   addVpc(args: Args<typeof Vpc>): VpcHandle {
     const vpc = this.add(Vpc, args);
     const child = <F extends Fields, O extends Outputs>(type: ResourceType<F, O>, a: object) =>

@@ -97,9 +97,10 @@ export async function openSession(
         `--stage applies to touchdown.yml; ${basename(configPath)} has no stages: pass --stack NAME for another copy of the stack`,
       );
     const definition = await loadDefinition(configPath);
-    stack = instantiate(definition, options.stack);
+    // The region first: the definition may name things after it (aws.region).
     const chosen = await chooseRegion(options, definition.region, 'the stack definition region', offline);
     region = chosen.region;
+    stack = instantiate(definition, options.stack, region);
     await preflight(undefined, { command, ...chosen });
     aws = new AwsClients({ region });
   }

@@ -32,9 +32,12 @@ export function isStackDefinition(value: unknown): value is StackDefinition {
   );
 }
 
-/** Runs a definition into a checked stack; `name` overrides the stack name (several copies of one stack). */
-export function instantiate(definition: StackDefinition, name?: string): AwsStack {
-  const stack = new AwsStack(name ?? definition.name, { region: definition.region });
+/**
+ * Runs a definition into a checked stack; `name` overrides the stack name (several copies of one stack), and
+ * `region` is where it is deployed (what `aws.region` answers), the definition's own region when not given.
+ */
+export function instantiate(definition: StackDefinition, name?: string, region?: string): AwsStack {
+  const stack = new AwsStack(name ?? definition.name, { region: region ?? definition.region });
   definition.build(stack);
   stack.check();
   return stack;
