@@ -134,7 +134,10 @@ describe('touchdown db on the deployed xkcd app', () => {
     const url = await webDatabaseUrl();
     assert.equal(new URL(url).hostname, fresh.Endpoint.Address, 'the app uses the restored database');
     // The check task (SELECT 1) and the release's migrate reached the restored database.
-    assert.ok((await t.aws.databases())[newId], 'a task connected to the restored instance');
+    assert.ok(
+      (await t.aws.databases())[`${t.aws.region}/${newId}`],
+      'a task connected to the restored instance',
+    );
     const releases = await cli('releases');
     assert.match(releases.stdout, new RegExp(`database restored from ${originalId} as it was at`));
     await noChange('after a restore');
