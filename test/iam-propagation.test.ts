@@ -43,7 +43,7 @@ describe('a role or instance profile used right after it is made', () => {
     await t.apply(aws);
     assert.ok(refusedSince('roleNotAssumable') >= 1, 'the schedule was sent before the role was assumable');
     const s = await t.boto.call('scheduler', 'GetSchedule', { Name: 'iamprop.nightly' });
-    assert.match(s.Target.RoleArn, /:role\/iamprop-scheduler$/);
+    assert.match(s.Target.RoleArn, /:role\/iamprop-scheduler-us-east-1$/);
   });
 
   it('is refused by the model as Auto Scaling refuses a fresh launch template profile, and the group is made after', async () => {
