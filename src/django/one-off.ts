@@ -129,7 +129,8 @@ export function ecsRunner(
       };
       try {
         const command = releasePhaseCommand(commands);
-        const result = await runTask(aws, { ...task, command }, { ...options, onStart });
+        const label = `release phase: ${commands.map(([, args]) => args.join(' ')).join(', then ')}`;
+        const result = await runTask(aws, { ...task, command, label }, { ...options, onStart });
         ended.abort();
         await following;
         const ran = taskResult(aws, result);

@@ -15,6 +15,8 @@ export interface RunTaskRequest {
   containerName: string;
   /** Replaces the container's command, e.g. ['python', 'manage.py', 'migrate', '--no-input']. @default the task definition's */
   command?: string[];
+  /** What messages call the command (a script passed to `python -c` reads badly). @default the command, joined */
+  label?: string;
   /** Added to (or replacing) the container's plain environment for this run. @default {} */
   environment?: Record<string, string>;
   subnetIds: string[];
@@ -96,7 +98,11 @@ export async function runTask(
   }
   const taskArn = started.taskArn;
   const taskId = taskArn.split('/').at(-1)!;
-  const what = request.command ? `"${request.command.join(' ')}"` : `container "${request.containerName}"`;
+  const what = request.label
+    ? request.label
+    : request.command
+      ? `"${request.command.join(' ')}"`
+      : `container "${request.containerName}"`;
   const logStream = logStreamOf(definition, request.containerName, taskId);
   options.progress?.(`started task ${taskId}`);
   options.onStart?.({ taskId, ...(logStream ? { logStream } : {}) });
