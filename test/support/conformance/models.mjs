@@ -1,7 +1,7 @@
 // AWS's published API models, as botocore ships them in the test virtualenv: one per service, found by the
 // serviceId the SDK's clients carry, read once per process.
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
@@ -50,7 +50,8 @@ function latestModelFile(service) {
 }
 
 /** serviceId (as the SDK's client config names it, e.g. "Elastic Load Balancing v2") -> botocore folder. */
-const index = cached(`index-${botocoreVersion}.json`, () => {
+// Paths relative to botocore's data folder: the cache outlives the checkout that made it (a virtualenv shared or moved).
+const index = cached(`index-v2-${botocoreVersion}.json`, () => {
   const byServiceId = {};
   for (const service of readdirSync(botocoreData)) {
     let file;
@@ -67,7 +68,7 @@ const index = cached(`index-${botocoreVersion}.json`, () => {
       continue;
     }
     const id = /"serviceId"\s*:\s*"([^"]+)"/.exec(text)?.[1];
-    if (id) byServiceId[id] = file;
+    if (id) byServiceId[id] = relative(botocoreData, file);
   }
   return byServiceId;
 });
@@ -78,7 +79,7 @@ const models = new Map();
 export function modelFor(serviceId) {
   if (!models.has(serviceId)) {
     const file = index[serviceId];
-    models.set(serviceId, file ? JSON.parse(gunzipSync(readFileSync(file))) : undefined);
+    models.set(serviceId, file ? JSON.parse(gunzipSync(readFileSync(join(botocoreData, file)))) : undefined);
   }
   return models.get(serviceId);
 }
