@@ -10,7 +10,7 @@ import { parseManifest } from '../src/config/load-manifest.js';
 import { deploy } from '../src/django/deploy.js';
 import { Browser, listenerUrl } from './support/app-http.js';
 import { useLocalAws } from './support/harness.js';
-import { createEditor, png } from './support/local-stack.js';
+import { addBlogPost, createEditor } from './support/local-stack.js';
 import { repoRoot, venvPython } from './support/paths.js';
 
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 120_000 };
@@ -52,15 +52,7 @@ describe('touchdown deploy of the blog, with the app running', () => {
     });
     assert.equal(login.status, 302, (await login.text()).slice(0, 2000));
 
-    const form = new FormData();
-    form.set('csrfmiddlewaretoken', await browser.csrf('/admin/posts/post/add/'));
-    form.set('title', 'Hello from the load balancer');
-    form.set('slug', 'hello-from-the-load-balancer');
-    form.set('body', 'Made on a deployed blog.');
-    form.set('published_at_0', '2026-01-01');
-    form.set('published_at_1', '10:00:00');
-    form.set('image', new Blob([await png()], { type: 'image/png' }), 'photo.png');
-    const added = await browser.request('/admin/posts/post/add/', { method: 'POST', body: form });
+    const added = await addBlogPost(browser, 'Hello from the load balancer', 'Made on a deployed blog.');
     assert.equal(added.status, 302, (await added.text()).slice(0, 2000));
 
     const { Buckets } = await t.boto.call('s3', 'ListBuckets', {});

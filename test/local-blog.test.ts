@@ -13,9 +13,9 @@ import { Browser } from './support/app-http.js';
 import { Boto } from './support/boto.js';
 import { type LocalAws, startLocalAws } from './support/local-aws.js';
 import {
+  addBlogPost,
   copyOfProject,
   createEditor,
-  png,
   processesOf,
   psql,
   stateOf,
@@ -92,15 +92,7 @@ for (const broker of ['rabbitmq', 'sqs'] as const)
       });
       assert.equal(login.status, 302, await login.text());
 
-      const form = new FormData();
-      form.set('csrfmiddlewaretoken', await browser.csrf('/admin/posts/post/add/'));
-      form.set('title', 'Hello from up');
-      form.set('slug', 'hello-from-up');
-      form.set('body', 'Made on this machine.');
-      form.set('published_at_0', '2026-01-01');
-      form.set('published_at_1', '10:00:00');
-      form.set('image', new Blob([await png()], { type: 'image/png' }), 'photo.png');
-      const added = await browser.request('/admin/posts/post/add/', { method: 'POST', body: form });
+      const added = await addBlogPost(browser, 'Hello from up', 'Made on this machine.');
       assert.equal(added.status, 302, (await added.text()).slice(0, 2000));
 
       // The request stored the image; the worker, reading it back from the bucket, writes the thumbnail.

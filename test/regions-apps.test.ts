@@ -14,7 +14,7 @@ import { deploy } from '../src/django/deploy.js';
 import { Browser, get } from './support/app-http.js';
 import { Boto } from './support/boto.js';
 import { useLocalAws } from './support/harness.js';
-import { createEditor, png } from './support/local-stack.js';
+import { addBlogPost, createEditor } from './support/local-stack.js';
 import { repoRoot, venvPython } from './support/paths.js';
 
 const REGIONS = ['us-east-1', 'ap-northeast-1', 'ca-central-1'];
@@ -99,15 +99,7 @@ describe('one stack in three regions, with the apps running', () => {
         }),
       });
       assert.equal(login.status, 302, `${region}: ${(await login.text()).slice(0, 2000)}`);
-      const form = new FormData();
-      form.set('csrfmiddlewaretoken', await browser.csrf('/admin/posts/post/add/'));
-      form.set('title', `Hello from ${region}`);
-      form.set('slug', `hello-from-${region}`);
-      form.set('body', 'Made on a deployed blog.');
-      form.set('published_at_0', '2026-01-01');
-      form.set('published_at_1', '10:00:00');
-      form.set('image', new Blob([await png()], { type: 'image/png' }), 'photo.png');
-      const added = await browser.request('/admin/posts/post/add/', { method: 'POST', body: form });
+      const added = await addBlogPost(browser, `Hello from ${region}`, 'Made on a deployed blog.');
       assert.equal(added.status, 302, `${region}: ${(await added.text()).slice(0, 2000)}`);
 
       const boto = new Boto(t.aws.endpoint, region);
