@@ -44,6 +44,7 @@ describe('deploy and destroy while AWS throttles, fails and drops connections', 
     // The database always holds data: destroying it takes --force, and leaves a final snapshot.
     const destroyed = await cli('destroy', '--yes', '--force');
     const stats = model.stats();
+    assert.equal(destroyed.code, 0, destroyed.stdout + destroyed.stderr);
     // Nothing may fail.
     const failures = destroyed.stdout.split('\n').filter((l) => l.trim().startsWith('✗'));
     assert.deepEqual(
