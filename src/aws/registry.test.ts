@@ -1,38 +1,59 @@
 // The registry follows from the type files: a type declared in its own file is found, with nothing to add
-// anywhere else. Checked against the files' own text, and for kinds declared twice.
+// anywhere else. Checked against the files' own text, and for kinds declared twice. The registry reads its
+// folders when loaded from the sources, so the first two cases load it there, in a Node of their own (the suite
+// itself runs bundled, where the bundler has already listed the files).
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { it } from 'node:test';
+import { promisify } from 'node:util';
+import { repoRoot } from '../../test/support/paths.js';
 import { resourceTypes } from './registry.js';
 
-const awsDir = new URL('./', import.meta.url);
+const awsDir = join(repoRoot, 'src', 'aws');
+
+/** Runs `code` (an ES module) in a Node that loads the TypeScript sources, and parses what it prints. */
+async function inSources<T>(code: string): Promise<T> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '--eval', code],
+    { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
 
 it('finds every type its service folders declare', async () => {
-  let declared = 0;
-  for (const d of (await readdir(awsDir, { withFileTypes: true })).filter((e) => e.isDirectory())) {
-    for (const f of await readdir(new URL(`${d.name}/`, awsDir))) {
-      if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
-      const text = await readFile(new URL(`${d.name}/${f}`, awsDir), 'utf8');
-      for (const m of text.matchAll(/^export const (\w+) = defineResourceType\(/gm)) {
-        declared++;
-        const module = (await import(`./${d.name}/${f.replace(/\.ts$/, '.js')}`)) as Record<string, unknown>;
-        assert.ok(
-          resourceTypes.includes(module[m[1]!] as never),
-          `${d.name}/${f}: ${m[1]} is not registered`,
-        );
+  const found = await inSources<{ declared: number; missing: string[]; registered: number }>(`
+    import { readdirSync, readFileSync } from 'node:fs';
+    import { resourceTypes } from './src/aws/registry.ts';
+    let declared = 0;
+    const missing = [];
+    for (const d of readdirSync('src/aws', { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      for (const f of readdirSync('src/aws/' + d.name)) {
+        if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
+        const text = readFileSync('src/aws/' + d.name + '/' + f, 'utf8');
+        for (const m of text.matchAll(/^export const (\\w+) = defineResourceType\\(/gm)) {
+          declared++;
+          const module = await import('./src/aws/' + d.name + '/' + f);
+          if (!resourceTypes.includes(module[m[1]])) missing.push(d.name + '/' + f + ': ' + m[1]);
+        }
       }
     }
-  }
-  assert.ok(declared >= 52, `${declared} types read from the files`);
-  assert.equal(resourceTypes.length, declared);
+    console.log(JSON.stringify({ declared, missing, registered: resourceTypes.length }));
+  `);
+  assert.deepEqual(found.missing, [], 'each is registered');
+  assert.ok(found.declared >= 52, `${found.declared} types read from the files`);
+  assert.equal(found.registered, found.declared);
+  assert.equal(resourceTypes.length, found.declared, 'the bundled registry lists the same types');
 });
 
 it('finds a type added as one new file', async () => {
-  const folder = new URL('zz-example/', awsDir);
+  const folder = join(awsDir, 'zz-example');
   await mkdir(folder, { recursive: true });
   try {
     await writeFile(
-      new URL('thing.ts', folder),
+      join(folder, 'thing.ts'),
       [
         "import { defineResourceType } from '../../core/resource.js';",
         'export const Thing = defineResourceType({',
@@ -42,13 +63,12 @@ it('finds a type added as one new file', async () => {
         '});',
       ].join('\n'),
     );
-    // A fresh copy of the registry module (the query makes it another module) reads the folders again.
-    const fresh = (await import(`./registry.js?probe=${Date.now()}`)) as typeof import('./registry.js');
-    assert.ok(
-      fresh.resourceTypes.some((t) => t.kind === 'zz-thing'),
-      'the new type is registered',
-    );
-    assert.equal(fresh.resourceTypes.length, resourceTypes.length + 1);
+    const kinds = await inSources<string[]>(`
+      import { resourceTypes } from './src/aws/registry.ts';
+      console.log(JSON.stringify(resourceTypes.map((t) => t.kind)));
+    `);
+    assert.ok(kinds.includes('zz-thing'), 'the new type is registered');
+    assert.equal(kinds.length, resourceTypes.length + 1);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { repoRoot } from '../../test/support/paths.js';
 import { ConfigError } from '../core/errors.js';
 import { parseManifest } from './load-manifest.js';
 
@@ -267,9 +269,7 @@ describe('the published JSON Schema', () => {
   it('is up to date with the manifest schema (run `npm run build` after changing it)', async () => {
     const { readFile } = await import('node:fs/promises');
     const { manifestJsonSchema } = await import('./json-schema.js');
-    const committed = JSON.parse(
-      await readFile(new URL('../../schema/touchdown.schema.json', import.meta.url), 'utf8'),
-    );
+    const committed = JSON.parse(await readFile(join(repoRoot, 'schema', 'touchdown.schema.json'), 'utf8'));
     assert.deepEqual(committed, JSON.parse(JSON.stringify(manifestJsonSchema())));
     assert.deepEqual(committed.required, ['app', 'django']);
     assert.equal(committed.additionalProperties, false, 'editors flag unknown keys');

@@ -6,13 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { repoRoot } from '../../../test/support/paths.js';
 import { resourceTypes } from '../../aws/registry.js';
 import { AwsStack } from '../../aws/stack.js';
 import { parseManifest } from '../../config/load-manifest.js';
 import { Resource } from '../../core/resource.js';
 import { type AppHandles, awsBlueprint, handlesOf } from './index.js';
 
-const root = join(import.meta.dirname, '..', '..', '..');
+const root = repoRoot;
 const src = join(root, 'src');
 const xkcdPath = join(root, 'examples', 'xkcd', 'touchdown.yml');
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd:1';
