@@ -11,6 +11,7 @@ import { DEFAULT_WAIT_TIMING, type WaitTiming } from '../../../src/core/wait.js'
 import { type Fault, type FaultRates, faultFor, serverErrorAnswer, throttleAnswer } from './faults.js';
 import { IdempotencyTokens } from './idempotency.js';
 import { Lifecycle } from './lifecycle.js';
+import { asAwsAnswers } from './not-found.js';
 import { type Answer, type Call, createsSomething, identify } from './operations.js';
 import { LATENCY, SLOW_ANSWER_MS } from './times.js';
 
@@ -132,7 +133,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     const refused = modelled ? await lifecycle.before(call) : undefined;
     if (refused) return answerAfter(refused);
     const asked = Date.now();
-    const answer = tokens.replay(call) ?? (await forward(call));
+    const answer = tokens.replay(call) ?? asAwsAnswers(call, await forward(call));
     tokens.remember(call, answer);
     upstreamMs.push(Date.now() - asked);
     if (fault?.kind === 'reset') {
