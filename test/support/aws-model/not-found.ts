@@ -17,8 +17,10 @@ export function asAwsAnswers(call: Call, got: Answer): Answer {
   }
   // moto answers ValidationException; AWS "ObjectNotFoundException ... if the resource cannot be found".
   // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html
-  if (call.operation === 'DeleteScalingPolicy' && /No scaling policy found/.test(got.body.toString('utf8'))) {
-    return jsonError(call, 400, 'ObjectNotFoundException', 'No scaling policy found for the service.');
+  // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html
+  const gone = /No (scaling policy|scalable target) found/.exec(got.body.toString('utf8'));
+  if (['DeleteScalingPolicy', 'DeregisterScalableTarget'].includes(call.operation) && gone) {
+    return jsonError(call, 400, 'ObjectNotFoundException', `No ${gone[1]} found.`);
   }
   // moto removes a deleted gateway endpoint's route again and fails; EC2 reports each endpoint it cannot
   // delete in `unsuccessful`, without failing the call.
