@@ -80,7 +80,10 @@ const AMBIGUOUS_NETWORK = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABO
 /** A failure after which AWS may have carried the call out: a dropped connection, a timeout, a 5xx answer. */
 function mayHaveTakenEffect(err: unknown): boolean {
   const e = err as { name?: string; code?: string; $retryable?: { throttling?: boolean } };
-  if (e?.$retryable?.throttling || /Throttl|RequestLimitExceeded|SlowDown|TooManyRequests/.test(errorCode(err)))
+  if (
+    e?.$retryable?.throttling ||
+    /Throttl|RequestLimitExceeded|SlowDown|TooManyRequests/.test(errorCode(err))
+  )
     return false;
   if (AMBIGUOUS_NETWORK.has(e?.code ?? '') || e?.name === 'TimeoutError') return true;
   return (httpStatus(err) ?? 0) >= 500;
@@ -88,7 +91,10 @@ function mayHaveTakenEffect(err: unknown): boolean {
 
 interface MiddlewareStack {
   add(
-    mw: (next: (a: unknown) => Promise<unknown>, ctx: Record<string, unknown>) => (a: unknown) => Promise<unknown>,
+    mw: (
+      next: (a: unknown) => Promise<unknown>,
+      ctx: Record<string, unknown>,
+    ) => (a: unknown) => Promise<unknown>,
     opts: { step: 'finalizeRequest'; name: string; priority: 'low' },
   ): void;
 }

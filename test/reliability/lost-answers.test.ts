@@ -51,7 +51,11 @@ describe('deploy and destroy when the first answer of every create and delete is
     assert.equal(DBSnapshots.length, 1, 'one final snapshot of the database');
 
     const lostInDestroy = lost.calls().slice(lostInDeploy.length);
-    const figures = { deploy: count(lostInDeploy), destroy: count(lostInDestroy), calls: model.stats().calls };
+    const figures = {
+      deploy: count(lostInDeploy),
+      destroy: count(lostInDestroy),
+      calls: model.stats().calls,
+    };
     tc.diagnostic(JSON.stringify(figures));
     await saveFigures('lost-answers', figures);
     // The mode reached the calls it is for: the database's create and delete lost their first answers.

@@ -92,7 +92,12 @@ export const OriginAccessControl = defineResourceType({
       },
       async () => {
         const there = (await listOriginAccessControls(cf)).find((o) => o.Name === wanted.Name);
-        return there && { value: { Id: there.Id!, Description: there.Description }, ours: sameSettings(there, wanted) };
+        return (
+          there && {
+            value: { Id: there.Id!, Description: there.Description },
+            ours: sameSettings(there, wanted),
+          }
+        );
       },
     );
     return {

@@ -3,10 +3,10 @@ import type { InternetGateway as AwsInternetGateway, EC2 } from '@aws-sdk/client
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { errorCode } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { createOnce, foundOurs } from '../create-once.js';
 import { deleteWhenFree, ec2Tags, ownedFilters, updateEc2Tags } from './common.js';
 
 const fields = {

@@ -132,7 +132,9 @@ async function converge(ec2: EC2, table: AwsRouteTable, want: Args) {
     const current = have.get(destination);
     // A retry after a lost answer meets RouteAlreadyExists: done when the route there is this one.
     const routed = async () => {
-      const now = ownRoutes((await describe(ec2, RouteTableId))!).find((x) => x.destinationCidrBlock === destination);
+      const now = ownRoutes((await describe(ec2, RouteTableId))!).find(
+        (x) => x.destinationCidrBlock === destination,
+      );
       return now && { value: {}, ours: sameTarget(now, r) };
     };
     if (!current) calls.push(createOnce(() => ec2.createRoute({ RouteTableId, ...routeRequest(r) }), routed));

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { stableJson } from '../../core/diff.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { createOnce, foundOurs } from '../create-once.js';
 import { deleteWhenFree, ec2Tags, nameTag, ownedFilters, updateEc2Tags } from './common.js';
 
 const SOURCES = ['cidrIpv4', 'cidrIpv6', 'prefixListId', 'sourceSecurityGroupId'] as const;

@@ -3,10 +3,10 @@ import type { Subnet as AwsSubnet, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { createOnce, foundOurs } from '../create-once.js';
 import { deleteWhenFree, ec2Tags, ownedFilters, updateEc2Tags } from './common.js';
 
 const fields = {

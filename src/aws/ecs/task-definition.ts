@@ -327,9 +327,13 @@ async function register(ctx: OpContext, ecs: ECS, family: string, args: Args): P
     async () => {
       const arn = await latestActive(ecs, family);
       if (!arn) return undefined;
-      const { taskDefinition, tags } = await ecs.describeTaskDefinition({ taskDefinition: arn, include: ['TAGS'] });
+      const { taskDefinition, tags } = await ecs.describeTaskDefinition({
+        taskDefinition: arn,
+        include: ['TAGS'],
+      });
       const t = ecsTagMap(tags);
-      const same = diffArgs(fields, args, read(taskDefinition!, t, ctx.address, args.containers).args).length === 0;
+      const same =
+        diffArgs(fields, args, read(taskDefinition!, t, ctx.address, args.containers).args).length === 0;
       return { value: arn, ours: ownedHere(ctx, t) && same };
     },
   );

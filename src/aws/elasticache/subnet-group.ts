@@ -3,8 +3,8 @@ import type { CacheSubnetGroup as AwsSubnetGroup, ElastiCache } from '@aws-sdk/c
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import { deleteWhenFree } from '../ec2/common.js';
 import { createOnce, ownedHere } from '../create-once.js';
+import { deleteWhenFree } from '../ec2/common.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages, byMarker } from '../pages.js';

@@ -7,17 +7,17 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { deleteWhenFree } from '../ec2/common.js';
 import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { type TagMap, tagList, userTags } from '../tags.js';
-import { createOnce } from '../create-once.js';
 import {
   describeByArn,
   describeTags,
   type ElbV2,
-  ownedAs,
   ownedArn,
+  ownedAs,
   stackArns,
   updateTags,
 } from './common.js';

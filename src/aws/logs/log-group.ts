@@ -87,7 +87,12 @@ export const LogGroup = defineResourceType({
     const logGroupName = args.logGroupName ?? defaultName(ctx);
     // A retry after a lost answer meets ResourceAlreadyExistsException: ours when its tags say so.
     await createOnce(
-      () => logs.createLogGroup({ logGroupName, kmsKeyId: args.kmsKeyId ?? undefined, tags: ctx.tags(args.tags) }),
+      () =>
+        logs.createLogGroup({
+          logGroupName,
+          kmsKeyId: args.kmsKeyId ?? undefined,
+          tags: ctx.tags(args.tags),
+        }),
       async () => {
         const g = (await describeAll(logs, { logGroupNamePrefix: logGroupName })).find(
           (x) => x.logGroupName === logGroupName,

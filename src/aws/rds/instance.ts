@@ -412,7 +412,9 @@ async function masterPassword(ctx: OpContext, ssm: SSM, name: string, id: string
         'ParameterNotFound',
       );
       const tags = tagMap(t?.TagList);
-      return t && { value: {}, ours: tags[RESOURCE_TAG] === ctx.address && tags[OWNER_STACK_TAG] === ctx.stack };
+      return (
+        t && { value: {}, ours: tags[RESOURCE_TAG] === ctx.address && tags[OWNER_STACK_TAG] === ctx.stack }
+      );
     },
   );
   return password;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
 import { createOnce } from '../create-once.js';
-import { errorCode, ignoreNotFound } from '../errors.js';
+import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { inStackRegion, lacksRegionTag, regionTagPending } from '../region-scope.js';
 import { REGION_TAG, RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, userTags } from '../tags.js';

@@ -102,7 +102,10 @@ export const SsmParameter = defineResourceType({
 
   async create(ctx, args) {
     const ssm = await ctx.aws.ssm();
-    const request = { ...writeRequest(args, args.value ?? generatedValue()), Tags: tagList(ctx.tags(args.tags)) };
+    const request = {
+      ...writeRequest(args, args.value ?? generatedValue()),
+      Tags: tagList(ctx.tags(args.tags)),
+    };
     // A retry after a lost answer meets ParameterAlreadyExists: the parameter is ours when its tags say so.
     await createOnce(
       () => ssm.putParameter(request),

@@ -13,7 +13,12 @@ export function asAwsAnswers(call: Call, got: Answer): Answer {
   // moto fails with a KeyError (500); CloudFront answers 404 NoSuchOriginAccessControl.
   // https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteOriginAccessControl.html
   if (call.service === 'cloudfront' && call.operation === 'DeleteOriginAccessControl' && got.status === 500) {
-    return queryError(404, 'Sender', 'NoSuchOriginAccessControl', 'The origin access control does not exist.');
+    return queryError(
+      404,
+      'Sender',
+      'NoSuchOriginAccessControl',
+      'The origin access control does not exist.',
+    );
   }
   // moto answers ValidationException; AWS "ObjectNotFoundException ... if the resource cannot be found".
   // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html
