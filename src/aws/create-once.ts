@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OpContext } from '../core/resource.js';
-import { errorCode, httpStatus } from './errors.js';
+import { errorCode, httpStatus, type MiddlewareStack } from './errors.js';
 import { RESOURCE_TAG, STACK_TAG, type TagMap } from './tags.js';
 
 /** What is there under the create's name or tags, and whether this stack's resource at this address made it. */
@@ -87,16 +87,6 @@ function mayHaveTakenEffect(err: unknown): boolean {
     return false;
   if (AMBIGUOUS_NETWORK.has(e?.code ?? '') || e?.name === 'TimeoutError') return true;
   return (httpStatus(err) ?? 0) >= 500;
-}
-
-interface MiddlewareStack {
-  add(
-    mw: (
-      next: (a: unknown) => Promise<unknown>,
-      ctx: Record<string, unknown>,
-    ) => (a: unknown) => Promise<unknown>,
-    opts: { step: 'finalizeRequest'; name: string; priority: 'low' },
-  ): void;
 }
 
 /** Inside the SDK's retry loop: a guarded call's ambiguous failure ends the call as AnswerLost. */
