@@ -410,6 +410,7 @@ async function masterPassword(ctx: OpContext, ssm: SSM, name: string, id: string
       const t = await ignoreNotFound(
         ssm.listTagsForResource({ ResourceType: 'Parameter', ResourceId: name }),
         'ParameterNotFound',
+        'InvalidResourceId',
       );
       const tags = tagMap(t?.TagList);
       return (

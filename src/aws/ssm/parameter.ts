@@ -110,7 +110,8 @@ export const SsmParameter = defineResourceType({
     await createOnce(
       () => ssm.putParameter(request),
       async () => {
-        const t = await ignoreNotFound(readTags(ssm, args.name), 'ParameterNotFound');
+        // Tags of a parameter that does not exist: InvalidResourceId.
+        const t = await ignoreNotFound(readTags(ssm, args.name), 'ParameterNotFound', 'InvalidResourceId');
         return t && { value: {}, ours: ownedHere(ctx, t) };
       },
     );
