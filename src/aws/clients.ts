@@ -2,6 +2,7 @@
 // endpoints and credentials from the standard AWS chain, and a count of every call made.
 
 import type { CloudClients } from '../core/resource.js';
+import { addLostAnswerGuard } from './create-once.js';
 import { addCallFacts, explainAwsError, hintFor } from './errors.js';
 import { listedOf } from './tagging.js';
 import { ownershipTags } from './tags.js';
@@ -210,5 +211,6 @@ export class AwsClients {
       { step: 'initialize', name: 'touchdownCallCounter' },
     );
     addCallFacts(client.middlewareStack as unknown as Parameters<typeof addCallFacts>[0]);
+    addLostAnswerGuard(client.middlewareStack as unknown as Parameters<typeof addLostAnswerGuard>[0]);
   }
 }

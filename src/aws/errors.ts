@@ -133,7 +133,8 @@ export function explainAwsError(err: unknown, call: AwsCallFacts): unknown {
 /** A call that timed out twice ends: a hung endpoint fails in seconds, not after every retry. */
 export const TIMEOUTS_PER_CALL = 2;
 
-interface MiddlewareStack {
+/** The part of an SDK client's middleware stack these helpers add to. */
+export interface MiddlewareStack {
   add(
     mw: (
       next: (a: unknown) => Promise<unknown>,

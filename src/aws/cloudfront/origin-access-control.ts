@@ -3,6 +3,7 @@ import type { CloudFront, OriginAccessControlSummary } from '@aws-sdk/client-clo
 import { z } from 'zod';
 import { type ArgsOf, field } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
@@ -79,14 +80,31 @@ export const OriginAccessControl = defineResourceType({
 
   async create(ctx, args) {
     const cf = await ctx.aws.cloudFront();
-    const { OriginAccessControl: made } = await cf.createOriginAccessControl({
-      OriginAccessControlConfig: config(oacName(ctx.stack, ctx.region, args.name), args.description),
-    });
+    const wanted = config(oacName(ctx.stack, ctx.region, args.name), args.description);
+    // Names are unique and it takes no tags: after a lost answer, the one of the stack's name with these
+    // settings is ours (OriginAccessControlAlreadyExists on a retry).
+    const made = await createOnce(
+      async () => {
+        const { OriginAccessControl: oac } = await cf.createOriginAccessControl({
+          OriginAccessControlConfig: wanted,
+        });
+        return { Id: oac!.Id!, Description: oac!.OriginAccessControlConfig?.Description };
+      },
+      async () => {
+        const there = (await listOriginAccessControls(cf)).find((o) => o.Name === wanted.Name);
+        return (
+          there && {
+            value: { Id: there.Id!, Description: there.Description },
+            ours: sameSettings(there, wanted),
+          }
+        );
+      },
+    );
     return {
       key: args.name,
-      id: made!.Id!,
-      args: { name: args.name, description: made!.OriginAccessControlConfig?.Description ?? '' },
-      outputs: { id: made!.Id! },
+      id: made.Id!,
+      args: { name: args.name, description: made.Description ?? '' },
+      outputs: { id: made.Id! },
     };
   },
 
@@ -120,6 +138,15 @@ function config(name: string, description: string) {
     SigningBehavior: 'always' as const,
     OriginAccessControlOriginType: 's3' as const,
   };
+}
+
+function sameSettings(o: OriginAccessControlSummary, want: ReturnType<typeof config>): boolean {
+  return (
+    (o.Description ?? '') === want.Description &&
+    o.SigningProtocol === want.SigningProtocol &&
+    o.SigningBehavior === want.SigningBehavior &&
+    o.OriginAccessControlOriginType === want.OriginAccessControlOriginType
+  );
 }
 
 function toFound(o: OriginAccessControlSummary, key: string): OacFound {

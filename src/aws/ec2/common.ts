@@ -4,7 +4,7 @@ import type { EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import type { FindContext, OpContext } from '../../core/resource.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
-import { type TagMap, tagDelta, tagList, tagSpecifications } from '../tags.js';
+import { RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, tagSpecifications } from '../tags.js';
 
 /** The Name tag shown in the console: the path the user gave, `radpress/lb` as `radpress-lb`. */
 export function nameTag(path: string): string {
@@ -14,6 +14,15 @@ export function nameTag(path: string): string {
 /** TagSpecifications for an EC2 create call: ownership tags, the Name tag and the user's own, in one request. */
 export function ec2Tags(ctx: OpContext, resourceType: string, user: TagMap) {
   return tagSpecifications(resourceType, ctx.tags({ ...user, Name: nameTag(ctx.path) }));
+}
+
+/** Filters selecting what this stack made for the resource being created: a lost create's answer, found. */
+export function ownedFilters(ctx: OpContext) {
+  const mine = ctx.tags();
+  return [
+    { Name: `tag:${STACK_TAG}`, Values: [mine[STACK_TAG]!] },
+    { Name: `tag:${RESOURCE_TAG}`, Values: [mine[RESOURCE_TAG]!] },
+  ];
 }
 
 /** Brings an EC2 resource's own tags to the desired set, leaving ownership tags alone. */

@@ -3,10 +3,11 @@ import type { InternetGateway as AwsInternetGateway, EC2 } from '@aws-sdk/client
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { errorCode } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
+import { deleteWhenFree, ec2Tags, ownedFilters, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag. */
@@ -42,11 +43,16 @@ export const InternetGateway = defineResourceType({
 
   async create(ctx, args) {
     const ec2 = await ctx.aws.ec2();
-    const { InternetGateway: created } = await ec2.createInternetGateway({
-      TagSpecifications: ec2Tags(ctx, 'internet-gateway', args.tags),
-    });
-    const id = created!.InternetGatewayId!;
-    await ec2.attachInternetGateway({ InternetGatewayId: id, VpcId: args.vpcId });
+    // No client token: a lost answer is looked for by its tags before sending again.
+    const created = await createOnce(
+      async () =>
+        (await ec2.createInternetGateway({ TagSpecifications: ec2Tags(ctx, 'internet-gateway', args.tags) }))
+          .InternetGateway!,
+      async () =>
+        foundOurs((await ec2.describeInternetGateways({ Filters: ownedFilters(ctx) })).InternetGateways),
+    );
+    const id = created.InternetGatewayId!;
+    await attach(ec2, id, args.vpcId);
     return read(await describe(ec2, id));
   },
 
@@ -54,7 +60,7 @@ export const InternetGateway = defineResourceType({
     const ec2 = await ctx.aws.ec2();
     if (changed.includes('vpcId')) {
       if (found.args.vpcId) await detach(ctx, ec2, found.id, found.args.vpcId);
-      await ec2.attachInternetGateway({ InternetGatewayId: found.id, VpcId: args.vpcId });
+      await attach(ec2, found.id, args.vpcId);
     }
     if (changed.includes('tags')) await updateEc2Tags(ec2, found.id, found.args.tags ?? {}, args.tags);
     return read(await describe(ec2, found.id));
@@ -68,6 +74,17 @@ export const InternetGateway = defineResourceType({
     );
   },
 });
+
+/** Attaches it; a retry after a lost answer finds it attached to this very VPC (Resource.AlreadyAssociated). */
+async function attach(ec2: EC2, id: string, vpcId: string) {
+  await createOnce(
+    () => ec2.attachInternetGateway({ InternetGatewayId: id, VpcId: vpcId }),
+    async () => {
+      const igw = await describe(ec2, id);
+      return igw.Attachments?.some((a) => a.VpcId === vpcId) ? { value: {}, ours: true } : undefined;
+    },
+  );
+}
 
 /** AWS refuses to detach while the VPC still maps public addresses (a NAT gateway being deleted). */
 async function detach(ctx: OpContext, ec2: EC2, id: string, vpcId: string) {

@@ -4,6 +4,7 @@ import type { RouteTable as AwsRouteTable, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
@@ -129,7 +130,14 @@ async function converge(ec2: EC2, table: AwsRouteTable, want: Args) {
   const calls: Promise<unknown>[] = [];
   for (const [destination, r] of wanted) {
     const current = have.get(destination);
-    if (!current) calls.push(ec2.createRoute({ RouteTableId, ...routeRequest(r) }));
+    // A retry after a lost answer meets RouteAlreadyExists: done when the route there is this one.
+    const routed = async () => {
+      const now = ownRoutes((await describe(ec2, RouteTableId))!).find(
+        (x) => x.destinationCidrBlock === destination,
+      );
+      return now && { value: {}, ours: sameTarget(now, r) };
+    };
+    if (!current) calls.push(createOnce(() => ec2.createRoute({ RouteTableId, ...routeRequest(r) }), routed));
     else if (!sameTarget(current, r)) calls.push(ec2.replaceRoute({ RouteTableId, ...routeRequest(r) }));
   }
   for (const destination of have.keys()) {
@@ -139,7 +147,16 @@ async function converge(ec2: EC2, table: AwsRouteTable, want: Args) {
   const associated = associations(table);
   for (const subnetId of new Set(want.subnetIds)) {
     if (!associated.some((a) => a.subnetId === subnetId))
-      calls.push(ec2.associateRouteTable({ RouteTableId, SubnetId: subnetId }));
+      calls.push(
+        // A retry after a lost answer meets Resource.AlreadyAssociated: done when it is with this table.
+        createOnce(
+          () => ec2.associateRouteTable({ RouteTableId, SubnetId: subnetId }),
+          async () =>
+            associations((await describe(ec2, RouteTableId))!).some((a) => a.subnetId === subnetId)
+              ? { value: {}, ours: true }
+              : undefined,
+        ),
+      );
   }
   for (const a of associated) {
     if (!want.subnetIds.includes(a.subnetId))

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { stableJson } from '../../core/diff.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { deleteWhenFree, ec2Tags, nameTag, updateEc2Tags } from './common.js';
+import { deleteWhenFree, ec2Tags, nameTag, ownedFilters, updateEc2Tags } from './common.js';
 
 const SOURCES = ['cidrIpv4', 'cidrIpv6', 'prefixListId', 'sourceSecurityGroupId'] as const;
 
@@ -120,13 +121,22 @@ export const SecurityGroup = defineResourceType({
 
   async create(ctx, args) {
     const ec2 = await ctx.aws.ec2();
-    const { GroupId } = await ec2.createSecurityGroup({
-      GroupName: groupName(ctx.stack, ctx.path),
-      Description: args.description,
-      VpcId: args.vpcId,
-      TagSpecifications: ec2Tags(ctx, 'security-group', args.tags),
-    });
-    const id = GroupId!;
+    // Its name is unique in the VPC: a retry after a lost answer meets InvalidGroup.Duplicate, ours by its tags.
+    const id = await createOnce(
+      async () =>
+        (
+          await ec2.createSecurityGroup({
+            GroupName: groupName(ctx.stack, ctx.path),
+            Description: args.description,
+            VpcId: args.vpcId,
+            TagSpecifications: ec2Tags(ctx, 'security-group', args.tags),
+          })
+        ).GroupId!,
+      async () => {
+        const { SecurityGroups } = await ec2.describeSecurityGroups({ Filters: ownedFilters(ctx) });
+        return foundOurs(SecurityGroups?.map((g) => g.GroupId!));
+      },
+    );
     await ctx.wait({
       what: `security group "${ctx.path}" to be visible`,
       timeoutMs: 2 * 60_000,
@@ -211,7 +221,14 @@ async function converge(ec2: EC2, id: string, want: Args) {
     calls.push(
       (async () => {
         // Allow the new before revoking the old, so that a changed rule never leaves a gap.
-        if (missing.length > 0) await authorize(ec2, id, direction, missing.map(permission));
+        if (missing.length > 0) {
+          // One rule already there fails the whole call (InvalidPermission.Duplicate): after a lost answer, all are.
+          const added = async () => {
+            const now = new Set(rulesOf(await describe(ec2, id), direction).map(ruleKey));
+            return missing.every((r) => now.has(ruleKey(r))) ? { value: undefined, ours: true } : undefined;
+          };
+          await createOnce(() => authorize(ec2, id, direction, missing.map(permission)), added);
+        }
         if (redescribed.length > 0) await updateDescriptions(ec2, id, direction, redescribed.map(permission));
         if (extra.length > 0) await revoke(ec2, id, direction, { IpPermissions: extra });
       })(),

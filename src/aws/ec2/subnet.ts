@@ -3,10 +3,11 @@ import type { Subnet as AwsSubnet, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
+import { deleteWhenFree, ec2Tags, ownedFilters, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag, under its VPC's name when declared under it. */
@@ -52,13 +53,20 @@ export const Subnet = defineResourceType({
 
   async create(ctx, args) {
     const ec2 = await ctx.aws.ec2();
-    const { Subnet: created } = await ec2.createSubnet({
-      VpcId: args.vpcId,
-      CidrBlock: args.cidrBlock,
-      AvailabilityZone: args.availabilityZone,
-      TagSpecifications: ec2Tags(ctx, 'subnet', args.tags),
-    });
-    const id = created!.SubnetId!;
+    // No client token: a retry would meet its own CIDR ("conflicts with another subnet"); looked for by tags.
+    const created = await createOnce(
+      async () =>
+        (
+          await ec2.createSubnet({
+            VpcId: args.vpcId,
+            CidrBlock: args.cidrBlock,
+            AvailabilityZone: args.availabilityZone,
+            TagSpecifications: ec2Tags(ctx, 'subnet', args.tags),
+          })
+        ).Subnet!,
+      async () => foundOurs((await ec2.describeSubnets({ Filters: ownedFilters(ctx) })).Subnets),
+    );
+    const id = created.SubnetId!;
     await ctx.wait({
       what: `subnet "${ctx.path}" to become available`,
       timeoutMs: 5 * 60_000,

@@ -3,9 +3,10 @@ import type { Vpc as AwsVpc, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce, foundOurs } from '../create-once.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
-import { deleteWhenFree, ec2Tags, updateEc2Tags } from './common.js';
+import { deleteWhenFree, ec2Tags, ownedFilters, updateEc2Tags } from './common.js';
 
 const fields = {
   /** Shown as the Name tag; subnets and other children are named under it. */
@@ -48,11 +49,18 @@ export const Vpc = defineResourceType({
 
   async create(ctx, args) {
     const ec2 = await ctx.aws.ec2();
-    const { Vpc: created } = await ec2.createVpc({
-      CidrBlock: args.cidrBlock,
-      TagSpecifications: ec2Tags(ctx, 'vpc', args.tags),
-    });
-    const id = created!.VpcId!;
+    // CreateVpc takes no client token: a lost answer is looked for by its tags before sending again.
+    const created = await createOnce(
+      async () =>
+        (
+          await ec2.createVpc({
+            CidrBlock: args.cidrBlock,
+            TagSpecifications: ec2Tags(ctx, 'vpc', args.tags),
+          })
+        ).Vpc!,
+      async () => foundOurs((await ec2.describeVpcs({ Filters: ownedFilters(ctx) })).Vpcs),
+    );
+    const id = created.VpcId!;
     const vpc = await ctx.wait({
       what: `VPC "${ctx.path}" to become available`,
       timeoutMs: 5 * 60_000,

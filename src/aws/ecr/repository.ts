@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { Interrupted } from '../../core/errors.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
@@ -83,13 +84,24 @@ export const EcrRepository = defineResourceType({
   async create(ctx, args) {
     const ecr = await ctx.aws.ecr();
     const name = repositoryName(ctx.stack, ctx.path);
-    const { repository } = await ecr.createRepository({
-      repositoryName: name,
-      imageTagMutability: args.imageTagMutability,
-      imageScanningConfiguration: { scanOnPush: args.scanOnPush },
-      encryptionConfiguration: { encryptionType: args.encryption, kmsKey: args.kmsKey },
-      tags: tagList(ctx.tags(args.tags)),
-    });
+    // A retry after a lost answer meets RepositoryAlreadyExistsException: ours when its tags say so.
+    const repository = await createOnce(
+      async () =>
+        (
+          await ecr.createRepository({
+            repositoryName: name,
+            imageTagMutability: args.imageTagMutability,
+            imageScanningConfiguration: { scanOnPush: args.scanOnPush },
+            encryptionConfiguration: { encryptionType: args.encryption, kmsKey: args.kmsKey },
+            tags: tagList(ctx.tags(args.tags)),
+          })
+        ).repository!,
+      async () => {
+        const got = await ignoreNotFound(ecr.describeRepositories({ repositoryNames: [name] }));
+        const repo = got?.repositories?.[0];
+        return repo && { value: repo, ours: ownedHere(ctx, await readTags(ecr, repo.repositoryArn!)) };
+      },
+    );
     if (args.keepLastImages !== null) await putLifecyclePolicy(ecr, name, args.keepLastImages);
     return readAfterWrite(ecr, repository!.repositoryName!);
   },

@@ -10,7 +10,9 @@ import type {
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
+import { diffArgs } from '../../core/diff.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { RESOURCE_TAG, type TagMap } from '../tags.js';
@@ -318,8 +320,23 @@ async function register(ctx: OpContext, ecs: ECS, family: string, args: Args): P
     containerDefinitions: args.containers.map((c) => containerDefinition(c, args.memory, ctx.region)),
     tags: ecsTagList(ctx.tags(args.tags)),
   };
-  const { taskDefinition } = await ecs.registerTaskDefinition(request);
-  return taskDefinition!.taskDefinitionArn!;
+  // No client token, and a second register makes a second revision: after a lost answer, the family's newest
+  // revision is adopted when its tags are this resource's and it holds what was asked.
+  return createOnce(
+    async () => (await ecs.registerTaskDefinition(request)).taskDefinition!.taskDefinitionArn!,
+    async () => {
+      const arn = await latestActive(ecs, family);
+      if (!arn) return undefined;
+      const { taskDefinition, tags } = await ecs.describeTaskDefinition({
+        taskDefinition: arn,
+        include: ['TAGS'],
+      });
+      const t = ecsTagMap(tags);
+      const same =
+        diffArgs(fields, args, read(taskDefinition!, t, ctx.address, args.containers).args).length === 0;
+      return { value: arn, ours: ownedHere(ctx, t) && same };
+    },
+  );
 }
 
 function containerDefinition(c: Container, taskMemory: number, region: string): ContainerDefinition {

@@ -2,6 +2,7 @@
 // reading what AWS reports.
 import type { ElastiCache } from '@aws-sdk/client-elasticache';
 import type { FindContext, OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { errorCode, isNotFound } from '../errors.js';
 import { stackResources } from '../tagging.js';
 import { type TagMap, tagDelta, tagList, tagMap } from '../tags.js';
@@ -52,6 +53,8 @@ export interface CacheInAws<T extends { PendingModifiedValues?: object }> {
   /** It as AWS describes it now; undefined when it is gone. */
   describe(): Promise<T | undefined>;
   status(resource: T): string | undefined;
+  /** Its tags, which say whether this stack made it. */
+  tags(resource: T): Promise<TagMap>;
 }
 
 /** True while a change is still under way though the status already reads "available". */
@@ -108,7 +111,12 @@ export async function createOverDeleting<T extends { PendingModifiedValues?: obj
     hint: wait.hint,
     check: async () => {
       try {
-        await create();
+        // A retry after a lost answer meets its own create: ours by its tags, and waited for by the caller.
+        await createOnce(create, async () => {
+          const r = await cache.describe();
+          if (!r || cache.status(r) === 'deleting') return undefined;
+          return { value: undefined, ours: ownedHere(ctx, await cache.tags(r)) };
+        });
         return { done: true, value: undefined };
       } catch (err) {
         if (errorCode(err) !== wait.existsCode) throw err;

@@ -172,6 +172,7 @@ function inAws(ec: ElastiCache, id: string): CacheInAws<CacheCluster> {
     id,
     describe: () => describe(ec, id),
     status: (c) => c.CacheClusterStatus,
+    tags: (c) => readTags(ec, c.ARN!),
   };
 }
 

@@ -245,7 +245,13 @@ async function describe(ec: ElastiCache, id: string): Promise<ReplicationGroup |
 }
 
 function inAws(ec: ElastiCache, id: string): CacheInAws<ReplicationGroup> {
-  return { noun: 'replication group', id, describe: () => describe(ec, id), status: (g) => g.Status };
+  return {
+    noun: 'replication group',
+    id,
+    describe: () => describe(ec, id),
+    status: (g) => g.Status,
+    tags: (g) => readTags(ec, g.ARN!),
+  };
 }
 
 /** Waits until the group is available with no change pending; fails when AWS gives up on creating it. */

@@ -3,8 +3,9 @@ import type { CacheSubnetGroup as AwsSubnetGroup, ElastiCache } from '@aws-sdk/c
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { deleteWhenFree } from '../ec2/common.js';
-import { errorCode } from '../errors.js';
+import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages, byMarker } from '../pages.js';
 import { RESOURCE_TAG, type TagMap, tagList, userTags } from '../tags.js';
@@ -63,12 +64,21 @@ export const CacheSubnetGroup = defineResourceType({
       timeoutMs: 2 * 60_000,
       check: async () => {
         try {
-          await ec.createCacheSubnetGroup({
-            CacheSubnetGroupName: name,
-            CacheSubnetGroupDescription: args.description,
-            SubnetIds: args.subnetIds,
-            Tags: tagList(ctx.tags(args.tags)),
-          });
+          // A retry after a lost answer meets CacheSubnetGroupAlreadyExists: ours when its tags say so.
+          await createOnce(
+            () =>
+              ec.createCacheSubnetGroup({
+                CacheSubnetGroupName: name,
+                CacheSubnetGroupDescription: args.description,
+                SubnetIds: args.subnetIds,
+                Tags: tagList(ctx.tags(args.tags)),
+              }),
+            async () => {
+              const got = await ignoreNotFound(ec.describeCacheSubnetGroups({ CacheSubnetGroupName: name }));
+              const group = got?.CacheSubnetGroups?.[0];
+              return group && { value: {}, ours: ownedHere(ctx, await readTags(ec, group.ARN!)) };
+            },
+          );
           return { done: true, value: undefined };
         } catch (err) {
           if (errorCode(err) === 'InvalidSubnet') return { done: false, state: 'InvalidSubnet' };

@@ -6,7 +6,8 @@ import type {
   ElasticLoadBalancingV2,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import pLimit from 'p-limit';
-import type { FindContext } from '../../core/resource.js';
+import type { FindContext, OpContext } from '../../core/resource.js';
+import { type Existing, ownedHere } from '../create-once.js';
 import { ignoreNotFound, isNotFound } from '../errors.js';
 import { allPages, byNextMarker } from '../pages.js';
 import { stackResources } from '../tagging.js';
@@ -66,6 +67,16 @@ export async function describeTags(elbv2: ElbV2, arns: readonly string[]): Promi
 /** True when the tags say this stack made it as a resource of this kind (ELBv2 kinds share one tag space). */
 export function ownedAs(tags: TagMap | undefined, stack: string, kind: string): tags is TagMap {
   return tags?.[STACK_TAG] === stack && (tags[RESOURCE_TAG] ?? '').startsWith(`${kind}.`);
+}
+
+/** An ARN a create's lost answer made, as createOnce adopts it: ours when its tags name this stack and address. */
+export async function ownedArn(
+  ctx: Pick<OpContext, 'tags'>,
+  elbv2: ElbV2,
+  arn: string | undefined,
+): Promise<Existing<string> | undefined> {
+  if (!arn) return undefined;
+  return { value: arn, ours: ownedHere(ctx, (await describeTags(elbv2, [arn])).get(arn)) };
 }
 
 /** Brings a resource's own tags to the desired set; ownership tags are in neither and stay. */

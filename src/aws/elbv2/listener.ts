@@ -7,6 +7,7 @@ import type {
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { type TagMap, tagList, userTags } from '../tags.js';
 import {
@@ -15,6 +16,7 @@ import {
   forwardTarget,
   knownStrings,
   listenersOf,
+  ownedArn,
   ownedAs,
   stackArns,
   updateTags,
@@ -126,12 +128,22 @@ export const Listener = defineResourceType({
 
   async create(ctx, args) {
     const elbv2 = await ctx.aws.elbv2();
-    const { Listeners } = await elbv2.createListener({
-      LoadBalancerArn: args.loadBalancerArn,
-      ...settings(args),
-      Tags: tagList(ctx.tags(args.tags)),
-    });
-    return readOne(elbv2, Listeners![0]!.ListenerArn!);
+    // One port, one listener: after a lost answer, the one on this port is ours when its tags say so.
+    const arn = await createOnce(
+      async () =>
+        (
+          await elbv2.createListener({
+            LoadBalancerArn: args.loadBalancerArn,
+            ...settings(args),
+            Tags: tagList(ctx.tags(args.tags)),
+          })
+        ).Listeners![0]!.ListenerArn!,
+      async () => {
+        const on = await listenersOf(elbv2, [args.loadBalancerArn]);
+        return ownedArn(ctx, elbv2, on.find((l) => l.Port === args.port)?.ListenerArn);
+      },
+    );
+    return readOne(elbv2, arn);
   },
 
   async update(ctx, found, args, changed) {

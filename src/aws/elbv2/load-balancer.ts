@@ -7,10 +7,19 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { errorCode, ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { type TagMap, tagList, userTags } from '../tags.js';
-import { describeByArn, describeTags, type ElbV2, ownedAs, stackArns, updateTags } from './common.js';
+import {
+  describeByArn,
+  describeTags,
+  type ElbV2,
+  ownedArn,
+  ownedAs,
+  stackArns,
+  updateTags,
+} from './common.js';
 
 const KIND = 'load-balancer';
 
@@ -116,16 +125,26 @@ export const LoadBalancer = defineResourceType({
 
   async create(ctx, args) {
     const elbv2 = await ctx.aws.elbv2();
-    const { LoadBalancers } = await elbv2.createLoadBalancer({
-      Name: loadBalancerName(ctx.stack, ctx.path),
-      Type: 'application',
-      Scheme: args.scheme,
-      IpAddressType: 'ipv4',
-      Subnets: args.subnetIds,
-      SecurityGroups: args.securityGroupIds,
-      Tags: tagList(ctx.tags(args.tags)),
-    });
-    const arn = LoadBalancers![0]!.LoadBalancerArn!;
+    const Name = loadBalancerName(ctx.stack, ctx.path);
+    // Names are unique in the region: after a lost answer, the one of that name is ours when its tags say so.
+    const arn = await createOnce(
+      async () =>
+        (
+          await elbv2.createLoadBalancer({
+            Name,
+            Type: 'application',
+            Scheme: args.scheme,
+            IpAddressType: 'ipv4',
+            Subnets: args.subnetIds,
+            SecurityGroups: args.securityGroupIds,
+            Tags: tagList(ctx.tags(args.tags)),
+          })
+        ).LoadBalancers![0]!.LoadBalancerArn!,
+      async () => {
+        const named = await ignoreNotFound(elbv2.describeLoadBalancers({ Names: [Name] }));
+        return ownedArn(ctx, elbv2, named?.LoadBalancers?.[0]?.LoadBalancerArn);
+      },
+    );
     await waitActive(ctx, elbv2, arn);
     // CreateLoadBalancer takes no attributes; AWS's defaults differ from ours (invalid headers pass).
     await elbv2.modifyLoadBalancerAttributes({ LoadBalancerArn: arn, Attributes: attributes(args) });

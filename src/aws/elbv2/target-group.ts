@@ -7,11 +7,20 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found } from '../../core/resource.js';
+import { createOnce } from '../create-once.js';
 import { deleteWhenFree } from '../ec2/common.js';
 import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { type TagMap, tagList, userTags } from '../tags.js';
-import { describeByArn, describeTags, type ElbV2, ownedAs, stackArns, updateTags } from './common.js';
+import {
+  describeByArn,
+  describeTags,
+  type ElbV2,
+  ownedArn,
+  ownedAs,
+  stackArns,
+  updateTags,
+} from './common.js';
 
 const KIND = 'target-group';
 
@@ -123,17 +132,27 @@ export const TargetGroup = defineResourceType({
 
   async create(ctx, args) {
     const elbv2 = await ctx.aws.elbv2();
-    const { TargetGroups } = await elbv2.createTargetGroup({
-      Name: physicalName(ctx.stack, ctx.path, { max: 32 }),
-      VpcId: args.vpcId,
-      Protocol: args.protocol,
-      Port: args.port,
-      TargetType: args.targetType,
-      HealthCheckEnabled: true,
-      ...healthCheckRequest(args),
-      Tags: tagList(ctx.tags(args.tags)),
-    });
-    const arn = TargetGroups![0]!.TargetGroupArn!;
+    const Name = physicalName(ctx.stack, ctx.path, { max: 32 });
+    // Names are unique in the region: after a lost answer, the one of that name is ours when its tags say so.
+    const arn = await createOnce(
+      async () =>
+        (
+          await elbv2.createTargetGroup({
+            Name,
+            VpcId: args.vpcId,
+            Protocol: args.protocol,
+            Port: args.port,
+            TargetType: args.targetType,
+            HealthCheckEnabled: true,
+            ...healthCheckRequest(args),
+            Tags: tagList(ctx.tags(args.tags)),
+          })
+        ).TargetGroups![0]!.TargetGroupArn!,
+      async () => {
+        const named = await ignoreNotFound(elbv2.describeTargetGroups({ Names: [Name] }));
+        return ownedArn(ctx, elbv2, named?.TargetGroups?.[0]?.TargetGroupArn);
+      },
+    );
     // CreateTargetGroup takes no attributes, and AWS's deregistration delay (300 s) is not ours.
     await elbv2.modifyTargetGroupAttributes({ TargetGroupArn: arn, Attributes: attributes(args) });
     return readOne(elbv2, arn);

@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, normalizePolicy, policyDocument, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages, byTruncatedMarker } from '../pages.js';
 import {
@@ -100,14 +101,22 @@ export const Role = defineResourceType({
   async create(ctx, args) {
     const iam = await ctx.aws.iam();
     const RoleName = roleName(ctx, args.name);
-    await iam.createRole({
-      RoleName,
-      Path: args.path,
-      AssumeRolePolicyDocument: JSON.stringify(args.assumeRolePolicy),
-      Description: args.description,
-      MaxSessionDuration: args.maxSessionDuration,
-      Tags: tagList(ctx.tags(args.tags)),
-    });
+    // A retry after a lost answer meets EntityAlreadyExists: the role is ours when its tags say so.
+    await createOnce(
+      () =>
+        iam.createRole({
+          RoleName,
+          Path: args.path,
+          AssumeRolePolicyDocument: JSON.stringify(args.assumeRolePolicy),
+          Description: args.description,
+          MaxSessionDuration: args.maxSessionDuration,
+          Tags: tagList(ctx.tags(args.tags)),
+        }),
+      async () => {
+        const got = await ignoreNotFound(iam.getRole({ RoleName }));
+        return got && { value: got, ours: ownedHere(ctx, tagMap(got.Role?.Tags)) };
+      },
+    );
     await Promise.all([
       ...Object.entries(args.policies).map(([PolicyName, doc]) =>
         iam.putRolePolicy({ RoleName, PolicyName, PolicyDocument: JSON.stringify(doc) }),

@@ -4,6 +4,7 @@ import type { LogGroup as AwsLogGroup, CloudWatchLogs } from '@aws-sdk/client-cl
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type FindContext, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages } from '../pages.js';
@@ -84,11 +85,23 @@ export const LogGroup = defineResourceType({
   async create(ctx, args) {
     const logs = await ctx.aws.logs();
     const logGroupName = args.logGroupName ?? defaultName(ctx);
-    await logs.createLogGroup({
-      logGroupName,
-      kmsKeyId: args.kmsKeyId ?? undefined,
-      tags: ctx.tags(args.tags),
-    });
+    // A retry after a lost answer meets ResourceAlreadyExistsException: ours when its tags say so.
+    await createOnce(
+      () =>
+        logs.createLogGroup({
+          logGroupName,
+          kmsKeyId: args.kmsKeyId ?? undefined,
+          tags: ctx.tags(args.tags),
+        }),
+      async () => {
+        const g = (await describeAll(logs, { logGroupNamePrefix: logGroupName })).find(
+          (x) => x.logGroupName === logGroupName,
+        );
+        if (!g) return undefined;
+        const { tags: t } = await logs.listTagsForResource({ resourceArn: arnOf(g) });
+        return { value: {}, ours: ownedHere(ctx, t) };
+      },
+    );
     // New groups keep logs forever; a run stopped before this line shows the retention as a change next time.
     if (args.retentionDays !== null) {
       await logs.putRetentionPolicy({ logGroupName, retentionInDays: args.retentionDays });

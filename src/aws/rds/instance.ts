@@ -2,11 +2,17 @@
 // an SSM SecureString before the database exists, and never passes through arguments, plans or outputs.
 // Snapshots, restores and their listing are beside it, in snapshots.ts.
 import { randomBytes } from 'node:crypto';
-import type { DBInstance as AwsInstance, ModifyDBInstanceCommandInput, RDS } from '@aws-sdk/client-rds';
+import type {
+  DBInstance as AwsInstance,
+  CreateDBInstanceCommandInput,
+  ModifyDBInstanceCommandInput,
+  RDS,
+} from '@aws-sdk/client-rds';
 import type { SSM } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext, type WaitSpec } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { errorCode, ignoreNotFound, isNotFound } from '../errors.js';
 import { physicalName } from '../names.js';
 import { allPages, byMarker } from '../pages.js';
@@ -187,7 +193,7 @@ export const DbInstance = defineResourceType({
     const parameter = args.passwordParameter ?? defaultPasswordParameter(ctx);
     // Saved before the database exists: a crash in between leaves a password to reuse, never a lost one.
     const password = await masterPassword(ctx, ssm, parameter, id);
-    await rds.createDBInstance({
+    const request: CreateDBInstanceCommandInput = {
       DBInstanceIdentifier: id,
       Engine: args.engine,
       EngineVersion: args.engineVersion,
@@ -210,7 +216,15 @@ export const DbInstance = defineResourceType({
       // Snapshots must not carry ownership tags: a restore from one would otherwise join this stack.
       CopyTagsToSnapshot: false,
       Tags: tagList(ctx.tags(instanceTags(args, parameter))),
-    });
+    };
+    // A retry after a lost answer meets DBInstanceAlreadyExists: ours by its tags, then waited for as usual.
+    await createOnce(
+      () => rds.createDBInstance(request),
+      async () => {
+        const db = await describe(rds, id);
+        return db && { value: {}, ours: ownedHere(ctx, tagMap(db.TagList)) };
+      },
+    );
     const db = await untilReady(ctx.wait, rds, id, {
       what: `RDS instance "${ctx.path}" to become available`,
       timeoutMs: 60 * 60_000,
@@ -382,13 +396,28 @@ async function masterPassword(ctx: OpContext, ssm: SSM, name: string, id: string
     return value;
   }
   const password = generatePassword();
-  await ssm.putParameter({
-    Name: name,
-    Type: 'SecureString',
-    Value: password,
-    Description: `Master password of the RDS instance ${id} (managed by Touchdown)`,
-    Tags: tagList(passwordTags(ctx)),
-  });
+  // After a lost answer the parameter holds this very password when its tags name this database.
+  await createOnce(
+    () =>
+      ssm.putParameter({
+        Name: name,
+        Type: 'SecureString',
+        Value: password,
+        Description: `Master password of the RDS instance ${id} (managed by Touchdown)`,
+        Tags: tagList(passwordTags(ctx)),
+      }),
+    async () => {
+      const t = await ignoreNotFound(
+        ssm.listTagsForResource({ ResourceType: 'Parameter', ResourceId: name }),
+        'ParameterNotFound',
+        'InvalidResourceId',
+      );
+      const tags = tagMap(t?.TagList);
+      return (
+        t && { value: {}, ours: tags[RESOURCE_TAG] === ctx.address && tags[OWNER_STACK_TAG] === ctx.stack }
+      );
+    },
+  );
   return password;
 }
 

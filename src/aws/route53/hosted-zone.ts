@@ -6,7 +6,8 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
-import { errorCode, ignoreNotFound } from '../errors.js';
+import { createOnce } from '../create-once.js';
+import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { inStackRegion, lacksRegionTag, regionTagPending } from '../region-scope.js';
 import { REGION_TAG, RESOURCE_TAG, STACK_TAG, type TagMap, tagDelta, tagList, userTags } from '../tags.js';
@@ -112,24 +113,22 @@ export const HostedZone = defineResourceType({
     // Route 53 never accepts a caller reference twice, even after the zone is deleted: a unique suffix,
     // after a prefix saying which stack and resource made it (so an untagged zone is still recognised).
     const reference = `${referenceOf(ctx.stack, ctx.address)}:${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-    let id: string;
-    let change: string | undefined;
-    try {
-      const created = await route53.createHostedZone({
-        Name: args.domain,
-        CallerReference: reference,
-        HostedZoneConfig: { Comment: args.comment, PrivateZone: args.vpcId !== undefined },
-        VPC: args.vpcId !== undefined ? { VPCId: args.vpcId, VPCRegion: ctx.region as never } : undefined,
-      });
-      id = zoneIdOf(created.HostedZone!.Id) as string;
-      change = created.ChangeInfo?.Id;
-    } catch (err) {
-      // The SDK retried a request that had succeeded: the zone with our reference is the one we made.
-      if (errorCode(err) !== 'HostedZoneAlreadyExists') throw err;
-      const mine = (await listAllZones(route53)).find((z) => z.CallerReference === reference);
-      if (!mine) throw err;
-      id = zoneIdOf(mine.Id) as string;
-    }
+    // After a lost answer (or HostedZoneAlreadyExists on a retry), the zone with our reference is the one we made.
+    const { id, change } = await createOnce(
+      async () => {
+        const created = await route53.createHostedZone({
+          Name: args.domain,
+          CallerReference: reference,
+          HostedZoneConfig: { Comment: args.comment, PrivateZone: args.vpcId !== undefined },
+          VPC: args.vpcId !== undefined ? { VPCId: args.vpcId, VPCRegion: ctx.region as never } : undefined,
+        });
+        return { id: zoneIdOf(created.HostedZone!.Id) as string, change: created.ChangeInfo?.Id };
+      },
+      async () => {
+        const mine = (await listAllZones(route53)).find((z) => z.CallerReference === reference);
+        return mine && { value: { id: zoneIdOf(mine.Id) as string, change: undefined }, ours: true };
+      },
+    );
     // CreateHostedZone takes no tags: they follow at once (the caller reference covers the gap).
     await route53.changeTagsForResource({
       ResourceType: 'hostedzone',

@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type ArgsOf, field, input, tags } from '../../core/args.js';
 import { defineResourceType, type Found, type OpContext } from '../../core/resource.js';
+import { createOnce, ownedHere } from '../create-once.js';
 import { ignoreNotFound } from '../errors.js';
 import { allPages } from '../pages.js';
 import { STACK_TAG, type TagMap, tagDelta, tagList, tagMap, userTags } from '../tags.js';
@@ -101,10 +102,19 @@ export const SsmParameter = defineResourceType({
 
   async create(ctx, args) {
     const ssm = await ctx.aws.ssm();
-    await ssm.putParameter({
+    const request = {
       ...writeRequest(args, args.value ?? generatedValue()),
       Tags: tagList(ctx.tags(args.tags)),
-    });
+    };
+    // A retry after a lost answer meets ParameterAlreadyExists: the parameter is ours when its tags say so.
+    await createOnce(
+      () => ssm.putParameter(request),
+      async () => {
+        // Tags of a parameter that does not exist: InvalidResourceId.
+        const t = await ignoreNotFound(readTags(ssm, args.name), 'ParameterNotFound', 'InvalidResourceId');
+        return t && { value: {}, ours: ownedHere(ctx, t) };
+      },
+    );
     return readOne(ctx, ssm, args.name, args.value !== undefined);
   },
 

@@ -9,7 +9,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_WAIT_TIMING, type WaitTiming } from '../../../src/core/wait.js';
 import { type Fault, type FaultRates, faultFor, serverErrorAnswer, throttleAnswer } from './faults.js';
+import { IdempotencyTokens } from './idempotency.js';
 import { Lifecycle } from './lifecycle.js';
+import { asAwsAnswers } from './not-found.js';
 import { type Answer, type Call, createsSomething, identify } from './operations.js';
 import { LATENCY, SLOW_ANSWER_MS } from './times.js';
 
@@ -95,6 +97,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
       req.on('error', reject);
       req.end(body);
     });
+  const tokens = new IdempotencyTokens();
   const lifecycle = new Lifecycle(
     (awsSeconds) => real(awsSeconds * 1000),
     (call, body) => forward({ ...call, query: new URLSearchParams() }, Buffer.from(body)),
@@ -130,7 +133,8 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     const refused = modelled ? await lifecycle.before(call) : undefined;
     if (refused) return answerAfter(refused);
     const asked = Date.now();
-    const answer = await forward(call);
+    const answer = tokens.replay(call) ?? asAwsAnswers(call, await forward(call));
+    tokens.remember(call, answer);
     upstreamMs.push(Date.now() - asked);
     if (fault?.kind === 'reset') {
       // The call took effect; only its answer is lost.
