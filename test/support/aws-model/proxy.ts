@@ -3,11 +3,13 @@
 // resets, slow answers), all scaled by one speed-up factor.
 //   const model = await startAwsModel({ upstream: aws.endpoint, speedup: 100, faults: { throttle: 0.05 }, seed: 7 });
 //   new AwsClients({ region, endpoint: model.endpoint });
+// A test of the model's timing starts it with clock: 'manual' and moves time itself: model.clock.advance(awsMs).
 
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_WAIT_TIMING, type WaitTiming } from '../../../src/core/wait.js';
+import { type ClockKind, type ModelClock, modelClock } from './clock.js';
 import { type Fault, type FaultRates, faultFor, serverErrorAnswer, throttleAnswer } from './faults.js';
 import { Lifecycle } from './lifecycle.js';
 import { type Answer, type Call, createsSomething, identify } from './operations.js';
@@ -18,6 +20,11 @@ export interface ModelOptions {
   upstream: string;
   /** AWS seconds per real second; default TOUCHDOWN_MODEL_SPEEDUP, else 1 (real time). Applies to readiness and latency. */
   speedup?: number;
+  /**
+   * What moves the readiness times (not latency, which is always real time over the speed-up): 'scaled', real time
+   * times the speed-up (default); 'manual', only the test's `model.clock.advance(awsMs)`.
+   */
+  clock?: ClockKind;
   /** Per-call latency in AWS milliseconds (scaled by speedup); default from the table. */
   latencyMs?: number;
   /** Rates 0..1. */
@@ -52,6 +59,8 @@ export interface AwsModel {
   endpoint: string;
   /** AWS seconds per real second, as started. */
   speedup: number;
+  /** The clock the readiness times are read on (AWS ms); a manual one is moved with `advance`. */
+  clock: ModelClock;
   stop(): Promise<void>;
   stats(): ModelStats;
 }
@@ -60,6 +69,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
   const speedup = options.speedup ?? Number(process.env.TOUCHDOWN_MODEL_SPEEDUP ?? 1);
   if (!(speedup > 0)) throw new Error(`speedup must be a positive number, got ${speedup}`);
   const real = (awsMs: number) => awsMs / speedup;
+  const clock = modelClock(options.clock ?? 'scaled', speedup);
   const latency = real(options.latencyMs ?? LATENCY.ms);
   const rates = options.faults ?? {};
   const seed = options.seed ?? 1;
@@ -95,9 +105,8 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
       req.on('error', reject);
       req.end(body);
     });
-  const lifecycle = new Lifecycle(
-    (awsSeconds) => real(awsSeconds * 1000),
-    (call, body) => forward({ ...call, query: new URLSearchParams() }, Buffer.from(body)),
+  const lifecycle = new Lifecycle(clock, (call, body) =>
+    forward({ ...call, query: new URLSearchParams() }, Buffer.from(body)),
   );
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
@@ -167,6 +176,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     // As for moto: clients must use localhost, never a dotted address (read as a bucket name).
     endpoint: `http://localhost:${port}`,
     speedup,
+    clock,
     stats: () => ({
       calls: stats.calls,
       faults: { ...stats.faults },
