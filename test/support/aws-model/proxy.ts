@@ -35,6 +35,11 @@ export interface ModelOptions {
   times?: boolean;
   /** A fault chosen for one call, over the seeded ones (a test that needs this very call's answer lost). */
   faultOf?: (call: Call) => Fault | undefined;
+  /**
+   * Holds a call before it reaches the local AWS until the promise settles: its time is the test's (a test that
+   * must act while the call is in flight). A call whose client went away meanwhile is never sent on.
+   */
+  holdOf?: (call: Call) => Promise<void> | undefined;
   /** Called with every call as it arrives, and the fault it gets (for tests and benchmarks that trace). */
   onCall?: (call: Call, fault: Fault | undefined) => void;
 }
@@ -134,6 +139,11 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     if (fault?.kind === 'reset' && !fault.afterForwarding) {
       await sleep(latency / 2);
       return req.socket.destroy();
+    }
+    const held = options.holdOf?.(call);
+    if (held) {
+      await held;
+      if (req.socket.destroyed) return;
     }
     const modelled = options.times !== false;
     const refused = modelled ? await lifecycle.before(call) : undefined;
