@@ -1,11 +1,12 @@
 // The AWS model itself (test/support/aws-model): resources take their time from the table, faults look like
 // AWS's to the SDK and replay from their seed, every call is counted. moto is read directly, by boto3, to show
-// that the waiting is the model's and not the emulator's.
+// that the waiting is the model's and not the emulator's. Timing is read on a manual clock the test advances,
+// so each phase is seen a millisecond before its end and at it, however busy the machine.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsClients } from '../src/aws/clients.js';
 import { errorCode } from '../src/aws/errors.js';
+import { manualClock } from './support/aws-model/clock.js';
 import { type Fault, faultFor } from './support/aws-model/faults.js';
 import { type AwsModel, type ModelOptions, startAwsModel } from './support/aws-model/proxy.js';
 import { TIMES } from './support/aws-model/times.js';
@@ -37,10 +38,8 @@ function seedWhere(rates: ModelOptions['faults'], wanted: (Fault | undefined)[],
 
 describe('the AWS time model', () => {
   it('shows an RDS instance creating for its modelled time, then available with an endpoint; deleting, then gone', async () => {
-    const speedup = 600; // 6 minutes in 600 ms
-    const m = await model({ speedup });
+    const m = await model({ clock: 'manual' });
     const rds = await clients(m).rds();
-    const started = Date.now();
     await rds.createDBInstance({
       DBInstanceIdentifier: 'model-db',
       Engine: 'postgres',
@@ -58,17 +57,19 @@ describe('the AWS time model', () => {
     const direct = await t.boto.call('rds', 'DescribeDBInstances', { DBInstanceIdentifier: 'model-db' });
     assert.equal(direct.DBInstances[0].DBInstanceStatus, 'available');
 
-    const modelledMs = (TIMES.rdsInstance.create * 1000) / speedup;
-    let now = first;
-    // Generous: a busy machine answers late, but never early.
-    while (now.DBInstanceStatus === 'creating' && Date.now() - started < modelledMs + 15_000) {
-      await sleep(25);
-      now = await describe();
-    }
-    const tookMs = Date.now() - started;
+    const createMs = TIMES.rdsInstance.create * 1000;
+    m.clock.advance(createMs - 1);
+    const late = await describe();
+    assert.equal(
+      late.DBInstanceStatus,
+      'creating',
+      `still creating ${createMs - 1} ms in, modelled ${createMs}`,
+    );
+    assert.equal(late.Endpoint, undefined);
+    m.clock.advance(1);
+    const now = await describe();
     assert.equal(now.DBInstanceStatus, 'available');
     assert.ok(now.Endpoint?.Address, 'the endpoint once available');
-    assert.ok(tookMs >= modelledMs, `creating for ${tookMs} ms, modelled ${modelledMs} ms`);
 
     await rds.deleteDBInstance({ DBInstanceIdentifier: 'model-db', SkipFinalSnapshot: true });
     assert.equal(
@@ -80,13 +81,15 @@ describe('the AWS time model', () => {
       'deleting',
       'still deleting on the model after moto forgot it',
     );
-    await sleep((TIMES.rdsInstance.delete! * 1000) / speedup + 50);
+    const deleteMs = TIMES.rdsInstance.delete! * 1000;
+    m.clock.advance(deleteMs - 1);
+    assert.equal((await describe()).DBInstanceStatus, 'deleting', `still deleting ${deleteMs - 1} ms in`);
+    m.clock.advance(1);
     await assert.rejects(describe(), (err) => errorCode(err) === 'DBInstanceNotFound');
   });
 
   it('keeps a one-off Fargate task running for its modelled time (start and command), then STOPPED', async () => {
-    const speedup = 11; // 55 s in 5 s
-    const m = await model({ speedup });
+    const m = await model({ clock: 'manual' });
     const ecs = await clients(m).ecs();
     const { Vpc } = await t.boto.call('ec2', 'CreateVpc', { CidrBlock: '10.9.0.0/16' });
     await t.boto.call('ec2', 'ModifyVpcAttribute', { VpcId: Vpc.VpcId, EnableDnsHostnames: { Value: true } });
@@ -108,7 +111,6 @@ describe('the AWS time model', () => {
       memory: '512',
       containerDefinitions: [{ name: 'web', image: 'app:1', essential: true, cpu: 256, memory: 512 }],
     });
-    const started = Date.now();
     const { tasks = [] } = await ecs.runTask({
       cluster: 'model-tasks',
       taskDefinition: 'model-release',
@@ -126,22 +128,15 @@ describe('the AWS time model', () => {
     const direct = await t.boto.call('ecs', 'DescribeTasks', { cluster: 'model-tasks', tasks: [arn] });
     assert.equal(direct.tasks[0].lastStatus, 'STOPPED');
     assert.equal(await status(), 'RUNNING', 'still running on the model after moto stopped it');
-    const modelledMs = (TIMES.oneOffTask.create * 1000) / speedup;
-    let now = await status();
-    while (now !== 'STOPPED' && Date.now() - started < modelledMs + 15_000) {
-      await sleep(25);
-      now = await status();
-    }
-    assert.equal(now, 'STOPPED');
-    assert.ok(
-      Date.now() - started >= modelledMs,
-      `running for ${Date.now() - started} ms, modelled ${modelledMs} ms`,
-    );
+    const modelledMs = TIMES.oneOffTask.create * 1000;
+    m.clock.advance(modelledMs - 1);
+    assert.equal(await status(), 'RUNNING', `running ${modelledMs - 1} ms in, modelled ${modelledMs} ms`);
+    m.clock.advance(1);
+    assert.equal(await status(), 'STOPPED');
   });
 
   it('has Lambda refuse a role younger than IAM propagation, as AWS does, then accept it', async () => {
-    const speedup = 20; // 10 s in 500 ms
-    const m = await model({ speedup });
+    const m = await model({ clock: 'manual' });
     const c = clients(m, 1);
     const { Role } = await (await c.iam()).createRole({
       RoleName: 'model-fn',
@@ -162,15 +157,32 @@ describe('the AWS time model', () => {
         Handler: 'app.handler',
         Code: { ZipFile },
       });
-    await assert.rejects(
-      create(),
-      (err: Error) =>
-        errorCode(err) === 'InvalidParameterValueException' &&
-        /cannot be assumed by Lambda/.test(err.message),
-    );
+    const refused = (err: Error) =>
+      errorCode(err) === 'InvalidParameterValueException' && /cannot be assumed by Lambda/.test(err.message);
+    await assert.rejects(create(), refused);
     assert.deepEqual(m.stats().refusals, { roleNotAssumable: 1 });
-    await sleep((TIMES.iamRole.create * 1000) / speedup + 50);
+    const propagationMs = TIMES.iamRole.create * 1000;
+    m.clock.advance(propagationMs - 1);
+    await assert.rejects(create(), refused, `still refused ${propagationMs - 1} ms after the role was made`);
+    assert.deepEqual(m.stats().refusals, { roleNotAssumable: 2 });
+    m.clock.advance(1);
     assert.equal((await create()).FunctionName, 'model-fn');
+  });
+
+  it('reads its times on real time scaled by the speed-up unless given a manual clock', async () => {
+    const speedup = 600;
+    const before = performance.now();
+    const m = await model({ speedup });
+    const started = performance.now();
+    assert.equal(m.clock.kind, 'scaled');
+    assert.throws(() => m.clock.advance(1), /follows real time/);
+    // Bracketed by real time on both sides, whatever the machine's load.
+    const from = performance.now();
+    const read = m.clock.now();
+    const to = performance.now();
+    assert.ok(read >= (from - started) * speedup, `${read} AWS ms, at least ${(from - started) * speedup}`);
+    assert.ok(read <= (to - before) * speedup, `${read} AWS ms, at most ${(to - before) * speedup}`);
+    assert.throws(() => manualClock().advance(-1), /only moves forward/);
   });
 
   it('adds the per-call latency, scaled by the speed-up, to every call', async () => {

@@ -2,7 +2,8 @@
 // declared resources, each once. No state file means nothing to repair: tags at creation are enough.
 import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { type AwsModel, startAwsModel } from './support/aws-model/proxy.js';
 import { collect, copyOfExample, runCli, startCli } from './support/cli.js';
 import { useLocalAws } from './support/harness.js';
 import { counts, inventory, untaggedNetwork } from './support/inventory.js';
@@ -29,9 +30,29 @@ const DECLARED = {
   secret: 1,
 };
 
+/**
+ * The local AWS with the stack lock's release held for ever: an apply to be killed cannot end before the kill
+ * lands, however slowly this process reads its output. Every other call passes at once.
+ */
+let holding: Promise<AwsModel> | undefined;
+after(async () => (await holding)?.stop());
+async function endless() {
+  holding ??= startAwsModel({
+    upstream: t.aws.endpoint,
+    speedup: 1,
+    latencyMs: 0,
+    times: false,
+    holdOf: (call) =>
+      call.service === 's3' && call.operation === 'DeleteObject' && call.path.includes('/touchdown/locks/')
+        ? new Promise<void>(() => {})
+        : undefined,
+  });
+  return { ...t.aws, env: { ...t.aws.env, AWS_ENDPOINT_URL: (await holding).endpoint } };
+}
+
 /** Starts an apply and kills it (SIGKILL) when `line` has been printed `times` times. */
 async function applyAndKill(line: RegExp, times: number): Promise<{ killed: boolean; seen: string[] }> {
-  const child = startCli(['apply', '--yes', '--concurrency', '4'], { cwd, aws: t.aws });
+  const child = startCli(['apply', '--yes', '--concurrency', '4'], { cwd, aws: await endless() });
   const seen: string[] = [];
   let count = 0;
   const done = collect(child);

@@ -11,10 +11,13 @@ import { iamNotVisibleYet } from '../src/aws/iam/propagation.js';
 import { Role } from '../src/aws/iam/role.js';
 import { Schedule } from '../src/aws/scheduler/schedule.js';
 import { AwsStack } from '../src/aws/stack.js';
+import { TIMES } from './support/aws-model/times.js';
 import { useLocalAws } from './support/harness.js';
+import { until } from './support/until.js';
 
-// IAM's 10 s in 2 s: longer than a role, profile and launch template take to make, so their user is refused first.
-const t = useLocalAws({ model: { speedup: 5 } });
+// IAM's 10 s stand still until the test has seen the refusal (the model's clock is the test's), however long the
+// role, profile and launch template took to make; the engine's retries pace and give up at AWS's times over 5.
+const t = useLocalAws({ model: { speedup: 5, clock: 'manual' } });
 const trust = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
@@ -26,6 +29,13 @@ beforeEach(() => {
 });
 const refusedSince = (reason: string) =>
   (t.model!.stats().refusals[reason] ?? 0) - (refusalsBefore[reason] ?? 0);
+
+/** Once the model has refused the call for `reason`, IAM propagates: the clock moves past its time. */
+async function propagatedAfter(reason: string, applying: Promise<unknown>) {
+  await until(`the model to refuse a call (${reason})`, () => refusedSince(reason) >= 1, applying);
+  t.model!.clock.advance(TIMES.iamRole.create * 1000);
+  await applying;
+}
 
 describe('a role or instance profile used right after it is made', () => {
   it('is refused by the model as Scheduler refuses it, and the schedule is made once IAM has propagated', async () => {
@@ -40,7 +50,7 @@ describe('a role or instance profile used right after it is made', () => {
       target: { lambda: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:iamprop-nightly' } },
       roleArn: role.arn,
     });
-    await t.apply(aws);
+    await propagatedAfter('roleNotAssumable', t.apply(aws));
     assert.ok(refusedSince('roleNotAssumable') >= 1, 'the schedule was sent before the role was assumable');
     const s = await t.boto.call('scheduler', 'GetSchedule', { Name: 'iamprop.nightly' });
     assert.match(s.Target.RoleArn, /:role\/iamprop-scheduler-us-east-1$/);
@@ -71,7 +81,7 @@ describe('a role or instance profile used right after it is made', () => {
       maxSize: 1,
       subnetIds: [Subnet.SubnetId],
     });
-    await t.apply(aws);
+    await propagatedAfter('profileNotVisible', t.apply(aws));
     assert.ok(refusedSince('profileNotVisible') >= 1, 'the group was sent before the profile was visible');
     const { AutoScalingGroups } = await t.boto.call('autoscaling', 'DescribeAutoScalingGroups', {
       AutoScalingGroupNames: ['iamprop-web'],

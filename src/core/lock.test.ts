@@ -32,9 +32,16 @@ function contract(name: string, make: () => Promise<[StackLock, StackLock]>) {
       const [a, b] = await make();
       await a.acquire({ timeoutMs: 0 });
       let waitedFor = '';
-      const second = b.acquire({ timeoutMs: 10_000, onWait: (h) => (waitedFor = h.command) });
-      setTimeout(() => void a.release(), 300);
-      await second;
+      // The holder lets go once the second run says it waits: a condition, not a guess at how long that takes.
+      let released: Promise<void> | undefined;
+      await b.acquire({
+        timeoutMs: 5 * 60_000,
+        onWait: (h) => {
+          waitedFor = h.command;
+          released ??= a.release();
+        },
+      });
+      await released;
       assert.equal(waitedFor, 'touchdown apply');
       await b.release();
     });

@@ -1,24 +1,43 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type mock } from 'node:test';
 import { Interrupted } from './errors.js';
 import { formatDuration, WaitTimeout, waitFor } from './wait.js';
 
 const timing = { initialDelayMs: 10, maxDelayMs: 40, defaultTimeoutMs: 1_000 };
 
+/** Runs `work` on the test's clock: a millisecond at a time, each after what it set going has run. */
+async function onTestClock<T>(timers: typeof mock.timers, work: Promise<T>): Promise<T> {
+  let settled = false;
+  work.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) timers.tick(1);
+  }
+  return work;
+}
+
 describe('waitFor', () => {
-  it('polls with growing pauses until done, reporting each state it sees', async () => {
+  it('polls with growing pauses until done, reporting each state it sees', async (t) => {
+    // The pauses are read on a clock the test moves, so a busy machine cannot stretch the first one.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const states: string[] = [];
     const looks: number[] = [];
     let n = 0;
-    const value = await waitFor(
-      {
-        what: 'a thing to become ready',
-        check: async () => {
-          looks.push(Date.now());
-          return ++n < 5 ? { done: false, state: `step ${n}` } : { done: true, value: 'ready' };
+    const value = await onTestClock(
+      t.mock.timers,
+      waitFor(
+        {
+          what: 'a thing to become ready',
+          check: async () => {
+            looks.push(Date.now());
+            return ++n < 5 ? { done: false, state: `step ${n}` } : { done: true, value: 'ready' };
+          },
         },
-      },
-      { timing, signal: new AbortController().signal, progress: (s) => states.push(s) },
+        { timing, signal: new AbortController().signal, progress: (s) => states.push(s) },
+      ),
     );
     assert.equal(value, 'ready');
     assert.deepEqual(states, ['step 1', 'step 2', 'step 3', 'step 4']);
@@ -47,18 +66,22 @@ describe('waitFor', () => {
     );
   });
 
-  it('stops at once when the run is interrupted', async () => {
+  it('stops at once when the run is interrupted', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
     const started = Date.now();
     await assert.rejects(
-      waitFor(
-        { what: 'x', check: async () => ({ done: false, state: 'pending' }) },
-        { timing: { ...timing, initialDelayMs: 10_000 }, signal: controller.signal, progress: () => {} },
+      onTestClock(
+        t.mock.timers,
+        waitFor(
+          { what: 'x', check: async () => ({ done: false, state: 'pending' }) },
+          { timing: { ...timing, initialDelayMs: 10_000 }, signal: controller.signal, progress: () => {} },
+        ),
       ),
       Interrupted,
     );
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 1_000, `stopped ${Date.now() - started} ms in, not after its pause`);
   });
 
   it('writes durations as people read them', () => {

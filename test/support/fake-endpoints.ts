@@ -11,12 +11,36 @@ export interface Asked {
   operation: string;
 }
 
+/** A connection to the hung endpoint: what it asked, and when it came and went in the order of events (no clock). */
+export interface HeldConnection {
+  /** The service, from the request's SigV4 credential scope. */
+  service: string;
+  operation: string;
+  opened: number;
+  closed: number;
+}
+
 export interface FakeEndpoint {
   url: string;
   asked: Asked[];
-  /** When the first connection arrived (Date.now()), to time how long a client waits on it. */
-  firstContact?: number;
+  /** The hung endpoint's connections the client gave up (closed), in the order they closed. */
+  held: HeldConnection[];
   close(): Promise<void>;
+}
+
+/**
+ * How many of the client's waits on a hung endpoint came one after another (the longest chain of connections, each
+ * opened after the one before it closed; a retry always follows its attempt): its wait is that many read timeouts.
+ */
+export function waitsInARow(held: HeldConnection[]): number {
+  const chain = new Map<HeldConnection, number>();
+  for (const c of [...held].sort((a, b) => a.opened - b.opened)) {
+    const before = held.filter(
+      (d) => chain.has(d) && (d.closed < c.opened || (d.operation === c.operation && d.opened < c.opened)),
+    );
+    chain.set(c, 1 + Math.max(0, ...before.map((d) => chain.get(d)!)));
+  }
+  return Math.max(0, ...chain.values());
 }
 
 /**
@@ -47,12 +71,15 @@ export const changes = (asked: Asked[]) =>
 
 export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoint> {
   const asked: Asked[] = [];
+  const held: HeldConnection[] = [];
+  let events = 0;
   const sockets = new Set<Socket>();
   const server =
     kind === 'hang'
       ? createTcpServer((socket) => {
           // Accepts the connection and reads the request, but never answers.
           sockets.add(socket);
+          const opened = events++;
           let text = '';
           socket.on('data', (d) => {
             text += d;
@@ -63,7 +90,10 @@ export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoin
             const [method = '', path = ''] = text.split(' ', 2);
             const target = /^x-amz-target: *(\S+)/im.exec(text)?.[1]?.split('.').at(-1);
             const action = /(?:^|&|\n)Action=([A-Za-z]+)/.exec(text)?.[1];
-            asked.push({ method, path, operation: target ?? action ?? `${method} ${path}` });
+            const operation = target ?? action ?? `${method} ${path}`;
+            asked.push({ method, path, operation });
+            const service = /\/([a-z0-9-]+)\/aws4_request/.exec(text)?.[1] ?? 'unknown';
+            held.push({ service, operation, opened, closed: events++ });
           });
         })
       : createHttpServer(async (req, res) => {
@@ -119,9 +149,8 @@ export async function startFakeEndpoint(kind: Misbehaviour): Promise<FakeEndpoin
             );
           }
         });
-  const endpoint = { asked } as FakeEndpoint;
+  const endpoint = { asked, held } as FakeEndpoint;
   server.on('connection', (s: Socket) => {
-    endpoint.firstContact ??= Date.now();
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });

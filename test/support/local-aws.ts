@@ -53,8 +53,12 @@ export const TEST_CREDENTIALS = {
   AWS_SESSION_TOKEN: 'testing',
 };
 
-/** Emulator gap: moto loads each service on its first call, which on a busy 2-core machine can take longer than AWS's silence limit. */
-const LOADED_MACHINE = { TOUCHDOWN_AWS_READ_TIMEOUT: '60' };
+/**
+ * Emulator gap: moto loads each service on its first call, which on a busy 2-core machine can take longer than AWS's
+ * silence limit (over 60 s at load 50 with stress-ng beside it). The local AWS is slow, never silent: wait for its
+ * answer as long as the suite lets a test file run (scripts/test.sh --test-timeout).
+ */
+const LOADED_MACHINE = { TOUCHDOWN_AWS_READ_TIMEOUT: '600' };
 
 export interface LocalAwsOptions {
   region?: string;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { actions, assertNoChanges, useLocalAws } from '../../../test/support/harness.js';
 import { venvPython } from '../../../test/support/paths.js';
+import { until } from '../../../test/support/until.js';
 import { ConfigError } from '../../core/errors.js';
 import { AwsStack } from '../stack.js';
 import { LambdaFunction } from './function.js';
@@ -262,8 +263,12 @@ describe('LambdaFunction', () => {
     assert.equal(await logGroup(), undefined);
 
     // With the role appearing while apply waits, the function is made.
+    t.events.length = 0;
     const applying = t.apply(stack());
-    setTimeout(() => void role(), 300);
+    const waiting = () =>
+      t.events.some((e) => e.type === 'op.progress' && e.message.startsWith('waiting: role not assumable'));
+    await until('the apply to wait for the role', waiting, applying);
+    await role();
     await applying;
     assert.equal((await getFunction())?.Configuration.State, 'Active');
   });

@@ -3,6 +3,7 @@
 // (creating, InProgress, provisioning, PENDING, PENDING_VALIDATION, a deployment IN_PROGRESS, deleting).
 // moto itself makes most things ready at once and forgets deleted ones: while a resource is still
 // deleting, a describe naming it is answered from what it looked like just before the delete.
+import type { ModelClock } from './clock.js';
 import { ec2Error, jsonError, queryError, restJsonError } from './faults.js';
 import type { Answer, Call } from './operations.js';
 import { ECS_RELEASE, type ModelledResource, ONE_OFF, TIMES } from './times.js';
@@ -13,14 +14,18 @@ type Phase = 'creating' | 'modifying' | 'deleting';
 /** Sends a request of our own to moto with a call's credentials (a read before a delete). */
 export type Reader = (call: Call, body: string) => Promise<Answer>;
 
+/** AWS milliseconds for AWS seconds: every time below is read on the model's clock. */
+const ms = (awsSeconds: number) => awsSeconds * 1000;
+
 export class Lifecycle {
+  /** Resources busy until a time on the model's clock (AWS ms). */
   private readonly busy = new Map<string, { phase: Phase; until: number }>();
   /** Describe answers read just before a delete, by resource. */
   private readonly beforeDelete = new Map<string, Answer>();
-  /** Route 53 record names (lower case, no final dot), by when their change was sent. */
+  /** Route 53 record names (lower case, no final dot), by when their change was sent (model clock). */
   private readonly records = new Map<string, number>();
   private readonly certificates = new Set<string>();
-  /** IAM role ARNs and names, by when they were created. */
+  /** IAM role ARNs and names, by when they were created (model clock). */
   private readonly roles = new Map<string, number>();
   /** Calls AWS would have refused (a role not assumable yet), by reason. */
   readonly refusals: Record<string, number> = {};
@@ -31,8 +36,7 @@ export class Lifecycle {
   >();
 
   constructor(
-    /** Real milliseconds for AWS seconds. */
-    private readonly real: (awsSeconds: number) => number,
+    private readonly clock: ModelClock,
     private readonly read: Reader,
   ) {}
 
@@ -56,13 +60,13 @@ export class Lifecycle {
     const row: { create: number; update?: number; delete?: number } = TIMES[resource];
     const seconds = phase === 'creating' ? row.create : phase === 'modifying' ? row.update : row.delete;
     if (id === undefined || seconds === undefined) return;
-    this.busy.set(`${resource} ${id}`, { phase, until: Date.now() + this.real(seconds) });
+    this.busy.set(`${resource} ${id}`, { phase, until: this.clock.now() + ms(seconds) });
   }
 
   /** As start, for a time that depends on the resource's settings (a rolling deployment). */
   startFor(resource: ModelledResource, id: string | undefined, phase: Phase, seconds: number): void {
     if (id !== undefined)
-      this.busy.set(`${resource} ${id}`, { phase, until: Date.now() + this.real(seconds) });
+      this.busy.set(`${resource} ${id}`, { phase, until: this.clock.now() + ms(seconds) });
   }
 
   targetGroupSeen(
@@ -93,7 +97,7 @@ export class Lifecycle {
     const key = `${resource} ${id}`;
     const b = this.busy.get(key);
     if (!b) return undefined;
-    if (Date.now() < b.until) return b.phase;
+    if (this.clock.now() < b.until) return b.phase;
     this.busy.delete(key);
     this.beforeDelete.delete(key);
     return undefined;
@@ -112,7 +116,7 @@ export class Lifecycle {
   }
 
   recordsSent(names: string[]): void {
-    for (const n of names) this.records.set(dnsName(n), Date.now());
+    for (const n of names) this.records.set(dnsName(n), this.clock.now());
   }
 
   certificateRequested(arn: string): void {
@@ -125,28 +129,28 @@ export class Lifecycle {
     const sent = recordNames.map((n) => this.records.get(dnsName(n)));
     if (recordNames.length === 0 || sent.some((t) => t === undefined)) return true;
     const ready =
-      Math.max(...(sent as number[])) + this.real(TIMES.route53Change.create + TIMES.acmValidation.create);
-    return Date.now() < ready;
+      Math.max(...(sent as number[])) + ms(TIMES.route53Change.create + TIMES.acmValidation.create);
+    return this.clock.now() < ready;
   }
 
   roleCreated(arn: string | undefined): void {
-    if (arn) this.roles.set(arn, Date.now());
+    if (arn) this.roles.set(arn, this.clock.now());
   }
 
   roleAssumable(arn: string): boolean {
     const made = this.roles.get(arn);
-    return made === undefined || Date.now() >= made + this.real(TIMES.iamRole.create);
+    return made === undefined || this.clock.now() >= made + ms(TIMES.iamRole.create);
   }
 
   // ---- instance profiles, and the launch templates that name them ----
 
-  /** Instance profile names by when they were made or last given a role; their ARNs' names. */
+  /** Instance profile names by when they were made or last given a role (model clock); their ARNs' names. */
   private readonly profiles = new Map<string, number>();
   /** Launch template ids and names: the profile (name) their latest version names. */
   private readonly templateProfiles = new Map<string, string>();
 
   profileChanged(name: string | undefined): void {
-    if (name) this.profiles.set(name, Date.now());
+    if (name) this.profiles.set(name, this.clock.now());
   }
 
   /** A profile by name or ARN (`arn:aws:iam::1:instance-profile/path/name`): its name. */
@@ -156,7 +160,7 @@ export class Lifecycle {
 
   profileVisible(nameOrArn: string): boolean {
     const changed = this.profiles.get(Lifecycle.profileName(nameOrArn));
-    return changed === undefined || Date.now() >= changed + this.real(TIMES.iamRole.create);
+    return changed === undefined || this.clock.now() >= changed + ms(TIMES.iamRole.create);
   }
 
   templateNames(keys: (string | undefined)[], profile: string | undefined): void {

@@ -3,11 +3,13 @@
 // resets, slow answers), all scaled by one speed-up factor.
 //   const model = await startAwsModel({ upstream: aws.endpoint, speedup: 100, faults: { throttle: 0.05 }, seed: 7 });
 //   new AwsClients({ region, endpoint: model.endpoint });
+// A test of the model's timing starts it with clock: 'manual' and moves time itself: model.clock.advance(awsMs).
 
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_WAIT_TIMING, type WaitTiming } from '../../../src/core/wait.js';
+import { type ClockKind, type ModelClock, modelClock } from './clock.js';
 import { type Fault, type FaultRates, faultFor, serverErrorAnswer, throttleAnswer } from './faults.js';
 import { IdempotencyTokens } from './idempotency.js';
 import { Lifecycle } from './lifecycle.js';
@@ -20,6 +22,11 @@ export interface ModelOptions {
   upstream: string;
   /** AWS seconds per real second; default TOUCHDOWN_MODEL_SPEEDUP, else 1 (real time). Applies to readiness and latency. */
   speedup?: number;
+  /**
+   * What moves the readiness times (not latency, which is always real time over the speed-up): 'scaled', real time
+   * times the speed-up (default); 'manual', only the test's `model.clock.advance(awsMs)`.
+   */
+  clock?: ClockKind;
   /** Per-call latency in AWS milliseconds (scaled by speedup); default from the table. */
   latencyMs?: number;
   /** Rates 0..1. */
@@ -30,6 +37,11 @@ export interface ModelOptions {
   times?: boolean;
   /** A fault chosen for one call, over the seeded ones (a test that needs this very call's answer lost). */
   faultOf?: (call: Call) => Fault | undefined;
+  /**
+   * Holds a call before it reaches the local AWS until the promise settles: its time is the test's (a test that
+   * must act while the call is in flight). A call whose client went away meanwhile is never sent on.
+   */
+  holdOf?: (call: Call) => Promise<void> | undefined;
   /** Called with every call as it arrives, and the fault it gets (for tests and benchmarks that trace). */
   onCall?: (call: Call, fault: Fault | undefined) => void;
 }
@@ -54,6 +66,8 @@ export interface AwsModel {
   endpoint: string;
   /** AWS seconds per real second, as started. */
   speedup: number;
+  /** The clock the readiness times are read on (AWS ms); a manual one is moved with `advance`. */
+  clock: ModelClock;
   stop(): Promise<void>;
   stats(): ModelStats;
 }
@@ -62,6 +76,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
   const speedup = options.speedup ?? Number(process.env.TOUCHDOWN_MODEL_SPEEDUP ?? 1);
   if (!(speedup > 0)) throw new Error(`speedup must be a positive number, got ${speedup}`);
   const real = (awsMs: number) => awsMs / speedup;
+  const clock = modelClock(options.clock ?? 'scaled', speedup);
   const latency = real(options.latencyMs ?? LATENCY.ms);
   const rates = options.faults ?? {};
   const seed = options.seed ?? 1;
@@ -98,9 +113,8 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
       req.end(body);
     });
   const tokens = new IdempotencyTokens();
-  const lifecycle = new Lifecycle(
-    (awsSeconds) => real(awsSeconds * 1000),
-    (call, body) => forward({ ...call, query: new URLSearchParams() }, Buffer.from(body)),
+  const lifecycle = new Lifecycle(clock, (call, body) =>
+    forward({ ...call, query: new URLSearchParams() }, Buffer.from(body)),
   );
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
@@ -128,6 +142,11 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     if (fault?.kind === 'reset' && !fault.afterForwarding) {
       await sleep(latency / 2);
       return req.socket.destroy();
+    }
+    const held = options.holdOf?.(call);
+    if (held) {
+      await held;
+      if (req.socket.destroyed) return;
     }
     const modelled = options.times !== false;
     const refused = modelled ? await lifecycle.before(call) : undefined;
@@ -171,6 +190,7 @@ export async function startAwsModel(options: ModelOptions): Promise<AwsModel> {
     // As for moto: clients must use localhost, never a dotted address (read as a bucket name).
     endpoint: `http://localhost:${port}`,
     speedup,
+    clock,
     stats: () => ({
       calls: stats.calls,
       faults: { ...stats.faults },
