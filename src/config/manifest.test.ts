@@ -174,6 +174,16 @@ stages:
       /^touchdown\.yml:5:1: environment: \d+ bytes of settings; ECS takes at most 64 KiB/,
     ],
     [
+      'a processor Lambda does not run, named as Docker names it',
+      `${BASE}network: { nat: gateway }\nweb:\n  compute: lambda\n  architecture: amd64\n`,
+      /^touchdown\.yml:8:3: web\.architecture: use one of "arm64", "x86_64"$/,
+    ],
+    [
+      'a processor for Fargate, which only the lambda function takes',
+      `${BASE}web:\n  architecture: arm64\n`,
+      /^touchdown\.yml:6:3: web\.architecture: Fargate tasks run on x86_64 here: remove web\.architecture/,
+    ],
+    [
       'a region that does not exist',
       `${BASE}region: us-east-7\n`,
       /^touchdown\.yml:5:\d+: region: "us-east-7" is not an AWS region; did you mean us-east-1\?/,
