@@ -342,7 +342,7 @@ describe('touchdown deploy with web.compute: lambda', () => {
       assert.equal(failed.failedStep, 'migrate');
       assert.equal(failed.message, 'migrate --noinput exited with code 1; the previous release still serves');
       const logs = (failed.logs ?? []).join('\n');
-      assert.match(logs, /Applying xkcd_app\.0003_broken\.\.\./);
+      // The command's last lines: the traceback, ending in PostgreSQL's own words.
       assert.match(logs, /column "no_such_column" does not exist/);
       assert.equal(await live(), '1', 'the alias still serves the previous version');
       assert.deepEqual(await applied(), ['0001_initial', '0002_load_comics'], 'PostgreSQL rolled 0003 back');
