@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import zipfile
 from io import BytesIO
 
@@ -52,6 +53,18 @@ events = os.fdopen(os.dup(0))
 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 sys.stdin = open(os.devnull)
 handler = None
+request_id = ""
+# The runtime's own log handler: logging calls reach the log as "[LEVEL]\t<time>\t<request id>\t<message>".
+import logging
+class _WithRequestId(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = request_id
+        return True
+_handler = logging.StreamHandler(sys.stdout)
+_handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"))
+_handler.formatter.converter = time.gmtime
+_handler.addFilter(_WithRequestId())
+logging.getLogger().addHandler(_handler)
 class Context:
     function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
@@ -62,6 +75,7 @@ class Context:
         return max(int(self.deadline - time.time() * 1000), 0)
 for line in events:
     request = json.loads(line)
+    request_id = request["id"]
     broken = False
     try:
         if handler is None:
@@ -73,6 +87,8 @@ for line in events:
         broken = handler is None
         answer = {"ok": False, "result": {"errorMessage": str(error), "errorType": type(error).__name__,
                   "stackTrace": traceback.format_tb(error.__traceback__)}}
+        # As the runtime logs an unhandled error: "[ERROR] <type>: <message>", then the traceback.
+        print(f"[ERROR] {type(error).__name__}: {error}")
         traceback.print_exc()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -231,7 +247,7 @@ def _environment_of(function, root: str) -> tuple:
 def invoke(function, event) -> tuple:
     """(payload, errored, log tail) as moto's own invoke answers."""
     root = _unpack(function.code_bytes)
-    request_id = hashlib.sha1(f"{time.time()}{id(event)}".encode()).hexdigest()
+    request_id = str(uuid.uuid4())
     started = time.time()
     seconds = float(function.timeout or 3)
     architecture = (getattr(function, "architectures", None) or ["x86_64"])[0]
@@ -263,7 +279,8 @@ def invoke(function, event) -> tuple:
         result, errored = answer["result"], not answer["ok"]
     lines = [f"START RequestId: {request_id} Version: {function.version}", *lines,
              f"END RequestId: {request_id}",
-             f"REPORT RequestId: {request_id}\tDuration: {(time.time() - started) * 1000:.2f} ms"]
+             f"REPORT RequestId: {request_id}\tDuration: {(time.time() - started) * 1000:.2f} ms\t"
+             f"Billed Duration: {int((time.time() - started) * 1000) + 1} ms\tMemory Size: {function.memory_size} MB"]
     _write_logs(function, request_id, lines)
     return json.dumps(result), errored, "\n".join(lines)[-4096:]
 
