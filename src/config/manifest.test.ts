@@ -179,9 +179,9 @@ stages:
       /^touchdown\.yml:8:3: web\.architecture: use one of "arm64", "x86_64"$/,
     ],
     [
-      'a processor for Fargate, which only the lambda function takes',
-      `${BASE}web:\n  architecture: arm64\n`,
-      /^touchdown\.yml:6:3: web\.architecture: Fargate tasks run on x86_64 here: remove web\.architecture/,
+      'a processor for EC2 instances, whose type decides it',
+      `${BASE}network: { nat: gateway }\nweb:\n  compute: ec2\n  architecture: arm64\n`,
+      /^touchdown\.yml:8:3: web\.architecture: on ec2 web\.instanceType decides the processor .*: remove web\.architecture/,
     ],
     [
       'a region that does not exist',

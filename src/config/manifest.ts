@@ -214,9 +214,10 @@ export const manifestSchema = z
         /** Seconds a request may take (compute: lambda; API Gateway stops at 29). */
         timeout: z.number().int().min(1).max(29).default(29),
         /**
-         * The processor the function runs on (compute: lambda): arm64 (Graviton, about 20% cheaper per second) or
-         * x86_64, for a requirement that publishes no arm64 wheel. The package's wheels are installed for it.
-         * @default arm64
+         * The processor the app runs on: arm64 (Graviton, about 20% cheaper) or x86_64. compute: lambda installs the
+         * package's wheels for it (x86_64 for a requirement that publishes no arm64 wheel); compute: fargate builds
+         * the image for it (linux/arm64 or linux/amd64). On ec2, web.instanceType decides.
+         * @default arm64 on lambda, x86_64 on fargate
          */
         architecture: z.enum(['arm64', 'x86_64']).optional(),
       })
@@ -392,12 +393,10 @@ export const manifestSchema = z
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
     }
     if (m.web.compute === 'lambda') lambdaProblems(m, problem);
-    if (m.web.compute !== 'lambda' && m.web.architecture !== undefined) {
+    if (m.web.compute === 'ec2' && m.web.architecture !== undefined) {
       problem(
         ['web', 'architecture'],
-        m.web.compute === 'ec2'
-          ? 'on ec2 web.instanceType decides the processor (t4g, m7g, c7g… are arm64): remove web.architecture'
-          : 'Fargate tasks run on x86_64 here: remove web.architecture (it picks the processor of web.compute: lambda)',
+        'on ec2 web.instanceType decides the processor (t4g, m7g, c7g… are arm64, t3 and m7i x86_64): remove web.architecture',
       );
     }
     ciProblems(m, problem);
