@@ -394,9 +394,10 @@ def run_apps() -> None:
 
 
 def stop_apps() -> None:
-    from local_aws import data_stores, tasks
+    from local_aws import data_stores, lambda_run, tasks
 
     tasks.stop_all()
+    lambda_run.stop_all()
     data_stores.drop_databases()
 
 
