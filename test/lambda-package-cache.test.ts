@@ -34,6 +34,18 @@ async function versionIn(zip: Buffer, name: string): Promise<string | undefined>
   return stdout.trim() || undefined;
 }
 
+/** A package for Lambda's Python 3.12 on x86_64, its installs cached in the project's .touchdown folder. */
+function optionsFor(dir: string) {
+  return {
+    project: dir,
+    requirements: 'requirements.txt',
+    python: '3.12',
+    architecture: 'x86_64' as const,
+    cacheDir: join(dir, '.touchdown', 'lambda'),
+    pythonCommand: venvPython,
+  };
+}
+
 describe("the Lambda package's requirements", () => {
   it('reads every file pip reads: -r and -c includes, nested, relative to the including file, once each', async () => {
     const dir = await project({
@@ -69,14 +81,7 @@ describe("the Lambda package's requirements", () => {
       'requirements/base.txt': 'six==1.16.0\n',
       'manage.py': '',
     });
-    const options = {
-      project: dir,
-      requirements: 'requirements.txt',
-      python: '3.12',
-      architecture: 'x86_64' as const,
-      cacheDir: join(dir, '.touchdown', 'lambda'),
-      pythonCommand: venvPython,
-    };
+    const options = optionsFor(dir);
     const first = await buildLambdaPackage(options);
     assert.equal(await versionIn(first.zip, 'six'), '1.16.0');
     await writeFile(join(dir, 'requirements', 'base.txt'), 'six==1.17.0\n');
@@ -93,15 +98,7 @@ describe("the Lambda package's requirements", () => {
       'app/views.py': 'VIEW = 1\n',
     });
     const lines: string[] = [];
-    const options = {
-      project: dir,
-      requirements: 'requirements.txt',
-      python: '3.12',
-      architecture: 'x86_64' as const,
-      cacheDir: join(dir, '.touchdown', 'lambda'),
-      pythonCommand: venvPython,
-      log: (line: string) => lines.push(line),
-    };
+    const options = { ...optionsFor(dir), log: (line: string) => lines.push(line) };
     const reused = () =>
       lines.some((l) => /^package unchanged since it was last built: \d+ files, reused$/.test(l));
     const first = await buildLambdaPackage(options);
