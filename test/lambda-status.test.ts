@@ -35,6 +35,9 @@ async function handlerZip(): Promise<string> {
   const handler = [
     'import logging',
     'def handler(event, context):',
+    '    if event.get("crash"):',
+    '        logging.getLogger("django.request").error("OperationalError: could not connect to server")',
+    '        raise ValueError("the app crashed")',
     '    if event.get("fail"):',
     '        logging.getLogger("django.request").error("OperationalError: could not connect to server")',
     '        return {"statusCode": 500}',
@@ -73,7 +76,7 @@ async function releasedTwice(): Promise<void> {
   await t.boto.call('lambda', 'CreateAlias', { FunctionName: FUNCTION, Name: 'live', FunctionVersion: '2' });
 }
 
-/** Three requests to the live alias, the second failing in the app. */
+/** Four requests to the live alias: the second fails in the app, the last logs an error and crashes. */
 async function invoked(): Promise<void> {
   for (const fail of [false, true, false]) {
     const answer = await t.boto.call('lambda', 'Invoke', {
@@ -84,6 +87,12 @@ async function invoked(): Promise<void> {
     assert.equal(answer.FunctionError, undefined);
     assert.equal(JSON.parse(answer.Payload).statusCode, fail ? 500 : 200);
   }
+  const crashed = await t.boto.call('lambda', 'Invoke', {
+    FunctionName: FUNCTION,
+    Qualifier: 'live',
+    Payload: JSON.stringify({ crash: true }),
+  });
+  assert.ok(crashed.FunctionError, "the error is the function's");
 }
 
 describe('operating a Lambda app', () => {
@@ -101,9 +110,10 @@ describe('operating a Lambda app', () => {
       status.lambda.versions.map((v: { version: string }) => v.version),
       ['2', '1'],
     );
-    assert.equal(status.lambda.recent.invocations, 3);
-    assert.equal(status.lambda.recent.errors, 1);
-    assert.match(status.lambda.recent.lastError, /^OperationalError: could not connect to server/);
+    assert.equal(status.lambda.recent.invocations, 4);
+    assert.equal(status.lambda.recent.errors, 2, 'the crash and the error it logged first are one request');
+    // The runtime's own line for the unhandled error, without its "[ERROR]" and traceback.
+    assert.equal(status.lambda.recent.lastError, 'ValueError: the app crashed');
     // A new account's SES is in the sandbox until AWS grants production access.
     assert.equal(status.email.sandbox, true);
 
@@ -111,7 +121,7 @@ describe('operating a Lambda app', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /web: Lambda function xkcd-production-web, live alias on version 2/);
     assert.match(text.stdout, /versions: 2 \(live\), 1/);
-    assert.match(text.stdout, /3 invocation\(s\), 1 error\(s\)/);
+    assert.match(text.stdout, /4 invocation\(s\), 2 error\(s\)/);
     assert.match(
       text.stdout,
       /SES in us-east-1 is still in the sandbox: .*aws sesv2 put-account-details --production-access-enabled/,
@@ -120,7 +130,7 @@ describe('operating a Lambda app', () => {
     const logs = await runCli(['logs', '--since', '1h'], { cwd, aws: t.aws });
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, / web \[ERROR\]\t.*OperationalError: could not connect to server/);
-    assert.equal((logs.stdout.match(/ web REPORT RequestId:/g) ?? []).length, 3);
+    assert.equal((logs.stdout.match(/ web REPORT RequestId:/g) ?? []).length, 4);
     const filtered = await runCli(['logs', '--since', '1h', '--process', 'worker'], { cwd, aws: t.aws });
     assert.notEqual(filtered.code, 0, 'a Lambda app has no worker logs');
   });
