@@ -286,4 +286,35 @@ describe('the local AWS running apps', () => {
       'the output is in its log group',
     );
   });
+
+  it("says so when a package's compiled modules are for a processor this machine is not", async () => {
+    // An arm64 function whose package carries an aarch64 extension module, as pip installs psycopg's for Graviton.
+    const { stdout } = await promisify(execFile)(venvPython, [
+      '-c',
+      'import base64, io, zipfile\nb = io.BytesIO()\nz = zipfile.ZipFile(b, "w")\nz.writestr("app.py", "import fast\\ndef handler(e, c): return 1")\nz.writestr("fast.cpython-312-aarch64-linux-gnu.so", b"\\x7fELF")\nz.close()\nprint(base64.b64encode(b.getvalue()).decode())',
+    ]);
+    const { Role } = await (await t.aws.clients().iam()).createRole({
+      RoleName: 'graviton-fn',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    });
+    await (await t.aws.clients().lambda()).createFunction({
+      FunctionName: 'graviton',
+      Runtime: 'python3.12',
+      Handler: 'app.handler',
+      Role: Role!.Arn!,
+      Architectures: ['arm64'],
+      Code: { ZipFile: Buffer.from(stdout.trim(), 'base64') },
+    });
+    const answer = await t.boto.call('lambda', 'Invoke', { FunctionName: 'graviton', Payload: '{}' });
+    assert.ok(answer.FunctionError);
+    assert.match(
+      JSON.parse(answer.Payload).errorMessage,
+      /compiled modules are for arm64 and cannot load here; deploy it with web\.architecture: x86_64/,
+    );
+  });
 });
