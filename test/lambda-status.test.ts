@@ -66,6 +66,8 @@ async function releasedTwice(): Promise<void> {
     FunctionName: FUNCTION,
     Role: Role.Arn,
     Runtime: 'python3.12',
+    // Lambda's 3 s default would time out a cold start on a loaded machine.
+    Timeout: 60,
     Handler: 'touchdown_lambda.handler',
     MemorySize: 512,
     Code: { ZipFile: Buffer.from(await handlerZip(), 'base64') },

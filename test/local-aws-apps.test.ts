@@ -257,6 +257,8 @@ describe('the local AWS running apps', () => {
     await (await t.aws.clients().lambda()).createFunction({
       FunctionName: 'tiny',
       Runtime: 'python3.12',
+      // Lambda's 3 s default would time out a cold start on a loaded machine.
+      Timeout: 60,
       Handler: 'app.handler',
       Role: Role!.Arn!,
       Code: { ZipFile: Buffer.from(stdout.trim(), 'base64') },
@@ -305,6 +307,8 @@ describe('the local AWS running apps', () => {
     await (await t.aws.clients().lambda()).createFunction({
       FunctionName: 'graviton',
       Runtime: 'python3.12',
+      // Lambda's 3 s default would time out a cold start on a loaded machine.
+      Timeout: 60,
       Handler: 'app.handler',
       Role: Role!.Arn!,
       Architectures: ['arm64'],

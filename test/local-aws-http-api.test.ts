@@ -78,6 +78,8 @@ describe("the local AWS's HTTP APIs", () => {
     const { FunctionArn } = await (await t.aws.clients().lambda()).createFunction({
       FunctionName: 'echo',
       Runtime: 'python3.12',
+      // Lambda's 3 s default would time out a cold start on a loaded machine.
+      Timeout: 60,
       Handler: 'echo.handler',
       Role: Role.Arn,
       Code: { ZipFile: Buffer.from(stdout.trim(), 'base64') },

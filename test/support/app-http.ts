@@ -80,7 +80,7 @@ export async function httpApiUrl(
       ? apis.find((a) => a.apiId === which.apiId)?.url
       : domains.find((d) => d.domainName === which.domainName)?.url;
     if (url) return url;
-    if (round < 200) {
+    if (round < 1200) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
