@@ -368,7 +368,7 @@ def run_ecs_agents() -> None:
 
 def run_apps() -> None:
     """LOCAL_AWS_IMAGES set: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
-    from local_aws import api, data_stores, lambda_run, load_balancers, services, tasks, target_health
+    from local_aws import api, data_stores, http_apis, lambda_run, load_balancers, services, tasks, target_health
     from moto.moto_api._internal.models import MotoAPIBackend
 
     tasks.run_tasks_as_processes()
@@ -383,6 +383,8 @@ def run_apps() -> None:
             services.reset()
             tasks.stop_all()
             load_balancers.stop_all()
+            http_apis.stop_all()
+            lambda_run.stop_all()
             target_health.health.clear()
         data_stores.drop_databases()
         original_reset(self)
@@ -392,9 +394,10 @@ def run_apps() -> None:
 
 
 def stop_apps() -> None:
-    from local_aws import data_stores, tasks
+    from local_aws import data_stores, lambda_run, tasks
 
     tasks.stop_all()
+    lambda_run.stop_all()
     data_stores.drop_databases()
 
 

@@ -1,7 +1,9 @@
-// `touchdown deploy` of a copy of examples/xkcd with web.compute: lambda (seed 002) against the local AWS:
-// package, release phase through the function's new version, the `live` alias, rollback, destroy.
+// `touchdown deploy` of a copy of examples/xkcd with web.compute: lambda (seed 002) against a local AWS that runs
+// the app: package (for x86_64, so that its compiled wheels load on this machine), release phase through the
+// function's new version against the local PostgreSQL, the `live` alias serving pages through the HTTP API's local
+// port, rollback, destroy.
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -15,14 +17,18 @@ import { awsBlueprint, zoneNeeds } from '../src/django/blueprint/index.js';
 import { type DeployOptions, deploy } from '../src/django/deploy.js';
 import { manage } from '../src/django/operations.js';
 import { type Release, ReleaseHistory } from '../src/django/releases.js';
+import { get, httpApiUrl } from './support/app-http.js';
 import { assertNoChanges, useLocalAws } from './support/harness.js';
+import { psql } from './support/local-stack.js';
 import { repoRoot } from './support/paths.js';
+import { ensureServices } from './support/services.js';
 
 const STACK = 'xkcd-production';
 const FUNCTION = 'xkcd-production-web';
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 60_000 };
 
-const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
+// Lambda and the HTTP API run the function here (no ECS image: the stack has none).
+const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' }, apps: { images: {} } });
 
 /** examples/xkcd, sources and all, with its web on Lambda and a nightly job. */
 async function lambdaCopyOfXkcd(): Promise<string> {
@@ -32,7 +38,7 @@ async function lambdaCopyOfXkcd(): Promise<string> {
     filter: (src) => !/(__pycache__|\.touchdown|media|staticfiles)$/.test(src),
   });
   const manifest = parse(await readFile(join(dir, 'touchdown.yml'), 'utf8'));
-  manifest.web = { compute: 'lambda', memory: 512, timeout: 20 };
+  manifest.web = { compute: 'lambda', memory: 512, timeout: 20, architecture: 'x86_64' };
   manifest.network = { nat: 'gateway' };
   manifest.schedules = [{ name: 'clear-sessions', cron: '0 3 * * ? *', command: 'clearsessions' }];
   delete manifest.stages;
@@ -44,18 +50,24 @@ const project = await lambdaCopyOfXkcd();
 const manifestPath = join(project, 'touchdown.yml');
 const load = async () => parseManifest(await readFile(manifestPath, 'utf8'), manifestPath);
 
-/**
- * The emulator gap: moto runs Lambda code only in Docker, which this machine lacks. Without it Invoke
- * answers with results queued here, in order; the handler itself runs for real in lambda-package.test.ts.
- */
-async function invocationsAnswer(...results: { exitCode: number; output: string }[]): Promise<void> {
-  const res = await fetch(`${t.aws.endpoint}/moto-api/static/lambda-simple/response`, {
-    method: 'POST',
-    body: JSON.stringify({ results: results.map((r) => JSON.stringify(r)), region: t.aws.region }),
-  });
-  assert.equal(res.status, 201);
+/** The app's home page for one comic, through the HTTP API's local port (or a custom domain's). */
+async function page(where: { apiId?: string; domainName?: string }, jar: string[] = []) {
+  const answer = await get(`${await httpApiUrl(t.aws, where)}/?comic=3`, jar);
+  const views = /Viewed <strong id="views">(\d+)<\/strong>/.exec(answer.body)?.[1];
+  return { ...answer, views: views === undefined ? undefined : Number(views) };
 }
-const ok = (output: string) => ({ exitCode: 0, output });
+
+/** The migrations the release phase applied, read from the stack's database on the local PostgreSQL. */
+async function applied(): Promise<string[]> {
+  const databases = Object.values(await t.aws.databases());
+  assert.equal(databases.length, 1, "the stack's one RDS instance is served by the local PostgreSQL");
+  const database = databases[0]!;
+  const rows = await psql(
+    "SELECT name FROM django_migrations WHERE app = 'xkcd_app' ORDER BY name",
+    database,
+  );
+  return rows.split('\n').filter(Boolean);
+}
 
 function deployWith(loaded: LoadedManifest, events: EngineEvent[] = [], extra: Partial<DeployOptions> = {}) {
   return deploy({
@@ -88,20 +100,13 @@ const live = async () =>
   (await t.boto.call('lambda', 'GetAlias', { FunctionName: FUNCTION, Name: 'live' })).FunctionVersion;
 
 describe('touchdown deploy with web.compute: lambda', () => {
-  before(async () => {
-    const res = await fetch(`${t.aws.endpoint}/moto-api/config`, {
-      method: 'POST',
-      body: JSON.stringify({ lambda: { use_docker: false } }),
-    });
-    assert.equal(res.status, 201);
-  });
+  before(() => ensureServices('postgres', 'redis'));
 
   it('packages, releases through a new version, serves it on the live alias; again does nothing; destroys', async () => {
     const loaded = await load();
     const events: EngineEvent[] = [];
-    await invocationsAnswer(ok('Applying xkcd_app.0001_initial... OK'), ok('13 static files copied.'));
     const first = await deployWith(loaded, events);
-    assert.equal(first.status, 'deployed', first.message);
+    assert.equal(first.status, 'deployed', `${first.message}\n${(first.logs ?? []).join('\n')}`);
     const steps = events
       .filter((e) => e.type === 'step' && e.state === 'done')
       .map((e) => (e as { step: string }).step);
@@ -123,7 +128,7 @@ describe('touchdown deploy with web.compute: lambda', () => {
     assert.equal(fn.Runtime, 'python3.12');
     assert.equal(fn.Handler, 'touchdown_lambda.handler');
     assert.equal(fn.MemorySize, 512);
-    assert.deepEqual(fn.Architectures, ['arm64']);
+    assert.deepEqual(fn.Architectures, ['x86_64'], 'web.architecture: x86_64');
     const hex = release.image.match(/([0-9a-f]{64})\.zip$/)![1]!;
     assert.equal(
       fn.CodeSha256,
@@ -228,6 +233,33 @@ describe('touchdown deploy with web.compute: lambda', () => {
     assert.equal(record.Name, 'xkcd.example.com.');
     assert.equal(record.AliasTarget.DNSName.replace(/\.$/, ''), target.ApiGatewayDomainName);
 
+    // The release phase ran through the function: migrate against the local PostgreSQL, collectstatic to S3.
+    assert.deepEqual(await applied(), ['0001_initial', '0002_load_comics']);
+    const { Buckets } = await t.boto.call('s3', 'ListBuckets', {});
+    const staticBucket = Buckets.find((b: { Name: string }) => b.Name.startsWith(`${STACK}-static`)).Name;
+    const { Contents: statics } = await t.boto.call('s3', 'ListObjectsV2', { Bucket: staticBucket });
+    assert.ok(
+      (statics ?? []).some((o: { Key: string }) => o.Key.endsWith('xkcd_app/style.css')),
+      "collectstatic put the app's stylesheet in the static bucket",
+    );
+
+    // The app, through the API's local port: the page counts its views in PostgreSQL and a reload counts one
+    // more; the session cookie (Secure: API Gateway said https) carries the visit, kept in Redis.
+    const jar: string[] = [];
+    const opened = await page({ apiId: api.ApiId }, jar);
+    assert.equal(opened.status, 200, opened.body.slice(0, 2000));
+    assert.match(opened.body, /#3 \| Cache Invalidation/);
+    assert.match(String(opened.headers['set-cookie']), /sessionid=[^;]+;.*Secure/);
+    const reloaded = await page({ apiId: api.ApiId }, jar);
+    assert.equal(reloaded.views, opened.views! + 1, 'a reload counts one more view');
+    assert.match(reloaded.body, /You have seen <span id="seen">2<\/span>/);
+    // The custom domain answers the same app; a path no view has is Django's 404, not API Gateway's.
+    const onDomain = await page({ domainName: 'xkcd.example.com' });
+    assert.equal(onDomain.views, reloaded.views! + 1);
+    const missing = await get(`${await httpApiUrl(t.aws, { apiId: api.ApiId })}/no-such-page/`);
+    assert.equal(missing.status, 404);
+    assert.doesNotMatch(missing.body, /^\{"message"/);
+
     // The nightly job invokes the live alias with the manage event.
     const schedule = await t.boto.call('scheduler', 'GetSchedule', { Name: `${STACK}.clear-sessions` });
     assert.equal(schedule.ScheduleExpression, 'cron(0 3 * * ? *)');
@@ -281,41 +313,56 @@ describe('touchdown deploy with web.compute: lambda', () => {
 
   it('keeps the previous version serving when migrate fails; the next release goes through; rollback moves the alias back', async () => {
     const loaded = await load();
-    await invocationsAnswer(ok('migrated'), ok('copied'));
     const first = await deployWith(loaded);
-    assert.equal(first.status, 'deployed', first.message);
+    assert.equal(first.status, 'deployed', `${first.message}\n${(first.logs ?? []).join('\n')}`);
+    const [api] = (await t.boto.call('apigatewayv2', 'GetApis')).Items;
+    const served = await page({ apiId: api.ApiId });
+    assert.equal(served.status, 200, served.body.slice(0, 2000));
+    assert.doesNotMatch(served.body, /release 2/);
 
-    // New code, and a migration that fails.
+    // New code, and a migration that fails in PostgreSQL.
     const template = join(project, 'xkcd_app', 'templates', 'xkcd_app', 'homepage.html');
+    const broken = join(project, 'xkcd_app', 'migrations', '0003_broken.py');
     const original = await readFile(template, 'utf8');
     await writeFile(template, `${original}<!-- release 2 -->\n`);
+    await writeFile(
+      broken,
+      [
+        'from django.db import migrations',
+        '',
+        'class Migration(migrations.Migration):',
+        '    dependencies = [("xkcd_app", "0002_load_comics")]',
+        '    operations = [migrations.RunSQL("SELECT no_such_column FROM xkcd_app_comic")]',
+        '',
+      ].join('\n'),
+    );
     try {
-      await invocationsAnswer({
-        exitCode: 1,
-        output:
-          'Applying xkcd_app.0003_broken...\ndjango.db.utils.ProgrammingError: column "x" does not exist',
-      });
       const failed = await deployWith(loaded);
       assert.equal(failed.status, 'failed');
       assert.equal(failed.failedStep, 'migrate');
       assert.equal(failed.message, 'migrate --noinput exited with code 1; the previous release still serves');
-      assert.deepEqual(failed.logs, [
-        'Applying xkcd_app.0003_broken...',
-        'django.db.utils.ProgrammingError: column "x" does not exist',
-      ]);
+      const logs = (failed.logs ?? []).join('\n');
+      // The command's last lines: the traceback, ending in PostgreSQL's own words.
+      assert.match(logs, /column "no_such_column" does not exist/);
       assert.equal(await live(), '1', 'the alias still serves the previous version');
+      assert.deepEqual(await applied(), ['0001_initial', '0002_load_comics'], 'PostgreSQL rolled 0003 back');
+      assert.doesNotMatch((await page({ apiId: api.ApiId })).body, /release 2/, 'release 1 still answers');
 
-      await invocationsAnswer(ok('migrated'), ok('copied'));
+      await rm(broken);
       const fixed = await deployWith(loaded);
       assert.equal(fixed.status, 'deployed', fixed.message);
       assert.equal(await live(), fixed.release!.functionVersion);
       assert.notEqual(fixed.release!.functionVersion, '1');
       assert.notEqual(fixed.release!.image, first.release!.image);
+      assert.match((await page({ apiId: api.ApiId })).body, /<!-- release 2 -->/, 'the new version answers');
 
       const back = await deployWith(loaded, [], { rollbackTo: first.release! });
       assert.equal(back.status, 'deployed', back.message);
       assert.equal(await live(), '1', 'rollback moves the alias back to the first version');
       assert.equal(back.release!.image, first.release!.image);
+      const previous = await page({ apiId: api.ApiId });
+      assert.equal(previous.status, 200);
+      assert.doesNotMatch(previous.body, /release 2/, 'after the rollback the first version answers again');
       const history = await new ReleaseHistory(t.aws.clients(), STACK).list();
       assert.deepEqual(
         history.map((r) => [r.number, r.status, r.failedStep ?? '']),
@@ -333,17 +380,17 @@ describe('touchdown deploy with web.compute: lambda', () => {
       assert.notEqual(history[1]!.functionVersion, '1', 'the failed release had its own version');
 
       // touchdown manage invokes the live alias with the manage event and returns the command's exit code.
-      await invocationsAnswer({ exitCode: 3, output: 'System check identified 1 issue.' });
-      const checked = await manage(
-        t.aws.clients(),
-        await engineServing(loaded, back.release),
-        ['check'],
-        new AbortController().signal,
-      );
-      assert.equal(checked.exitCode, 3);
-      assert.deepEqual(await checked.lastLines(10), ['System check identified 1 issue.']);
+      const engine = await engineServing(loaded, back.release);
+      const signal = new AbortController().signal;
+      const checked = await manage(t.aws.clients(), engine, ['check'], signal);
+      assert.equal(checked.exitCode, 0);
+      assert.deepEqual(await checked.lastLines(1), ['System check identified no issues (0 silenced).']);
+      const wrong = await manage(t.aws.clients(), engine, ['migrate', 'no_such_app'], signal);
+      assert.equal(wrong.exitCode, 1);
+      assert.match((await wrong.lastLines(5)).join('\n'), /No installed app with label 'no_such_app'/);
     } finally {
       await writeFile(template, original);
+      await rm(broken, { force: true });
     }
   });
 

@@ -2,7 +2,7 @@
 // requirements file and what it includes with -r and -c, relative to the file that names them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -32,6 +32,18 @@ async function versionIn(zip: Buffer, name: string): Promise<string | undefined>
     name,
   ]);
   return stdout.trim() || undefined;
+}
+
+/** A package for Lambda's Python 3.12 on x86_64, its installs cached in the project's .touchdown folder. */
+function optionsFor(dir: string) {
+  return {
+    project: dir,
+    requirements: 'requirements.txt',
+    python: '3.12',
+    architecture: 'x86_64' as const,
+    cacheDir: join(dir, '.touchdown', 'lambda'),
+    pythonCommand: venvPython,
+  };
 }
 
 describe("the Lambda package's requirements", () => {
@@ -69,18 +81,56 @@ describe("the Lambda package's requirements", () => {
       'requirements/base.txt': 'six==1.16.0\n',
       'manage.py': '',
     });
-    const options = {
-      project: dir,
-      requirements: 'requirements.txt',
-      python: '3.12',
-      architecture: 'x86_64' as const,
-      cacheDir: join(dir, '.touchdown', 'lambda'),
-      pythonCommand: venvPython,
-    };
+    const options = optionsFor(dir);
     const first = await buildLambdaPackage(options);
     assert.equal(await versionIn(first.zip, 'six'), '1.16.0');
     await writeFile(join(dir, 'requirements', 'base.txt'), 'six==1.17.0\n');
     const second = await buildLambdaPackage(options);
     assert.equal(await versionIn(second.zip, 'six'), '1.17.0', 'the cached install of 1.16.0 was not reused');
+  });
+
+  it('reuses the package built from the same files; a changed file or mode builds another', {
+    timeout: 300_000,
+  }, async () => {
+    const dir = await project({
+      'requirements.txt': 'six==1.16.0\n',
+      'manage.py': 'print("manage")\n',
+      'app/views.py': 'VIEW = 1\n',
+    });
+    const lines: string[] = [];
+    const options = { ...optionsFor(dir), log: (line: string) => lines.push(line) };
+    const reused = () =>
+      lines.some((l) => /^package unchanged since it was last built: \d+ files, reused$/.test(l));
+    const first = await buildLambdaPackage(options);
+    assert.ok(!reused(), 'the first build zips');
+    lines.length = 0;
+    const again = await buildLambdaPackage(options);
+    assert.ok(reused(), lines.join('\n'));
+    assert.ok(again.zip.equals(first.zip));
+    assert.deepEqual(
+      [again.sha256, again.files, again.unzippedBytes],
+      [first.sha256, first.files, first.unzippedBytes],
+    );
+
+    lines.length = 0;
+    await writeFile(join(dir, 'app', 'views.py'), 'VIEW = 2\n');
+    const changed = await buildLambdaPackage(options);
+    assert.ok(!reused(), 'a changed file is zipped again');
+    assert.notEqual(changed.sha256, first.sha256);
+
+    lines.length = 0;
+    await chmod(join(dir, 'manage.py'), 0o755);
+    const executable = await buildLambdaPackage(options);
+    assert.ok(!reused(), 'a changed mode is zipped again');
+    assert.notEqual(executable.sha256, changed.sha256);
+
+    // A package cut short in the cache (a crash while writing it) is built again, not served.
+    const cached = (await readdir(options.cacheDir)).filter((f) => /^package-[0-9a-f]+\.zip$/.test(f));
+    assert.ok(cached.length >= 1 && cached.length <= 3, cached.join(', '));
+    for (const f of cached) await truncate(join(options.cacheDir, f), 100);
+    lines.length = 0;
+    const rebuilt = await buildLambdaPackage(options);
+    assert.ok(!reused());
+    assert.ok(rebuilt.zip.equals(executable.zip));
   });
 });

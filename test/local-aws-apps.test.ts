@@ -229,6 +229,29 @@ describe('the local AWS running apps', () => {
     assert.equal((await get(`${url}/`)).body, `hello Host=${dnsName}\n`, 'release 1 still answers');
   });
 
+  /** A python3.12 function (handler app.handler) from a zip given in base64, with its own role. */
+  async function pythonFunction(name: string, zipBase64: string, extra: Record<string, unknown> = {}) {
+    const { Role } = await (await t.aws.clients().iam()).createRole({
+      RoleName: `${name}-fn`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    });
+    await (await t.aws.clients().lambda()).createFunction({
+      FunctionName: name,
+      Runtime: 'python3.12',
+      // Lambda's 3 s default would time out a cold start on a loaded machine.
+      Timeout: 60,
+      Handler: 'app.handler',
+      Role: Role!.Arn!,
+      Code: { ZipFile: Buffer.from(zipBase64.trim(), 'base64') },
+      ...extra,
+    });
+  }
+
   it("Invoke runs the function's handler in a local Python with the function's environment", async () => {
     // The package: a handler module zipped by Python's own zipfile (no dependency: -S leaves site-packages out).
     const handler = [
@@ -244,24 +267,7 @@ describe('the local AWS running apps', () => {
       'import base64, io, sys, zipfile\nb = io.BytesIO()\nz = zipfile.ZipFile(b, "w")\nz.writestr("app.py", sys.argv[1])\nz.close()\nprint(base64.b64encode(b.getvalue()).decode())',
       handler,
     ]);
-    const iam = await t.aws.clients().iam();
-    const { Role } = await iam.createRole({
-      RoleName: 'tiny-fn',
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      }),
-    });
-    await (await t.aws.clients().lambda()).createFunction({
-      FunctionName: 'tiny',
-      Runtime: 'python3.12',
-      Handler: 'app.handler',
-      Role: Role!.Arn!,
-      Code: { ZipFile: Buffer.from(stdout.trim(), 'base64') },
-      Environment: { Variables: { GREETING: 'hello' } },
-    });
+    await pythonFunction('tiny', stdout, { Environment: { Variables: { GREETING: 'hello' } } });
     const answer = await t.boto.call('lambda', 'Invoke', {
       FunctionName: 'tiny',
       Payload: JSON.stringify({ name: 'world' }),
@@ -284,6 +290,21 @@ describe('the local AWS running apps', () => {
     assert.ok(
       events.some((e: { message: string }) => e.message === 'seen luck'),
       'the output is in its log group',
+    );
+  });
+
+  it("says so when a package's compiled modules are for a processor this machine is not", async () => {
+    // An arm64 function whose package carries an aarch64 extension module, as pip installs psycopg's for Graviton.
+    const { stdout } = await promisify(execFile)(venvPython, [
+      '-c',
+      'import base64, io, zipfile\nb = io.BytesIO()\nz = zipfile.ZipFile(b, "w")\nz.writestr("app.py", "import fast\\ndef handler(e, c): return 1")\nz.writestr("fast.cpython-312-aarch64-linux-gnu.so", b"\\x7fELF")\nz.close()\nprint(base64.b64encode(b.getvalue()).decode())',
+    ]);
+    await pythonFunction('graviton', stdout, { Architectures: ['arm64'] });
+    const answer = await t.boto.call('lambda', 'Invoke', { FunctionName: 'graviton', Payload: '{}' });
+    assert.ok(answer.FunctionError);
+    assert.match(
+      JSON.parse(answer.Payload).errorMessage,
+      /compiled modules are for arm64 and cannot load here; deploy it with web\.architecture: x86_64/,
     );
   });
 });

@@ -2,6 +2,8 @@
 endpoint (ECS_CONTAINER_METADATA_URI_V4) that ECS gives every task.
 
 GET /load-balancers -> [{"dnsName", "arn", "listeners": {"<port>": "http://127.0.0.1:<local port>"}}]
+GET /http-apis -> {"apis": [{"apiId", "endpoint", "region", "url"}], "domains": [{"domainName", "region", "url"}]}:
+  where each API Gateway HTTP API (its execute-api endpoint) and each custom domain answers here.
 GET /databases -> {"<RDS instance id>": "<its database on the local PostgreSQL>"} (once a task used it)
 GET /metadata/<task id>[/task] -> the container's (or the task's) metadata, as ECS's v4 endpoint answers.
 """
@@ -10,7 +12,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import data_stores, load_balancers, tasks
+from . import data_stores, http_apis, load_balancers, tasks
 
 
 def _container(run) -> dict:
@@ -40,6 +42,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         if parts == ["load-balancers"]:
             return self._answer(200, load_balancers.listing())
+        if parts == ["http-apis"]:
+            return self._answer(200, http_apis.listing())
         if parts == ["databases"]:
             return self._answer(200, data_stores.databases())
         if len(parts) in (2, 3) and parts[0] == "metadata":

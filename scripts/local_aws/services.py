@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from . import load_balancers, target_health, tasks
+from . import http_apis, load_balancers, target_health, tasks
 from .settings import settings
 
 lock = threading.RLock()
@@ -253,6 +253,7 @@ def run_services() -> None:
     """CreateService and UpdateService hand their services to the controller; a thread keeps them running."""
     from moto.ecs.models import ecs_backends
     from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.apigatewayv2.models import apigatewayv2_backends
     from moto.elbv2.models import elbv2_backends
 
     create, update = EC2ContainerServiceResponse.create_service, EC2ContainerServiceResponse.update_service
@@ -273,6 +274,7 @@ def run_services() -> None:
             try:
                 target_health.tick(elbv2_backends)
                 load_balancers.tick(elbv2_backends)
+                http_apis.tick(apigatewayv2_backends)
                 for regions in list(ecs_backends.values()):
                     for backend in list(regions.values()):
                         for service in list(backend.services.values()):

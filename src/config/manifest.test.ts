@@ -176,6 +176,16 @@ stages:
       /^touchdown\.yml:5:1: environment: \d+ bytes of settings; ECS takes at most 64 KiB/,
     ],
     [
+      'a processor Lambda does not run, named as Docker names it',
+      `${BASE}network: { nat: gateway }\nweb:\n  compute: lambda\n  architecture: amd64\n`,
+      /^touchdown\.yml:8:3: web\.architecture: use one of "arm64", "x86_64"$/,
+    ],
+    [
+      'a processor for EC2 instances, whose type decides it',
+      `${BASE}network: { nat: gateway }\nweb:\n  compute: ec2\n  architecture: arm64\n`,
+      /^touchdown\.yml:8:3: web\.architecture: on ec2 web\.instanceType decides the processor .*: remove web\.architecture/,
+    ],
+    [
       'a region that does not exist',
       `${BASE}region: us-east-7\n`,
       /^touchdown\.yml:5:\d+: region: "us-east-7" is not an AWS region; did you mean us-east-1\?/,

@@ -213,6 +213,13 @@ export const manifestSchema = z
           .default('t4g.small'),
         /** Seconds a request may take (compute: lambda; API Gateway stops at 29). */
         timeout: z.number().int().min(1).max(29).default(29),
+        /**
+         * The processor the app runs on: arm64 (Graviton, about 20% cheaper) or x86_64. compute: lambda installs the
+         * package's wheels for it (x86_64 for a requirement that publishes no arm64 wheel); compute: fargate builds
+         * the image for it (linux/arm64 or linux/amd64). On ec2, web.instanceType decides.
+         * @default arm64 on lambda, x86_64 on fargate
+         */
+        architecture: z.enum(['arm64', 'x86_64']).optional(),
       })
       .default({
         compute: 'fargate',
@@ -386,6 +393,12 @@ export const manifestSchema = z
       problem(['web', 'autoscaling'], 'Lambda scales by itself: remove web.autoscaling');
     }
     if (m.web.compute === 'lambda') lambdaProblems(m, problem);
+    if (m.web.compute === 'ec2' && m.web.architecture !== undefined) {
+      problem(
+        ['web', 'architecture'],
+        'on ec2 web.instanceType decides the processor (t4g, m7g, c7g… are arm64, t3 and m7i x86_64): remove web.architecture',
+      );
+    }
     ciProblems(m, problem);
     const sized: [string[], { cpu?: number; memory?: number }][] = [
       [['web'], m.web],

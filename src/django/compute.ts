@@ -10,7 +10,7 @@ import type { EventSink } from '../core/events.js';
 import type { World } from '../core/plan.js';
 import type { Resource } from '../core/resource.js';
 import { type AppHandles, outputsOf } from './blueprint/index.js';
-import { ARCHITECTURE } from './blueprint/lambda.js';
+import { lambdaArchitecture } from './blueprint/lambda.js';
 import { buildAndPush, imagePlatform, releaseTag } from './image.js';
 import { buildLambdaPackage, uploadLambdaPackage } from './lambda-package.js';
 import { ecsRunner, lambdaRunner, type OneOffRunner, oneOffTask } from './one-off.js';
@@ -100,7 +100,7 @@ function lambdaCompute({ aws, loaded, events, options }: ComputeContext): Releas
           project: join(root, m.django.project),
           requirements: m.django.requirements,
           python: m.django.python,
-          architecture: ARCHITECTURE,
+          architecture: lambdaArchitecture(m),
           cacheDir: join(root, '.touchdown', 'lambda'),
           log,
         });

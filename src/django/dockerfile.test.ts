@@ -94,6 +94,11 @@ describe('image platform', () => {
     assert.equal(web('ec2', 'c7gn.large'), 'linux/arm64');
     assert.equal(web('ec2', 't3.small'), 'linux/amd64');
     assert.equal(web('fargate', 't4g.small'), 'linux/amd64');
+    const fargate = (architecture?: 'arm64' | 'x86_64') =>
+      imagePlatform({ web: { compute: 'fargate', architecture } } as Parameters<typeof imagePlatform>[0]);
+    assert.equal(fargate('arm64'), 'linux/arm64', 'web.architecture: arm64 on Fargate');
+    assert.equal(fargate('x86_64'), 'linux/amd64');
+    assert.equal(fargate(), 'linux/amd64');
   });
 });
 

@@ -42,11 +42,12 @@ export async function findBuilder(): Promise<Builder> {
 export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
 
 /**
- * The CPU the containers run on: Graviton instance types (t4g, m7g, c7g…) are arm64; Fargate runs X86_64
- * when a task definition sets no runtimePlatform, as Touchdown's do.
+ * The CPU the containers run on: Graviton instance types (t4g, m7g, c7g…) are arm64; on Fargate web.architecture
+ * (X86_64 unless the task definition's runtimePlatform says ARM64).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform
  */
 export function imagePlatform(m: Pick<Manifest, 'web'>): ImagePlatform {
+  if (m.web.compute === 'fargate') return m.web.architecture === 'arm64' ? 'linux/arm64' : 'linux/amd64';
   return m.web.compute === 'ec2' && isGraviton(m.web.instanceType) ? 'linux/arm64' : 'linux/amd64';
 }
 

@@ -73,15 +73,22 @@ export async function lambdaStatus(
   let invocations = 0;
   const failed = new Set<string>();
   let lastError: string | undefined;
+  // An unhandled error's line ("[ERROR] ValueError: ...") names no request: it is the one its stream started last.
+  const running = new Map<string, string>();
   for (const l of lines) {
     const request =
       /RequestId: ([0-9a-f-]+)/.exec(l.message)?.[1] ??
-      /^\[ERROR\]\t[^\t]*\t([0-9a-f-]+)/.exec(l.message)?.[1];
+      /^\[ERROR\]\t[^\t]*\t([0-9a-f-]+)/.exec(l.message)?.[1] ??
+      running.get(l.stream);
+    if (l.message.startsWith('START RequestId:') && request) running.set(l.stream, request);
     if (l.message.startsWith('REPORT RequestId:')) invocations++;
     if (/^\[ERROR\]|Task timed out after|Status: (error|timeout)/.test(l.message)) {
       failed.add(request ?? `${l.stream}@${l.time}`);
       if (!l.message.startsWith('REPORT'))
-        lastError = l.message.replace(/^\[ERROR\]\t[^\t]*\t[^\t]*\t/, '').trim();
+        lastError = l.message
+          .replace(/^\[ERROR\](\t[^\t]*\t[^\t]*\t| )/, '')
+          .split('\n')[0]!
+          .trim();
     }
   }
   return {

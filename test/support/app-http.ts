@@ -67,3 +67,24 @@ export class Browser {
     return /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)![1]!;
   }
 }
+
+/** The local URL of an HTTP API (its execute-api endpoint), or of a custom domain on API Gateway. */
+export async function httpApiUrl(
+  aws: LocalAws,
+  which: { apiId?: string; domainName?: string },
+): Promise<string> {
+  // The local AWS starts a server for an API within one round of its controller (50 ms) after it exists.
+  for (let round = 0; ; round++) {
+    const { apis, domains } = await aws.httpApis();
+    const url = which.apiId
+      ? apis.find((a) => a.apiId === which.apiId)?.url
+      : domains.find((d) => d.domainName === which.domainName)?.url;
+    if (url) return url;
+    if (round < 1200) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    const known = [...apis.map((a) => a.endpoint), ...domains.map((d) => d.domainName)];
+    throw new Error(`no HTTP API answers for ${JSON.stringify(which)} (have: ${known.join('; ')})`);
+  }
+}

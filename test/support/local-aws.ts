@@ -24,6 +24,11 @@ export interface LocalAws {
   setTransition(model: string, transition: Record<string, unknown>): Promise<void>;
   /** Where each load balancer's listeners answer here (only with `apps`): DNS name -> listener port -> URL. */
   loadBalancers(): Promise<LocalLoadBalancer[]>;
+  /**
+   * Where each API Gateway HTTP API (its execute-api endpoint) and each custom domain answers here (only with
+   * `apps`): requests run the routes' Lambda integrations in a local Python.
+   */
+  httpApis(): Promise<LocalHttpApis>;
   /** The local PostgreSQL database that serves each RDS instance, by `<region>/<instance id>` (only with `apps`, once a task used it). */
   databases(): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -36,12 +41,18 @@ export interface LocalLoadBalancer {
   listeners: Record<string, string>;
 }
 
+export interface LocalHttpApis {
+  /** endpoint: https://{api-id}.execute-api.{region}.amazonaws.com; url: where it answers here. */
+  apis: { apiId: string; endpoint: string; region: string; url: string }[];
+  domains: { domainName: string; region: string; url: string }[];
+}
+
 /**
  * ECS tasks run as local processes (scripts/local_aws/settings.py): an image glob -> the project folder and the
  * virtualenv it runs with. Target groups health-check their targets, load balancers answer on local ports.
  */
 export interface LocalApps {
-  /** `env`: more ENV for the image, beside its Dockerfile's (e.g. WEB_CONCURRENCY: '1'). */
+  /** `env`: more ENV for the image, beside its Dockerfile's (e.g. WEB_CONCURRENCY: '1'). {} for Lambda alone. */
   images: Record<string, { dir: string; python?: string; env?: Record<string, string> }>;
   /** AWS's intervals (health checks, grace period, stop timeout) times this. @default 0.05 */
   timeScale?: number;
@@ -85,6 +96,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         ...options.env,
         ...(options.apps
           ? {
+              LOCAL_AWS_APPS: 'true',
               LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
               LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
             }
@@ -132,6 +144,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       if (!res.ok) throw new Error(`staging ${model} in the local AWS failed: HTTP ${res.status}`);
     },
     loadBalancers: () => harnessGet<LocalLoadBalancer[]>(harness, 'load-balancers'),
+    httpApis: () => harnessGet<LocalHttpApis>(harness, 'http-apis'),
     databases: () => harnessGet<Record<string, string>>(harness, 'databases'),
     stop: async () => {
       if (lease) {

@@ -181,6 +181,27 @@ describe('ECS task definition', () => {
     );
   });
 
+  it('runs on Graviton with runtimePlatform ARM64, read back the same; back to X86_64 is a new revision', async () => {
+    const graviton = stack({}, { runtimePlatform: { cpuArchitecture: 'ARM64' } });
+    await t.apply(graviton);
+    const { taskDefinition } = await describeRevision(1);
+    assert.deepEqual(taskDefinition.runtimePlatform, {
+      cpuArchitecture: 'ARM64',
+      operatingSystemFamily: 'LINUX',
+    });
+    assertNoChanges(await t.plan(stack({}, { runtimePlatform: { cpuArchitecture: 'ARM64' } })));
+    const back = await t.plan(stack());
+    assert.equal(actions(back)['task-definition.web'], 'update');
+    await t.apply(stack());
+    assert.deepEqual(await revisions('ACTIVE'), [2]);
+    assert.equal(
+      (await describeRevision(2)).taskDefinition.runtimePlatform,
+      undefined,
+      "ECS's default, X86_64",
+    );
+    assertNoChanges(await t.plan(stack()));
+  });
+
   it('refuses secrets in plain environment values and Fargate sizes AWS does not run', () => {
     const aws = stack(
       { environment: { DATABASE_PASSWORD: 'hunter2', CACHE_KEY_PREFIX: 'xkcd' } },

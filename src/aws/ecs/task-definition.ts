@@ -120,6 +120,15 @@ const fields = {
       .default(['FARGATE']),
     { unordered: true },
   ),
+  /**
+   * The processor its tasks run on: ARM64 is Graviton (Fargate and Linux EC2 instances; about 20% cheaper on
+   * Fargate), and the image must be built for it (linux/arm64).
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html
+   * @default { cpuArchitecture: 'X86_64' }
+   */
+  runtimePlatform: field(
+    z.strictObject({ cpuArchitecture: z.enum(['X86_64', 'ARM64']) }).default({ cpuArchitecture: 'X86_64' }),
+  ),
   /** The containers of each task; usually one. */
   containers: field(z.array(container).min(1).max(10), { normalize: (v) => normalizeContainers(v) }),
   tags: field(tags()),
@@ -317,6 +326,10 @@ async function register(ctx: OpContext, ecs: ECS, family: string, args: Args): P
     memory: String(args.memory),
     executionRoleArn: args.executionRoleArn,
     taskRoleArn: args.taskRoleArn ?? undefined,
+    // Left out for X86_64, ECS's own default, so a task definition registered before reads back the same.
+    ...(args.runtimePlatform.cpuArchitecture === 'ARM64'
+      ? { runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' } }
+      : {}),
     containerDefinitions: args.containers.map((c) => containerDefinition(c, args.memory, ctx.region)),
     tags: ecsTagList(ctx.tags(args.tags)),
   };
@@ -428,6 +441,9 @@ function read(
       executionRoleArn: td.executionRoleArn,
       taskRoleArn: td.taskRoleArn ?? null,
       compatibilities: (td.requiresCompatibilities ?? ['FARGATE']) as Args['compatibilities'],
+      runtimePlatform: {
+        cpuArchitecture: td.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
+      },
       containers,
       tags: ecsUserTags(t),
     },

@@ -144,6 +144,13 @@ export function fargate(
     executionRoleArn: execution.arn,
     taskRoleArn: task.arn,
     compatibilities: [placement.launchType],
+    // One image serves the release, web and worker tasks: all run on the processor it is built for.
+    runtimePlatform: {
+      cpuArchitecture:
+        placement.launchType === 'FARGATE' && m.web.architecture === 'arm64'
+          ? ('ARM64' as const)
+          : ('X86_64' as const),
+    },
   };
 
   const network = {

@@ -19,8 +19,13 @@ export const LIVE_ALIAS = 'live';
 export const FUNCTION = 'web';
 /** Lambda's longest run: migrations and nightly jobs get it; requests stop at web.timeout. */
 const MAX_SECONDS = 900;
-/** Graviton: about 20% cheaper per second; the package's wheels are installed for it. */
-export const ARCHITECTURE = 'arm64';
+/** Graviton unless web.architecture says otherwise: about 20% cheaper per second. */
+const DEFAULT_ARCHITECTURE = 'arm64';
+
+/** The processor the function runs on; the package's wheels are installed for it. */
+export function lambdaArchitecture(m: Pick<Manifest, 'web'>): 'arm64' | 'x86_64' {
+  return m.web.architecture ?? DEFAULT_ARCHITECTURE;
+}
 
 export interface Serverless {
   artifacts: ReturnType<AwsStack['addBucket']>;
@@ -121,7 +126,7 @@ export function serverless(
     roleArn: role.arn,
     memoryMb: m.web.memory ?? 1024,
     timeoutSeconds: MAX_SECONDS,
-    architecture: ARCHITECTURE,
+    architecture: lambdaArchitecture(m),
     environment: {
       ...settings,
       // The manifest refuses Lambda without a WSGI application.
