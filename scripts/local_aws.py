@@ -13,6 +13,7 @@ import sys
 import threading
 
 from local_aws.ci_gaps import fix_ci_gaps
+from local_aws.dispatch import dispatch_once_per_host
 from local_aws.settings import settings as local_settings
 from moto.server import ThreadedMotoServer
 
@@ -440,6 +441,7 @@ def main() -> None:
 
     answer_search_and_brokers_as_aws()
     stage_from_environment()
+    dispatch_once_per_host()
     if local_settings.runs_apps:
         run_apps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

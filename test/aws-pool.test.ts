@@ -44,7 +44,7 @@ const transition = async (endpoint: string) =>
 
 it('leases the pooled server to one holder, empty, and gives it back as it found it', async () => {
   const first = await startLocalAws();
-  assert.equal(first.endpoint, `http://localhost:${port}`, 'the default settings lease the pooled server');
+  assert.equal(first.endpoint, `http://127.0.0.1:${port}`, 'the default settings lease the pooled server');
   const boto = new Boto(first.endpoint, first.region);
   try {
     const before = await transition(first.endpoint);
@@ -85,6 +85,6 @@ it('takes over the lease of a holder that died without giving it back', async ()
   // A process id no process has (above the kernel's limit).
   await writeFile(join(pool, 'server-1.json.lease', 'pid'), '99999999');
   const local = await startLocalAws();
-  assert.equal(local.endpoint, `http://localhost:${port}`);
+  assert.equal(local.endpoint, `http://127.0.0.1:${port}`);
   await local.stop();
 });

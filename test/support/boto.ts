@@ -14,15 +14,27 @@ export class BotoError extends Error {
 }
 
 export class Boto {
-  private readonly child: ChildProcess;
+  private child?: ChildProcess;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private next = 1;
 
-  constructor(endpoint: string, region = 'us-east-1') {
-    this.child = spawn(venvPython, [join(repoRoot, 'test', 'support', 'boto_peer.py'), endpoint, region], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+  constructor(
+    private readonly endpoint: string,
+    private readonly region = 'us-east-1',
+  ) {}
+
+  /** Started on the first call: Python and boto3 cost half a CPU second a file, and some files never ask. */
+  private started(): ChildProcess {
+    if (this.child) return this.child;
+    const child = spawn(
+      venvPython,
+      [join(repoRoot, 'test', 'support', 'boto_peer.py'), this.endpoint, this.region],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    this.child = child;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       const answer = JSON.parse(line) as {
         id: number;
         result?: unknown;
@@ -33,6 +45,7 @@ export class Boto {
       if (answer.error) waiter?.reject(new BotoError(answer.error.code, answer.error.message));
       else waiter?.resolve(answer.result);
     });
+    return child;
   }
 
   /** Calls one operation, spelt as AWS spells it: call('ec2', 'DescribeVpcs', { Filters: [...] }). */
@@ -41,7 +54,7 @@ export class Boto {
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.stdin!.write(`${JSON.stringify({ id, service, op, params })}\n`);
+      this.started().stdin!.write(`${JSON.stringify({ id, service, op, params })}\n`);
     });
   }
 
@@ -61,6 +74,6 @@ export class Boto {
   }
 
   close(): void {
-    this.child.stdin?.end();
+    this.child?.stdin?.end();
   }
 }

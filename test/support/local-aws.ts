@@ -113,8 +113,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; harness?: number }));
     }));
   }
-  // moto reads the first label of a dotted host as a bucket name: use localhost, not 127.0.0.1.
-  const endpoint = `http://localhost:${port}`;
+  // An address, not a name: no DNS lookup per call (moto closes every connection). moto 5.2.5 reads an IPv4 host
+  // as path-style S3, as it reads localhost (moto/s3/responses.py subdomain_based_buckets).
+  const endpoint = `http://127.0.0.1:${port}`;
   Object.assign(process.env, TEST_CREDENTIALS, LOADED_MACHINE, {
     AWS_REGION: region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

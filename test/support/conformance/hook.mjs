@@ -3,7 +3,7 @@
 // it is sent. A call AWS would refuse is refused here too, and recorded, so the test file that made it fails.
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { modelFor } from './models.mjs';
+import { operationModel } from './models.mjs';
 import { validatePolicy } from './policies.mjs';
 import { validate } from './validate.mjs';
 
@@ -45,13 +45,12 @@ function policyProblems(service, operation, value, path, problems) {
 
 /** The problems AWS would find in one call, [] when it conforms. */
 export function conformanceProblems(serviceId, operation, input) {
-  const model = modelFor(serviceId);
-  const spec = model?.operations?.[operation];
-  if (!spec) {
+  const part = operationModel(serviceId, operation);
+  if (!part) {
     counts.unmodelled++;
     return [];
   }
-  const problems = spec.input ? validate(model, spec.input.shape, input ?? {}) : [];
+  const problems = part.input ? validate(part, part.input, input ?? {}) : [];
   policyProblems(serviceId, operation, input, 'input', problems);
   return problems;
 }

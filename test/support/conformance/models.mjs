@@ -93,4 +93,42 @@ export function modelFor(serviceId) {
   return models.get(serviceId);
 }
 
+const operations = new Map();
+
+/** The shapes an input shape reaches, by name: all a check of that operation reads. */
+function reachable(model, shapeName, shapes = {}) {
+  const shape = model.shapes[shapeName];
+  if (!shape || shapeName in shapes) return shapes;
+  shapes[shapeName] = shape;
+  const members = [
+    ...Object.values(shape.members ?? {}),
+    ...[shape.member, shape.key, shape.value].filter(Boolean),
+  ];
+  for (const member of members) reachable(model, member.shape, shapes);
+  return shapes;
+}
+
+/**
+ * One operation's part of its service's model ({ input, shapes }: its input shape and the shapes that reaches),
+ * undefined when the model lacks it; null when botocore has no model of the service. Kept once per virtualenv,
+ * so a process parses a few kilobytes per operation it calls instead of its services' whole models (EC2's:
+ * 1.4 MB without prose).
+ */
+export function operationModel(serviceId, operation) {
+  const key = `${serviceId}\0${operation}`;
+  if (!operations.has(key)) {
+    const file = index[serviceId];
+    const make = () => {
+      const spec = modelFor(serviceId).operations?.[operation];
+      if (!spec) return { missing: true };
+      const input = spec.input?.shape;
+      return { input, shapes: input ? reachable(modelFor(serviceId), input) : {} };
+    };
+    const folder = file?.split('/')[0];
+    const part = file ? cached(`operation-${botocoreVersion}-${folder}-${operation}.json`, make) : null;
+    operations.set(key, part?.missing ? undefined : part);
+  }
+  return operations.get(key);
+}
+
 export { site as sitePackagesDir };
