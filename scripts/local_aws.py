@@ -13,6 +13,8 @@ import sys
 import threading
 
 from local_aws.ci_gaps import fix_ci_gaps
+from local_aws.lease_settings import serve_settings
+from local_aws.managed_policies import answer_managed_policies_as_aws
 from local_aws.settings import settings as local_settings
 from moto.server import ThreadedMotoServer
 
@@ -236,7 +238,8 @@ def answer_ses_account_as_aws() -> None:
 
 
 def stage_from_environment() -> None:
-    """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
+    """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does; each read from the environment at
+    the call, so a leased server takes them for the lease (scripts/local_aws/lease_settings.py).
 
     LOCAL_AWS_TASK_EXIT_CODES: JSON {"word": exit code}; a one-off ECS task whose command override or
     image contains the word stops with that exit code (moto runs no containers: every task exits 0).
@@ -248,19 +251,17 @@ def stage_from_environment() -> None:
     as a container instance when it starts and leaves when terminated, as the ECS-optimized image's agent
     does (moto runs no agent, so RunTask on a cluster's own instances would find none).
     """
-    if os.environ.get("LOCAL_AWS_ECS_SERVICES_START") == "true":
-        start_services()
-    if os.environ.get("LOCAL_AWS_ECS_AGENT") == "true":
-        run_ecs_agents()
-    codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES", "{}"))
-    if not codes:
-        return
+    start_services()
+    run_ecs_agents()
     from moto.ecs.models import Task
 
     original = Task.__init__
 
     def task(self, *args, **kwargs):
         original(self, *args, **kwargs)
+        codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES") or "{}")
+        if not codes:
+            return
         for override in (self.overrides or {}).get("containerOverrides", []):
             steps = release_runner_steps(override.get("command") or [])
             if steps is not None:
@@ -318,6 +319,8 @@ def start_services() -> None:
 
     def service(self, *args, **kwargs):
         original(self, *args, **kwargs)
+        if os.environ.get("LOCAL_AWS_ECS_SERVICES_START") != "true":
+            return
         self.running_count, self.pending_count = self.desired_count, 0
         for deployment in self.deployments:
             deployment.update(runningCount=self.desired_count, pendingCount=0, rolloutState="COMPLETED")
@@ -347,6 +350,8 @@ def run_ecs_agents() -> None:
 
     def run_instances(self, *args, **kwargs):
         reservation = run(self, *args, **kwargs)
+        if os.environ.get("LOCAL_AWS_ECS_AGENT") != "true":
+            return reservation
         ecs = ecs_backends[self.account_id][self.region_name]
         for instance in reservation.instances:
             cluster = cluster_of(instance.user_data)
@@ -355,6 +360,8 @@ def run_ecs_agents() -> None:
         return reservation
 
     def terminate_instances(self, instance_ids):
+        if os.environ.get("LOCAL_AWS_ECS_AGENT") != "true":
+            return terminate(self, instance_ids)
         ecs = ecs_backends[self.account_id][self.region_name]
         for cluster, members in list(ecs.container_instances.items()):
             for arn_id, member in list(members.items()):
@@ -422,8 +429,6 @@ def main() -> None:
     parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
     args = parser.parse_args()
 
-    # AWS managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES=true) cost seconds at every reset: tests that
-    # attach one ask for them; Touchdown itself writes least-privilege inline policies.
     # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     # One log line per request drowns the test output.
@@ -436,7 +441,10 @@ def main() -> None:
     from local_aws.search_broker import answer_search_and_brokers_as_aws
 
     answer_search_and_brokers_as_aws()
+    answer_managed_policies_as_aws()
     stage_from_environment()
+    # After the defaults above: what a lease's settings fall back to.
+    serve_settings()
     if local_settings.runs_apps:
         run_apps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)

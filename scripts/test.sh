@@ -21,7 +21,8 @@ printf '\033[1m==> tests\033[0m\n'
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
 # A local AWS per file running at once, started once for the run: a file with the default settings leases one
 # and resets it (test/support/local-aws.ts), instead of paying a fresh server's start and first plan (seconds of
-# CPU each); files with settings of their own start their own. --detach: they serve until this script ends.
+# CPU each), with the file's emulator settings for the lease; files that run apps start their own. --detach: they
+# serve until this script ends.
 concurrency=3
 pool=$(mktemp -d)
 pool_pids=()

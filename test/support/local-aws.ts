@@ -58,7 +58,10 @@ const LOADED_MACHINE = { TOUCHDOWN_AWS_READ_TIMEOUT: '60' };
 
 export interface LocalAwsOptions {
   region?: string;
-  /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
+  /**
+   * Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING: a
+   * leased server takes them for the lease (scripts/local_aws/lease_settings.py lists those it can).
+   */
   env?: Record<string, string>;
   /** Runs the app: what ECS would run starts here as processes (only in the tests that need it: it costs seconds). */
   apps?: LocalApps;
@@ -66,8 +69,8 @@ export interface LocalAwsOptions {
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
-  // A server of the pool runs with the default settings only: others start their own.
-  const lease = options.env || options.apps ? undefined : await leasePooled();
+  // A server of the pool takes a file's settings for the lease; one that runs apps is the file's own.
+  const lease = options.apps ? undefined : await leasePooled();
   let child: ChildProcess | undefined;
   let port: number;
   let harness: number | undefined;
@@ -109,7 +112,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const staged = new Set<string>();
   // What moto-api/config held when leased (a test may change it): given back with the server.
   const config = lease ? await (await fetch(`${endpoint}/moto-api/config`)).text() : '';
-  if (lease) await moto('reset');
+  if (lease) {
+    // Also clears what a holder that died left set; the reset after it makes backends read at creation see them.
+    await setLeaseSettings(endpoint, options.env ?? {}).catch(async (error: Error) => {
+      await lease.release();
+      throw error;
+    });
+    await moto('reset');
+  }
   return {
     endpoint,
     region,
@@ -134,6 +144,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         for (const model of staged)
           await moto('state-manager/unset-transition', JSON.stringify({ model_name: model }));
         await moto('config', config);
+        await setLeaseSettings(endpoint, {});
         await moto('reset');
         return lease.release();
       }
@@ -149,8 +160,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 /**
  * scripts/test.sh starts a few local AWS servers with the default settings for the whole run and names their
  * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers). A test file leases a free one
- * (an atomic mkdir; a lease whose process is gone is taken over) and resets it: a fresh moto spends seconds of
- * CPU building its backends on the first plan, a reset one a fraction of a second. None free: undefined.
+ * (an atomic mkdir; a lease whose process is gone is taken over), sets the file's settings on it and resets it:
+ * a fresh moto spends seconds of CPU building its backends on the first plan, a reset one a fraction of a second.
+ * None free: undefined.
  */
 async function leasePooled(): Promise<{ port: number; release: () => Promise<void> } | undefined> {
   const dir = process.env.TOUCHDOWN_TEST_AWS_POOL;
@@ -177,6 +189,15 @@ async function leasePooled(): Promise<{ port: number; release: () => Promise<voi
     };
   }
   return undefined;
+}
+
+/** The emulator's settings for this lease; the others back at the server's own (an unknown one is refused). */
+async function setLeaseSettings(endpoint: string, settings: Record<string, string>): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/local-aws/settings`, {
+    method: 'POST',
+    body: JSON.stringify(settings),
+  });
+  if (!res.ok) throw new Error(`setting the leased local AWS's settings failed: ${await res.text()}`);
 }
 
 function alive(pid: number): boolean {
