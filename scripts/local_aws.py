@@ -374,7 +374,7 @@ def run_ecs_agents() -> None:
 
 
 def run_apps() -> None:
-    """LOCAL_AWS_IMAGES set: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
+    """LOCAL_AWS_IMAGES set, or --apps: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
     from local_aws import api, data_stores, lambda_run, load_balancers, services, tasks, target_health
     from moto.moto_api._internal.models import MotoAPIBackend
 
@@ -427,7 +427,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
+    parser.add_argument(
+        "--apps",
+        action="store_true",
+        help="run apps, their images given per lease (LOCAL_AWS_IMAGES through /moto-api/local-aws/settings)",
+    )
     args = parser.parse_args()
+    apps = local_settings.runs_apps or args.apps
 
     # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
@@ -444,15 +450,15 @@ def main() -> None:
     answer_managed_policies_as_aws()
     stage_from_environment()
     # After the defaults above: what a lease's settings fall back to.
-    serve_settings()
-    if local_settings.runs_apps:
+    serve_settings(apps=apps)
+    if apps:
         run_apps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     local_settings.moto_port = port
     ready = {"port": port, "pid": os.getpid()}
-    if local_settings.runs_apps:
+    if apps:
         ready["harness"] = local_settings.api_port
     print(json.dumps(ready), flush=True)
 
@@ -462,7 +468,7 @@ def main() -> None:
     if not args.detach:
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
-    if local_settings.runs_apps:
+    if apps:
         stop_apps()
     server.stop()
 

@@ -143,3 +143,48 @@ it('refuses a setting the leased server cannot take, and gives the lease back', 
   assert.equal(next.endpoint, `http://localhost:${port}`, 'the refused file holds no lease');
   await next.stop();
 });
+
+it('leases a server that runs apps to a file with apps, with its images for the lease only', async () => {
+  const apps = spawn(
+    venvPython,
+    [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0', '--detach', '--apps'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: apps.stdout! }).once('line', resolve),
+    );
+    const started = JSON.parse(line) as { port: number; harness: number };
+    await writeFile(join(pool, 'apps-1.json'), line);
+    const images = { 'tiny:*': { dir: repoRoot, python: venvPython } };
+    const settings = async () =>
+      (await (await fetch(`http://localhost:${started.port}/moto-api/local-aws/settings`)).json()) as Record<
+        string,
+        string
+      >;
+
+    const plain = await startLocalAws();
+    assert.equal(plain.endpoint, `http://localhost:${port}`, 'a file without apps leases a plain server');
+    const withApps = await startLocalAws({ apps: { images, timeScale: 0.5 } });
+    assert.equal(
+      withApps.endpoint,
+      `http://localhost:${started.port}`,
+      'a file with apps leases the apps server',
+    );
+    assert.deepEqual(await withApps.loadBalancers(), [], "the apps server's harness answers, empty");
+    assert.deepEqual(JSON.parse((await settings()).LOCAL_AWS_IMAGES ?? 'null'), images);
+    assert.equal((await settings()).LOCAL_AWS_TIME_SCALE, '0.5');
+    await withApps.stop();
+    await plain.stop();
+    const after = await settings();
+    assert.equal(after.LOCAL_AWS_IMAGES, undefined, 'its images go with the lease');
+    assert.equal(after.LOCAL_AWS_TIME_SCALE, undefined);
+  } finally {
+    await rm(join(pool, 'apps-1.json'), { force: true });
+    const exited = new Promise((resolve) => apps.once('exit', resolve));
+    apps.kill('SIGTERM');
+    await exited;
+  }
+});

@@ -69,26 +69,26 @@ export interface LocalAwsOptions {
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
-  // A server of the pool takes a file's settings for the lease; one that runs apps is the file's own.
-  const lease = options.apps ? undefined : await leasePooled();
+  const settings: Record<string, string> = {
+    ...options.env,
+    ...(options.apps
+      ? {
+          LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
+          LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
+        }
+      : {}),
+  };
+  // A server of the pool takes a file's settings for the lease; apps go to the pool's servers that run apps.
+  const lease = await leasePooled(options.apps ? 'apps' : 'server');
   let child: ChildProcess | undefined;
   let port: number;
   let harness: number | undefined;
   if (lease) {
-    port = lease.port;
+    ({ port, harness } = lease);
   } else {
     child = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        ...options.env,
-        ...(options.apps
-          ? {
-              LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
-              LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
-            }
-          : {}),
-      },
+      env: { ...process.env, ...settings },
     });
     const started = child;
     ({ port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
@@ -114,7 +114,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const config = lease ? await (await fetch(`${endpoint}/moto-api/config`)).text() : '';
   if (lease) {
     // Also clears what a holder that died left set; the reset after it makes backends read at creation see them.
-    await setLeaseSettings(endpoint, options.env ?? {}).catch(async (error: Error) => {
+    await setLeaseSettings(endpoint, settings).catch(async (error: Error) => {
       await lease.release();
       throw error;
     });
@@ -144,8 +144,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         for (const model of staged)
           await moto('state-manager/unset-transition', JSON.stringify({ model_name: model }));
         await moto('config', config);
-        await setLeaseSettings(endpoint, {});
+        // The reset first: it stops what ran for this holder before its images are forgotten.
         await moto('reset');
+        await setLeaseSettings(endpoint, {});
         return lease.release();
       }
       if (!child || child.exitCode !== null) return;
@@ -159,18 +160,26 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
 /**
  * scripts/test.sh starts a few local AWS servers with the default settings for the whole run and names their
- * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers). A test file leases a free one
+ * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers; apps-<n>.json: one that runs
+ * apps, local_aws.py --apps, and its harness port). A test file leases a free one
  * (an atomic mkdir; a lease whose process is gone is taken over), sets the file's settings on it and resets it:
  * a fresh moto spends seconds of CPU building its backends on the first plan, a reset one a fraction of a second.
  * None free: undefined.
  */
-async function leasePooled(): Promise<{ port: number; release: () => Promise<void> } | undefined> {
+async function leasePooled(
+  kind: 'server' | 'apps',
+): Promise<{ port: number; harness?: number; release: () => Promise<void> } | undefined> {
   const dir = process.env.TOUCHDOWN_TEST_AWS_POOL;
   if (!dir) return undefined;
-  for (const file of (await readdir(dir)).filter((f) => /^server-\d+\.json$/.test(f)).sort()) {
+  const pattern = new RegExp(`^${kind}-\\d+\\.json$`);
+  for (const file of (await readdir(dir)).filter((f) => pattern.test(f)).sort()) {
     let port: number;
+    let harness: number | undefined;
     try {
-      port = (JSON.parse(await readFile(join(dir, file), 'utf8')) as { port: number }).port;
+      ({ port, harness } = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+        port: number;
+        harness?: number;
+      });
     } catch {
       continue; // still starting
     }
@@ -185,6 +194,7 @@ async function leasePooled(): Promise<{ port: number; release: () => Promise<voi
     await writeFile(join(lock, 'pid'), String(process.pid));
     return {
       port,
+      harness,
       release: () => rm(lock, { recursive: true, force: true }),
     };
   }
