@@ -14,6 +14,8 @@ import threading
 
 from local_aws.ci_gaps import fix_ci_gaps
 from local_aws.dispatch import dispatch_once_per_host
+from local_aws.lease_settings import serve_settings
+from local_aws.managed_policies import answer_managed_policies_as_aws
 from local_aws.settings import settings as local_settings
 from moto.server import ThreadedMotoServer
 
@@ -237,7 +239,8 @@ def answer_ses_account_as_aws() -> None:
 
 
 def stage_from_environment() -> None:
-    """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does.
+    """Staging a test may ask for, as moto's own MOTO_ECS_SERVICE_RUNNING does; each read from the environment at
+    the call, so a leased server takes them for the lease (scripts/local_aws/lease_settings.py).
 
     LOCAL_AWS_TASK_EXIT_CODES: JSON {"word": exit code}; a one-off ECS task whose command override or
     image contains the word stops with that exit code (moto runs no containers: every task exits 0).
@@ -249,19 +252,17 @@ def stage_from_environment() -> None:
     as a container instance when it starts and leaves when terminated, as the ECS-optimized image's agent
     does (moto runs no agent, so RunTask on a cluster's own instances would find none).
     """
-    if os.environ.get("LOCAL_AWS_ECS_SERVICES_START") == "true":
-        start_services()
-    if os.environ.get("LOCAL_AWS_ECS_AGENT") == "true":
-        run_ecs_agents()
-    codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES", "{}"))
-    if not codes:
-        return
+    start_services()
+    run_ecs_agents()
     from moto.ecs.models import Task
 
     original = Task.__init__
 
     def task(self, *args, **kwargs):
         original(self, *args, **kwargs)
+        codes = json.loads(os.environ.get("LOCAL_AWS_TASK_EXIT_CODES") or "{}")
+        if not codes:
+            return
         for override in (self.overrides or {}).get("containerOverrides", []):
             steps = release_runner_steps(override.get("command") or [])
             if steps is not None:
@@ -319,6 +320,8 @@ def start_services() -> None:
 
     def service(self, *args, **kwargs):
         original(self, *args, **kwargs)
+        if os.environ.get("LOCAL_AWS_ECS_SERVICES_START") != "true":
+            return
         self.running_count, self.pending_count = self.desired_count, 0
         for deployment in self.deployments:
             deployment.update(runningCount=self.desired_count, pendingCount=0, rolloutState="COMPLETED")
@@ -348,6 +351,8 @@ def run_ecs_agents() -> None:
 
     def run_instances(self, *args, **kwargs):
         reservation = run(self, *args, **kwargs)
+        if os.environ.get("LOCAL_AWS_ECS_AGENT") != "true":
+            return reservation
         ecs = ecs_backends[self.account_id][self.region_name]
         for instance in reservation.instances:
             cluster = cluster_of(instance.user_data)
@@ -356,6 +361,8 @@ def run_ecs_agents() -> None:
         return reservation
 
     def terminate_instances(self, instance_ids):
+        if os.environ.get("LOCAL_AWS_ECS_AGENT") != "true":
+            return terminate(self, instance_ids)
         ecs = ecs_backends[self.account_id][self.region_name]
         for cluster, members in list(ecs.container_instances.items()):
             for arn_id, member in list(members.items()):
@@ -368,7 +375,7 @@ def run_ecs_agents() -> None:
 
 
 def run_apps() -> None:
-    """LOCAL_AWS_IMAGES set: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
+    """LOCAL_AWS_IMAGES or LOCAL_AWS_APPS set, or --apps: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
     from local_aws import api, data_stores, http_apis, lambda_run, load_balancers, services, tasks, target_health
     from moto.moto_api._internal.models import MotoAPIBackend
 
@@ -424,10 +431,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
+    parser.add_argument(
+        "--apps",
+        action="store_true",
+        help="run apps, their images given per lease (LOCAL_AWS_IMAGES through /moto-api/local-aws/settings)",
+    )
     args = parser.parse_args()
+    apps = local_settings.runs_apps or args.apps
 
-    # AWS managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES=true) cost seconds at every reset: tests that
-    # attach one ask for them; Touchdown itself writes least-privilege inline policies.
     # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     # One log line per request drowns the test output.
@@ -440,16 +451,19 @@ def main() -> None:
     from local_aws.search_broker import answer_search_and_brokers_as_aws
 
     answer_search_and_brokers_as_aws()
+    answer_managed_policies_as_aws()
     stage_from_environment()
     dispatch_once_per_host()
-    if local_settings.runs_apps:
+    # After the defaults above: what a lease's settings fall back to.
+    serve_settings(apps=apps)
+    if apps:
         run_apps()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
     local_settings.moto_port = port
     ready = {"port": port, "pid": os.getpid()}
-    if local_settings.runs_apps:
+    if apps:
         ready["harness"] = local_settings.api_port
     print(json.dumps(ready), flush=True)
 
@@ -459,7 +473,7 @@ def main() -> None:
     if not args.detach:
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
-    if local_settings.runs_apps:
+    if apps:
         stop_apps()
     server.stop()
 

@@ -25,7 +25,7 @@ mapfile -t slowest < <(grep -v '^#' test/slowest.txt | sed 's|^|.build/|; s|\.ts
 mapfile -t files < <({ printf '%s\n' "${slowest[@]}"; find .build/src .build/test -name '*.test.js' | sort; } | awk '!seen[$0]++' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 # A local AWS per file running at once, started once for the run: a file with the default settings leases one
 # and resets it (test/support/local-aws.ts), instead of paying a fresh server's start and first plan (seconds of
-# CPU each); files with settings of their own start their own. --detach: they serve until this script ends.
+# CPU each), with the file's emulator settings for the lease. --detach: they serve until this script ends.
 concurrency=3
 pool=$(mktemp -d)
 pool_pids=()
@@ -33,6 +33,9 @@ for i in $(seq 1 "$concurrency"); do
   .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/server-$i.json" &
   pool_pids+=($!)
 done
+# And one for the files that run apps (their images given per lease); when it is leased, such a file starts its own.
+.venv/bin/python scripts/local_aws.py --port 0 --detach --apps >"$pool/apps-1.json" &
+pool_pids+=($!)
 trap 'kill "${pool_pids[@]}" 2>/dev/null; wait "${pool_pids[@]}" 2>/dev/null; rm -rf "$pool"' EXIT
 export TOUCHDOWN_TEST_AWS_POOL="$pool"
 # Every AWS call a test makes (its own, and those of the CLIs it starts) is checked against AWS's published API

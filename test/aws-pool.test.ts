@@ -55,7 +55,7 @@ it('leases the pooled server to one holder, empty, and gives it back as it found
       body: JSON.stringify({ lambda: { use_docker: false } }),
     });
 
-    // Held: another file starts its own; so does one with settings of its own.
+    // Held: another file starts its own, whatever its settings.
     const second = await startLocalAws();
     const own = await startLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
     assert.notEqual(second.endpoint, first.endpoint);
@@ -87,4 +87,104 @@ it('takes over the lease of a holder that died without giving it back', async ()
   const local = await startLocalAws();
   assert.equal(local.endpoint, `http://127.0.0.1:${port}`);
   await local.stop();
+});
+
+/** A certificate's status once requested, and a new service's running count, as the emulator's settings make them. */
+async function settingsAtWork(boto: Boto): Promise<{ certificate: string; running: number }> {
+  const { CertificateArn } = await boto.call('acm', 'RequestCertificate', {
+    DomainName: 'pool.example.com',
+    ValidationMethod: 'DNS',
+  });
+  const { Certificate } = await boto.call('acm', 'DescribeCertificate', { CertificateArn });
+  await boto.call('ecs', 'CreateCluster', { clusterName: 'pool' });
+  await boto.call('ecs', 'RegisterTaskDefinition', {
+    family: 'web',
+    containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }],
+  });
+  const { service } = await boto.call('ecs', 'CreateService', {
+    cluster: 'pool',
+    serviceName: 'web',
+    taskDefinition: 'web',
+    desiredCount: 3,
+  });
+  return { certificate: Certificate.Status, running: service.runningCount };
+}
+
+it("leases the pooled server with a file's settings, and gives it back with its own", async () => {
+  const withSettings = await startLocalAws({
+    env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' },
+  });
+  assert.equal(
+    withSettings.endpoint,
+    `http://localhost:${port}`,
+    'settings no longer need a server of their own',
+  );
+  const boto = new Boto(withSettings.endpoint, withSettings.region);
+  try {
+    assert.deepEqual(await settingsAtWork(boto), { certificate: 'ISSUED', running: 2 });
+    await withSettings.stop();
+
+    const plain = await startLocalAws();
+    assert.equal(plain.endpoint, withSettings.endpoint);
+    // moto's own defaults: validation takes 60 s, services report none running.
+    assert.deepEqual(await settingsAtWork(boto), { certificate: 'PENDING_VALIDATION', running: 0 });
+    await plain.stop();
+  } finally {
+    boto.close();
+  }
+});
+
+it('refuses a setting the leased server cannot take, and gives the lease back', async () => {
+  await assert.rejects(
+    startLocalAws({ env: { MOTO_NOT_A_SETTING: '1' } }),
+    /cannot change MOTO_NOT_A_SETTING while it runs/,
+  );
+  const next = await startLocalAws();
+  assert.equal(next.endpoint, `http://localhost:${port}`, 'the refused file holds no lease');
+  await next.stop();
+});
+
+it('leases a server that runs apps to a file with apps, with its images for the lease only', async () => {
+  const apps = spawn(
+    venvPython,
+    [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0', '--detach', '--apps'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    const line = await new Promise<string>((resolve) =>
+      createInterface({ input: apps.stdout! }).once('line', resolve),
+    );
+    const started = JSON.parse(line) as { port: number; harness: number };
+    await writeFile(join(pool, 'apps-1.json'), line);
+    const images = { 'tiny:*': { dir: repoRoot, python: venvPython } };
+    const settings = async () =>
+      (await (await fetch(`http://localhost:${started.port}/moto-api/local-aws/settings`)).json()) as Record<
+        string,
+        string
+      >;
+
+    const plain = await startLocalAws();
+    assert.equal(plain.endpoint, `http://localhost:${port}`, 'a file without apps leases a plain server');
+    const withApps = await startLocalAws({ apps: { images, timeScale: 0.5 } });
+    assert.equal(
+      withApps.endpoint,
+      `http://localhost:${started.port}`,
+      'a file with apps leases the apps server',
+    );
+    assert.deepEqual(await withApps.loadBalancers(), [], "the apps server's harness answers, empty");
+    assert.deepEqual(JSON.parse((await settings()).LOCAL_AWS_IMAGES ?? 'null'), images);
+    assert.equal((await settings()).LOCAL_AWS_TIME_SCALE, '0.5');
+    await withApps.stop();
+    await plain.stop();
+    const after = await settings();
+    assert.equal(after.LOCAL_AWS_IMAGES, undefined, 'its images go with the lease');
+    assert.equal(after.LOCAL_AWS_TIME_SCALE, undefined);
+  } finally {
+    await rm(join(pool, 'apps-1.json'), { force: true });
+    const exited = new Promise((resolve) => apps.once('exit', resolve));
+    apps.kill('SIGTERM');
+    await exited;
+  }
 });

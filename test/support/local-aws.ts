@@ -73,7 +73,10 @@ const LOADED_MACHINE = { TOUCHDOWN_AWS_READ_TIMEOUT: '600' };
 
 export interface LocalAwsOptions {
   region?: string;
-  /** Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING. */
+  /**
+   * Settings of the emulator itself (emulator.md), e.g. MOTO_ACM_VALIDATION_WAIT or MOTO_ECS_SERVICE_RUNNING: a
+   * leased server takes them for the lease (scripts/local_aws/lease_settings.py lists those it can).
+   */
   env?: Record<string, string>;
   /** Runs the app: what ECS would run starts here as processes (only in the tests that need it: it costs seconds). */
   apps?: LocalApps;
@@ -81,27 +84,26 @@ export interface LocalAwsOptions {
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const region = options.region ?? 'us-east-1';
-  // A server of the pool runs with the default settings only: others start their own.
-  const lease = options.env || options.apps ? undefined : await leasePooled();
+  const settings: Record<string, string> = {
+    ...options.env,
+    ...(options.apps
+      ? {
+          LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
+          LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
+        }
+      : {}),
+  };
+  // A server of the pool takes a file's settings for the lease; apps go to the pool's servers that run apps.
+  const lease = await leasePooled(options.apps ? 'apps' : 'server');
   let child: ChildProcess | undefined;
   let port: number;
   let harness: number | undefined;
   if (lease) {
-    port = lease.port;
+    ({ port, harness } = lease);
   } else {
     child = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        ...options.env,
-        ...(options.apps
-          ? {
-              LOCAL_AWS_APPS: 'true',
-              LOCAL_AWS_IMAGES: JSON.stringify(options.apps.images),
-              LOCAL_AWS_TIME_SCALE: String(options.apps.timeScale ?? 0.05),
-            }
-          : {}),
-      },
+      env: { ...process.env, ...settings, ...(options.apps ? { LOCAL_AWS_APPS: 'true' } : {}) },
     });
     const started = child;
     ({ port, harness } = await new Promise<{ port: number; harness?: number }>((resolve, reject) => {
@@ -126,7 +128,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const staged = new Set<string>();
   // What moto-api/config held when leased (a test may change it): given back with the server.
   const config = lease ? await (await fetch(`${endpoint}/moto-api/config`)).text() : '';
-  if (lease) await moto('reset');
+  if (lease) {
+    // Also clears what a holder that died left set; the reset after it makes backends read at creation see them.
+    await setLeaseSettings(endpoint, settings).catch(async (error: Error) => {
+      await lease.release();
+      throw error;
+    });
+    await moto('reset');
+  }
   return {
     endpoint,
     region,
@@ -152,7 +161,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         for (const model of staged)
           await moto('state-manager/unset-transition', JSON.stringify({ model_name: model }));
         await moto('config', config);
+        // The reset first: it stops what ran for this holder before its images are forgotten.
         await moto('reset');
+        await setLeaseSettings(endpoint, {});
         return lease.release();
       }
       if (!child || child.exitCode !== null) return;
@@ -166,17 +177,26 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
 /**
  * scripts/test.sh starts a few local AWS servers with the default settings for the whole run and names their
- * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers). A test file leases a free one
- * (an atomic mkdir; a lease whose process is gone is taken over) and resets it: a fresh moto spends seconds of
- * CPU building its backends on the first plan, a reset one a fraction of a second. None free: undefined.
+ * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers; apps-<n>.json: one that runs
+ * apps, local_aws.py --apps, and its harness port). A test file leases a free one
+ * (an atomic mkdir; a lease whose process is gone is taken over), sets the file's settings on it and resets it:
+ * a fresh moto spends seconds of CPU building its backends on the first plan, a reset one a fraction of a second.
+ * None free: undefined.
  */
-async function leasePooled(): Promise<{ port: number; release: () => Promise<void> } | undefined> {
+async function leasePooled(
+  kind: 'server' | 'apps',
+): Promise<{ port: number; harness?: number; release: () => Promise<void> } | undefined> {
   const dir = process.env.TOUCHDOWN_TEST_AWS_POOL;
   if (!dir) return undefined;
-  for (const file of (await readdir(dir)).filter((f) => /^server-\d+\.json$/.test(f)).sort()) {
+  const pattern = new RegExp(`^${kind}-\\d+\\.json$`);
+  for (const file of (await readdir(dir)).filter((f) => pattern.test(f)).sort()) {
     let port: number;
+    let harness: number | undefined;
     try {
-      port = (JSON.parse(await readFile(join(dir, file), 'utf8')) as { port: number }).port;
+      ({ port, harness } = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+        port: number;
+        harness?: number;
+      });
     } catch {
       continue; // still starting
     }
@@ -191,10 +211,20 @@ async function leasePooled(): Promise<{ port: number; release: () => Promise<voi
     await writeFile(join(lock, 'pid'), String(process.pid));
     return {
       port,
+      harness,
       release: () => rm(lock, { recursive: true, force: true }),
     };
   }
   return undefined;
+}
+
+/** The emulator's settings for this lease; the others back at the server's own (an unknown one is refused). */
+async function setLeaseSettings(endpoint: string, settings: Record<string, string>): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/local-aws/settings`, {
+    method: 'POST',
+    body: JSON.stringify(settings),
+  });
+  if (!res.ok) throw new Error(`setting the leased local AWS's settings failed: ${await res.text()}`);
 }
 
 function alive(pid: number): boolean {

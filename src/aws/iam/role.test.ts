@@ -7,8 +7,8 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { Role } from './role.js';
 
-// The test attaches an AWS managed policy, which the local AWS loads only when asked.
-const t = useLocalAws({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+// The test attaches an AWS managed policy: the local AWS has them all, as every AWS account does.
+const t = useLocalAws();
 
 const trust = {
   Version: '2012-10-17',
