@@ -22,7 +22,8 @@ async function stackVpcCount(): Promise<number> {
 }
 
 describe('touchdown command line', () => {
-  it('plans, refuses to apply without a terminal or --yes, applies, then plans no changes', async () => {
+  // One stack through its life, one CLI run a step: each command starts from what the one before made.
+  it('plans, refuses to apply without a terminal or --yes, applies, plans no changes, prints outputs (sensitive ones only when asked), destroys', async () => {
     const cwd = await projectWith(CONFIG);
     const opts = { cwd, aws: t.aws };
 
@@ -47,6 +48,19 @@ describe('touchdown command line', () => {
     const again = await runCli(['plan', '--detailed-exitcode'], opts);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /no changes/);
+
+    const outputs = JSON.parse((await runCli(['outputs', '--json'], opts)).stdout);
+    assert.match(outputs.vpcId, /^vpc-/);
+    assert.deepEqual(outputs.vpcArn, { sensitive: true });
+    const revealed = await runCli(['outputs', 'vpcArn', '--reveal'], opts);
+    assert.match(revealed.stdout, /^arn:aws:ec2:us-east-1:\d+:vpc\/vpc-/);
+    const one = await runCli(['outputs', 'vpcId'], opts);
+    assert.equal(one.stdout.trim(), outputs.vpcId);
+
+    const destroyed = await runCli(['destroy', '--yes'], opts);
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+    assert.match(destroyed.stdout, /Destroy complete: 0 created, 0 updated, 1 deleted/);
+    assert.equal(await stackVpcCount(), 0);
   });
 
   it('prints the plan as JSON and exits 1 on error with --detailed-exitcode', async () => {
@@ -67,18 +81,6 @@ describe('touchdown command line', () => {
       env: { AWS_ENDPOINT_URL: 'http://localhost:9' },
     });
     assert.equal(broken.code, 1);
-  });
-
-  it('prints outputs, revealing sensitive ones only when asked', async () => {
-    const cwd = await projectWith(CONFIG);
-    assert.equal((await runCli(['apply', '--yes'], { cwd, aws: t.aws })).code, 0);
-    const outputs = JSON.parse((await runCli(['outputs', '--json'], { cwd, aws: t.aws })).stdout);
-    assert.match(outputs.vpcId, /^vpc-/);
-    assert.deepEqual(outputs.vpcArn, { sensitive: true });
-    const revealed = await runCli(['outputs', 'vpcArn', '--reveal'], { cwd, aws: t.aws });
-    assert.match(revealed.stdout, /^arn:aws:ec2:us-east-1:\d+:vpc\/vpc-/);
-    const one = await runCli(['outputs', 'vpcId'], { cwd, aws: t.aws });
-    assert.equal(one.stdout.trim(), outputs.vpcId);
   });
 
   it('reports a configuration error with the fix, and calls nothing', async () => {
@@ -107,14 +109,5 @@ export default defineStack('cli-test', (aws) => {
     assert.match(dot.stdout, /^digraph "cli-test" \{/);
     const mermaid = await runCli(['graph', '--format', 'mermaid'], { cwd, aws: t.aws });
     assert.match(mermaid.stdout, /^graph LR/);
-  });
-
-  it('destroys what the stack owns', async () => {
-    const cwd = await projectWith(CONFIG);
-    assert.equal((await runCli(['apply', '--yes'], { cwd, aws: t.aws })).code, 0);
-    const r = await runCli(['destroy', '--yes'], { cwd, aws: t.aws });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /Destroy complete: 0 created, 0 updated, 1 deleted/);
-    assert.equal(await stackVpcCount(), 0);
   });
 });

@@ -3,6 +3,7 @@
 // boto3: the snapshot and its tag, the restored instance's network, class and encryption, the task definition's
 // DATABASE_URL, the old instance kept; a later plan changes nothing; bad inputs change nothing.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { copyOfExample, runCli } from './support/cli.js';
@@ -20,6 +21,18 @@ const t = useLocalAws({
   apps: { images: { '*/xkcd-production-app:*': xkcdImage } },
 });
 const cwd = await copyOfExample('xkcd', ['touchdown.yml']);
+// One web task, as test/deploy.test.ts runs it: enough to prove the app moves to each database, and every release
+// (the deploy, each restore) starts half the gunicorn processes.
+const manifest = join(cwd, 'touchdown.yml');
+const oneTask = (await readFile(manifest, 'utf8'))
+  .replace(/^ {2}count: 2$/m, '  count: 1')
+  .replace('autoscaling: { min: 2,', 'autoscaling: { min: 1,');
+assert.match(
+  oneTask,
+  /count: 1\n(.*\n)*.*autoscaling: \{ min: 1,/,
+  'the example still has the shape this copy edits',
+);
+await writeFile(manifest, oneTask);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/xkcd-production-app:v1';
 const cli = (...args: string[]) => runCli(args, { cwd, aws: t.aws });
 const STACK = 'xkcd-production';

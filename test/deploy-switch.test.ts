@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { parseManifest } from '../src/config/load-manifest.js';
 import { deploy } from '../src/django/deploy.js';
 import type { TestAws } from './support/harness.js';
@@ -31,6 +31,8 @@ async function deploySwitching(t: TestAws, image: string) {
 
 describe('touchdown deploy with web.traffic: switch', () => {
   const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0', MOTO_ECS_SERVICE_RUNNING: '2' } });
+  // After the harness's reset: the release's one-off task stops at its first look, as in test/reliability/app.ts.
+  beforeEach(() => t.aws.setTransition('ecs::task', { progression: 'immediate' }));
 
   it('routes every request through one rule ECS flips, with a standby target group and a role limited to it', async () => {
     const first = await deploySwitching(t, IMAGE('v1'));
