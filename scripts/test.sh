@@ -34,7 +34,7 @@ for i in $(seq 1 "$concurrency"); do
   pool_pids+=($!)
 done
 # And one for the files that run apps (their images given per lease); when it is leased, such a file starts its own.
-.venv/bin/python scripts/local_aws.py --port 0 --detach --apps >"$pool/apps-1.json" &
+LOCAL_AWS_APPS=true .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/apps-1.json" &
 pool_pids+=($!)
 trap 'kill "${pool_pids[@]}" 2>/dev/null; wait "${pool_pids[@]}" 2>/dev/null; rm -rf "$pool"' EXIT
 export TOUCHDOWN_TEST_AWS_POOL="$pool"

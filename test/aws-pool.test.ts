@@ -116,7 +116,7 @@ it("leases the pooled server with a file's settings, and gives it back with its 
   });
   assert.equal(
     withSettings.endpoint,
-    `http://localhost:${port}`,
+    `http://127.0.0.1:${port}`,
     'settings no longer need a server of their own',
   );
   const boto = new Boto(withSettings.endpoint, withSettings.region);
@@ -140,18 +140,15 @@ it('refuses a setting the leased server cannot take, and gives the lease back', 
     /cannot change MOTO_NOT_A_SETTING while it runs/,
   );
   const next = await startLocalAws();
-  assert.equal(next.endpoint, `http://localhost:${port}`, 'the refused file holds no lease');
+  assert.equal(next.endpoint, `http://127.0.0.1:${port}`, 'the refused file holds no lease');
   await next.stop();
 });
 
 it('leases a server that runs apps to a file with apps, with its images for the lease only', async () => {
-  const apps = spawn(
-    venvPython,
-    [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0', '--detach', '--apps'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const apps = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0', '--detach'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOCAL_AWS_APPS: 'true' },
+  });
   try {
     const line = await new Promise<string>((resolve) =>
       createInterface({ input: apps.stdout! }).once('line', resolve),
@@ -160,17 +157,17 @@ it('leases a server that runs apps to a file with apps, with its images for the 
     await writeFile(join(pool, 'apps-1.json'), line);
     const images = { 'tiny:*': { dir: repoRoot, python: venvPython } };
     const settings = async () =>
-      (await (await fetch(`http://localhost:${started.port}/moto-api/local-aws/settings`)).json()) as Record<
+      (await (await fetch(`http://127.0.0.1:${started.port}/moto-api/local-aws/settings`)).json()) as Record<
         string,
         string
       >;
 
     const plain = await startLocalAws();
-    assert.equal(plain.endpoint, `http://localhost:${port}`, 'a file without apps leases a plain server');
+    assert.equal(plain.endpoint, `http://127.0.0.1:${port}`, 'a file without apps leases a plain server');
     const withApps = await startLocalAws({ apps: { images, timeScale: 0.5 } });
     assert.equal(
       withApps.endpoint,
-      `http://localhost:${started.port}`,
+      `http://127.0.0.1:${started.port}`,
       'a file with apps leases the apps server',
     );
     assert.deepEqual(await withApps.loadBalancers(), [], "the apps server's harness answers, empty");

@@ -12,7 +12,7 @@ Each setting is changed where it is read, so it really takes effect:
   resets the server once its settings are set).
 - LOCAL_AWS_TASK_EXIT_CODES, LOCAL_AWS_ECS_SERVICES_START, LOCAL_AWS_ECS_AGENT, LOCAL_AWS_SES_PRODUCTION_ACCESS:
   the harness's own (scripts/local_aws.py), read from the environment at each call.
-- LOCAL_AWS_IMAGES, LOCAL_AWS_TIME_SCALE (only on a server that runs apps, local_aws.py --apps): read at start
+- LOCAL_AWS_IMAGES, LOCAL_AWS_TIME_SCALE (only on a server that runs apps, LOCAL_AWS_APPS=true): read at start
   into scripts/local_aws/settings.py, whose images and time scale every task, health check and stop reads at
   the time: those are set. The lease's reset stops what ran for the previous holder first.
 """

@@ -103,6 +103,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   } else {
     child = spawn(venvPython, [join(repoRoot, 'scripts', 'local_aws.py'), '--port', '0'], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      // LOCAL_AWS_APPS: runs apps, also the Lambda functions and HTTP APIs of a stack without images.
       env: { ...process.env, ...settings, ...(options.apps ? { LOCAL_AWS_APPS: 'true' } : {}) },
     });
     const started = child;
@@ -178,7 +179,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 /**
  * scripts/test.sh starts a few local AWS servers with the default settings for the whole run and names their
  * folder in TOUCHDOWN_TEST_AWS_POOL (server-<n>.json: the port, once it answers; apps-<n>.json: one that runs
- * apps, local_aws.py --apps, and its harness port). A test file leases a free one
+ * apps, started with LOCAL_AWS_APPS=true, and its harness port). A test file leases a free one
  * (an atomic mkdir; a lease whose process is gone is taken over), sets the file's settings on it and resets it:
  * a fresh moto spends seconds of CPU building its backends on the first plan, a reset one a fraction of a second.
  * None free: undefined.
