@@ -16,7 +16,7 @@ import { LambdaProxyRoute } from './lambda-integration.js';
 import { HttpApiStage } from './stage.js';
 
 // The test attaches an AWS managed policy, which the local AWS loads only when asked.
-const t = useLocalAws({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+const t = useLocalAws({ declaredTypesOnly: true, env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
 const ADDRESS = 'lambda-proxy-route.web/django';
 
 // Zips are built with Python's zipfile through the project's venv: no npm dependency for a test fixture.

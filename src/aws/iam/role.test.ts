@@ -8,7 +8,7 @@ import { AwsStack } from '../stack.js';
 import { Role } from './role.js';
 
 // The test attaches an AWS managed policy, which the local AWS loads only when asked.
-const t = useLocalAws({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+const t = useLocalAws({ declaredTypesOnly: true, env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
 
 const trust = {
   Version: '2012-10-17',
