@@ -10,7 +10,7 @@ import { Secret } from './secretsmanager/secret.js';
 import { SsmParameter } from './ssm/parameter.js';
 import { AwsStack } from './stack.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const PARAM = '/xkcd/prod/SECRET_KEY';
 const SECRET = 'xkcd/prod/db-password';

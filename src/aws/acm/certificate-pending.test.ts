@@ -6,7 +6,7 @@ import { AwsStack } from '../stack.js';
 import { Certificate } from './certificate.js';
 
 // The emulator keeps certificates PENDING_VALIDATION for an hour, as AWS does when it cannot see the records.
-const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '3600' } });
+const t = useLocalAws({ declaredTypesOnly: true, env: { MOTO_ACM_VALIDATION_WAIT: '3600' } });
 
 function site() {
   const aws = new AwsStack('pending-test');

@@ -7,7 +7,7 @@ import { AwsStack } from '../stack.js';
 import { Certificate } from './certificate.js';
 
 // The emulator issues a certificate as soon as it is looked at again (AWS: once it sees the records).
-const t = useLocalAws({ env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
+const t = useLocalAws({ declaredTypesOnly: true, env: { MOTO_ACM_VALIDATION_WAIT: '0' } });
 const ADDRESS = 'certificate.web';
 
 interface Options {

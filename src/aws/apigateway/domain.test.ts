@@ -6,7 +6,7 @@ import { HttpApiDomain } from './domain.js';
 import { HttpApi } from './http-api.js';
 import { HttpApiStage } from './stage.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'http-api-domain.api';
 
 interface Options {

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { HttpApi } from './http-api.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'http-api.web';
 
 interface Options {

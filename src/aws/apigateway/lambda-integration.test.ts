@@ -16,7 +16,7 @@ import { LambdaProxyRoute } from './lambda-integration.js';
 import { HttpApiStage } from './stage.js';
 
 // The test attaches an AWS managed policy: the local AWS has them all, as every AWS account does.
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'lambda-proxy-route.web/django';
 
 // Zips are built with Python's zipfile through the project's venv: no npm dependency for a test fixture.

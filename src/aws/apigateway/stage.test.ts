@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { HttpApi } from './http-api.js';
 import { ACCESS_LOG_FORMAT, HttpApiStage } from './stage.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'http-api-stage.web/$default';
 const LOGS = 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/stage-test-web';
 

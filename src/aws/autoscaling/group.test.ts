@@ -6,7 +6,7 @@ import { LaunchTemplate } from '../ec2/launch-template.js';
 import { AwsStack } from '../stack.js';
 import { AutoScalingGroup } from './group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'auto-scaling-group.web';
 const NAME = 'asg-test-web';
 

@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { ScalableTarget } from './scalable-target.js';
 import { TargetTrackingPolicy } from './scaling-policy.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'scaling-policy.cpu';
 const DIMENSION = 'ecs:service:DesiredCount';
 

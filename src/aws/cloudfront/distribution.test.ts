@@ -11,7 +11,7 @@ import { bucketPolicyForDistribution, Distribution, invalidate } from './distrib
 import { OriginAccessControl } from './origin-access-control.js';
 
 // scripts/local_aws.py puts back the origin fields moto 5.2.5 drops (OriginAccessControlId, S3OriginConfig).
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const STACK = 'cdn-test';
 const BUCKET = 'touchdown-cdn-test-assets';

@@ -7,7 +7,7 @@ import type { Stack } from '../../core/stack.js';
 import { AwsStack } from '../stack.js';
 import { OriginAccessControl, oacName } from './origin-access-control.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 // Only this type: the other types' finds (IAM's above all) would double each test's time.
 const registry = [OriginAccessControl];

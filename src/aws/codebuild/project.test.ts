@@ -6,7 +6,7 @@ import { LogGroup } from '../logs/log-group.js';
 import { AwsStack } from '../stack.js';
 import { CodeBuildProject } from './project.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const trust = {
   Version: '2012-10-17',

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { Instance } from './instance.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'instance.nat';
 const IMAGE = 'resolve:ssm:/instance-test/image';
 const USER_DATA = '#!/bin/bash\nsysctl -w net.ipv4.ip_forward=1\n';

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { InternetGateway } from './internet-gateway.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'internet-gateway.main/igw';
 
 function network(overrides: { inOther?: boolean; tags?: Record<string, string> } = {}) {

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { LaunchTemplate } from './launch-template.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'launch-template.app';
 const USER_DATA = '#!/bin/bash\necho "hello from radpress"\n';
 

@@ -6,7 +6,7 @@ import { ElasticIp } from './elastic-ip.js';
 import { NatGateway } from './nat-gateway.js';
 import { Subnet } from './subnet.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'nat-gateway.main/nat';
 
 function network(overrides: { useSecondIp?: boolean; tags?: Record<string, string> } = {}) {

@@ -8,7 +8,7 @@ import { NatGateway } from './nat-gateway.js';
 import { RouteTable } from './route-table.js';
 import { Subnet } from './subnet.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'route-table.main/public';
 
 type Variant = 'public' | 'private' | 'other-vpc';

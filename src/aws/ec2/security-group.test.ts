@@ -5,7 +5,7 @@ import type { ArgsInput } from '../../core/args.js';
 import { AwsStack } from '../stack.js';
 import { SecurityGroup } from './security-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'secgroup-test';
 const LB = 'security-group.main/lb';
 const APP = 'security-group.main/app';

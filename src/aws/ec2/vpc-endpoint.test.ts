@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { RouteTable } from './route-table.js';
 import { GatewayEndpoint } from './vpc-endpoint.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'gateway-endpoint.main/s3';
 
 const ONE_BUCKET = {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { actions, assertNoChanges, useLocalAws } from '../../../test/support/harness.js';
 import { AwsStack } from '../stack.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 function network(
   overrides: { cidrBlock?: string; enableDnsHostnames?: boolean; tags?: Record<string, string> } = {},

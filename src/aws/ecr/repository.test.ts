@@ -5,7 +5,7 @@ import type { ArgsInput } from '../../core/args.js';
 import { AwsStack } from '../stack.js';
 import { EcrRepository, repositoryName } from './repository.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'ecr-test';
 const NAME = 'ecr-test-web';
 

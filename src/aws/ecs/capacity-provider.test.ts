@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { actions, assertNoChanges, useLocalAws } from '../../../test/support/harness.js';
 import { AwsStack } from '../stack.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'ecs-capacity-provider.instances';
 const NAME = 'cp-test-instances';
 const CLUSTER = 'cp-test-main';

@@ -5,7 +5,7 @@ import type { ArgsInput } from '../../core/args.js';
 import { AwsStack } from '../stack.js';
 import { EcsCluster } from './cluster.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'cluster-test';
 const NAME = 'cluster-test-main';
 

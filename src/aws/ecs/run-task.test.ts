@@ -6,7 +6,7 @@ import { EcsCluster } from './cluster.js';
 import { type RunTaskRequest, runTask } from './run-task.js';
 import { TaskDefinition } from './task-definition.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const FAST = { initialDelayMs: 10, maxDelayMs: 50, defaultTimeoutMs: 30_000 };
 const MIGRATE = ['python', 'manage.py', 'migrate', '--no-input'];
 

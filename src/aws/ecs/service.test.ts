@@ -70,7 +70,7 @@ async function service(t: TestAws, cluster = 'service-test-main'): Promise<BotoS
 
 describe('ECS service', () => {
   // moto reports one running task per service, so a service of one task is stable at once.
-  const t = useLocalAws({ env: { MOTO_ECS_SERVICE_RUNNING: '1' } });
+  const t = useLocalAws({ declaredTypesOnly: true, env: { MOTO_ECS_SERVICE_RUNNING: '1' } });
 
   it('moves to the new task definition revision in the same apply when the image changes', async () => {
     await t.apply(stack());
@@ -220,7 +220,7 @@ describe('ECS service', () => {
 
 describe('ECS service that never becomes stable', () => {
   // Without MOTO_ECS_SERVICE_RUNNING, moto's services report no running task, as a crashing container would.
-  const t = useLocalAws();
+  const t = useLocalAws({ declaredTypesOnly: true });
 
   it('refuses a blue/green strategy without the target group, rule and role ECS switches with', () => {
     const aws = stack({ deployment: { strategy: 'BLUE_GREEN' } });

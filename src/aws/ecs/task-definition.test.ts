@@ -7,7 +7,7 @@ import { SsmParameter } from '../ssm/parameter.js';
 import { AwsStack } from '../stack.js';
 import { fargateSizeProblems, TaskDefinition } from './task-definition.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'td-test';
 const FAMILY = 'td-test-web';
 const ROLE = 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole';

@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { MemcachedCluster } from './memcached.js';
 import { CacheSubnetGroup } from './subnet-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'memcached.cache';
 const ID = 'mc-test-cache';
 

@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { CacheReplicationGroup } from './replication-group.js';
 import { CacheSubnetGroup } from './subnet-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'replication-group.cache';
 const ID = 'rg-test-cache';
 

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { CacheSubnetGroup } from './subnet-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'cache-subnet-group.cache';
 const NAME = 'csg-test-cache';
 

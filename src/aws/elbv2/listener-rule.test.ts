@@ -10,7 +10,7 @@ import { ListenerRule } from './listener-rule.js';
 import { LoadBalancer } from './load-balancer.js';
 import { TargetGroup } from './target-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'rule-test';
 
 type RuleArgs = Partial<ArgsInput<typeof ListenerRule.fields>>;

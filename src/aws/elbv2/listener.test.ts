@@ -9,7 +9,7 @@ import { Listener } from './listener.js';
 import { LoadBalancer } from './load-balancer.js';
 import { TargetGroup } from './target-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'listener-test';
 
 type ListenerArgs = Partial<ArgsInput<typeof Listener.fields>>;

@@ -9,7 +9,7 @@ import { ListenerRule } from './listener-rule.js';
 import { LoadBalancer } from './load-balancer.js';
 import { TargetGroup } from './target-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'lb-test';
 
 type LbArgs = Partial<ArgsInput<typeof LoadBalancer.fields>>;

@@ -6,7 +6,7 @@ import type { ConfigError } from '../../core/errors.js';
 import { AwsStack } from '../stack.js';
 import { TargetGroup } from './target-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'tg-test';
 
 type TgArgs = Partial<ArgsInput<typeof TargetGroup.fields>>;

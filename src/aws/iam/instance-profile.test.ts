@@ -7,7 +7,7 @@ import { AwsStack } from '../stack.js';
 import { InstanceProfile } from './instance-profile.js';
 import { Role } from './role.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const trust = {
   Version: '2012-10-17',

@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { OidcProvider } from './oidc-provider.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const ARN = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';

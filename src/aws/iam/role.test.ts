@@ -8,7 +8,7 @@ import { AwsStack } from '../stack.js';
 import { Role } from './role.js';
 
 // The test attaches an AWS managed policy: the local AWS has them all, as every AWS account does.
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const trust = {
   Version: '2012-10-17',

@@ -7,7 +7,7 @@ import { AwsStack } from '../stack.js';
 import { KmsAlias } from './alias.js';
 import { KmsKey } from './key.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 /** Two keys in the stack, and an alias on one of them (or none). */
 function aliased(o: { name?: string; target?: 'media' | 'backup'; alias?: boolean } = {}) {

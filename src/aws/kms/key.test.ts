@@ -6,7 +6,7 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { KmsKey } from './key.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const ACCOUNT = '123456789012';
 const policyFor = (actions: string | string[]) => ({

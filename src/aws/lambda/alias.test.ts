@@ -11,7 +11,7 @@ import { LambdaAlias } from './alias.js';
 import { LambdaFunction } from './function.js';
 import { publishVersion } from './version.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'lambda-alias.live';
 const FUNCTION = 'alias-test-web';
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 };

@@ -12,7 +12,7 @@ import { ConfigError } from '../../core/errors.js';
 import { AwsStack } from '../stack.js';
 import { LambdaFunction } from './function.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'lambda-function.web';
 const NAME = 'fn-test-web';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/fn-test-app';

@@ -12,7 +12,7 @@ import { LambdaFunction } from './function.js';
 import { LambdaPermission, statementIdFor } from './permission.js';
 import { publishVersion } from './version.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'lambda-permission.api';
 const FUNCTION = 'perm-test-web';
 const SID = 'perm-test_api';

@@ -13,7 +13,7 @@ import { LambdaFunction } from './function.js';
 import { invokeFunction } from './invoke.js';
 import { publishVersion } from './version.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const FUNCTION = 'version-test-web';
 const timing = { initialDelayMs: 20, maxDelayMs: 200, defaultTimeoutMs: 30_000 };
 

@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { LogGroup } from './log-group.js';
 import { MetricFilter } from './metric-filter.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 function stack(pattern = '"ERROR"') {
   const aws = new AwsStack('filters');

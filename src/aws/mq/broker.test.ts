@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { MqBroker } from './broker.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'mq-broker.broker';
 const PASSWORD = '/mq-test/BROKER_PASSWORD';
 const URL_PARAMETER = '/mq-test/CELERY_BROKER_URL';

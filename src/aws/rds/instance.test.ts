@@ -8,7 +8,7 @@ import { DbInstance } from './instance.js';
 import { listSnapshots, restoreDatabase, snapshotDatabase } from './snapshots.js';
 import { DbSubnetGroup } from './subnet-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const STACK = 'rds-test';
 const ADDRESS = 'db-instance.main';
 const ID = 'rds-test-main';

@@ -5,7 +5,7 @@ import type { ArgsInput } from '../../core/args.js';
 import { AwsStack } from '../stack.js';
 import { DbParameterGroup } from './parameter-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'db-parameter-group.postgres';
 const NAME = 'dbpg-test-postgres';
 const SETTINGS = { work_mem: '16384', log_min_duration_statement: '500' };

@@ -7,7 +7,7 @@ import type { Ref } from '../../core/ref.js';
 import { AwsStack } from '../stack.js';
 import { DbSubnetGroup } from './subnet-group.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'db-subnet-group.db';
 const NAME = 'dbsg-test-db';
 

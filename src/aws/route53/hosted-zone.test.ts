@@ -4,7 +4,7 @@ import { actions, assertNoChanges, useLocalAws } from '../../../test/support/har
 import { AwsStack } from '../stack.js';
 import { HostedZone } from './hosted-zone.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'hosted-zone.public';
 
 function zone(

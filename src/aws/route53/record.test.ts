@@ -5,7 +5,7 @@ import { AwsStack } from '../stack.js';
 import { HostedZone } from './hosted-zone.js';
 import { DnsRecord, txtRecordValue, txtText } from './record.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const LONG_TEXT = `v=DKIM1; k=rsa; p=${'A'.repeat(300)}`;
 
 interface Options {

@@ -7,7 +7,7 @@ import { AwsStack } from '../stack.js';
 import { Bucket } from './bucket.js';
 import { BucketPolicy } from './bucket-policy.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const NAME = 'touchdown-policy-test-static';
 const registry = [Bucket, BucketPolicy, OriginAccessControl, Distribution];
 

@@ -9,7 +9,7 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { Bucket } from './bucket.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 const NAME = 'touchdown-test-assets';
 const ARN = `arn:aws:s3:::${NAME}`;

@@ -12,6 +12,7 @@ import { S3Lock } from './lock.js';
 let loseAnswerOf: string | undefined;
 const lost: string[] = [];
 const t = useLocalAws({
+  declaredTypesOnly: true,
   model: {
     times: false,
     latencyMs: 1,

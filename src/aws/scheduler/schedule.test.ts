@@ -6,7 +6,7 @@ import { Role } from '../iam/role.js';
 import { AwsStack } from '../stack.js';
 import { expressionProblem, Schedule } from './schedule.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'schedule.clearsessions';
 const NAME = 'sched-test.clearsessions';
 const CLEARSESSIONS = ['python', 'manage.py', 'clearsessions'];

@@ -8,7 +8,7 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { Secret } from './secret.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 type SecretArgs = ArgsInput<typeof Secret.fields>;
 const NAME = 'xkcd/prod/db-password';

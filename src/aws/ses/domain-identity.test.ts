@@ -5,7 +5,7 @@ import { HostedZone } from '../route53/hosted-zone.js';
 import { AwsStack } from '../stack.js';
 import { EmailDomain, sesSmtpPassword } from './domain-identity.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 const ADDRESS = 'email-domain.mail';
 
 interface Options {

@@ -8,7 +8,7 @@ import { resourceTypes } from '../registry.js';
 import { AwsStack } from '../stack.js';
 import { SsmParameter } from './parameter.js';
 
-const t = useLocalAws();
+const t = useLocalAws({ declaredTypesOnly: true });
 
 type ParamArgs = ArgsInput<typeof SsmParameter.fields>;
 const HOST = '/xkcd/prod/DATABASE_HOST';
