@@ -20,9 +20,8 @@ printf '\033[1m==> tests\033[0m\n'
 # Each test file runs as a bundle (scripts/bundle-tests.mjs): Node loads one file and the chunks it shares with
 # the others, where through a TypeScript loader it resolved and compiled hundreds of modules, at seconds of CPU a file.
 node scripts/bundle-tests.mjs
-# Node 20's test runner takes no globs: list the files, the longest first (test/slowest.txt), then the rest.
-mapfile -t slowest < <(grep -v '^#' test/slowest.txt | sed 's|^|.build/|; s|\.ts$|.js|')
-mapfile -t files < <({ printf '%s\n' "${slowest[@]}"; find .build/src .build/test -name '*.test.js' | sort; } | awk '!seen[$0]++' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+# Node 20's test runner takes no globs: list the files (it runs them in name order, whatever order they are given).
+mapfile -t files < <(find .build/src .build/test -name '*.test.js' | sort)
 # A local AWS per file running at once, started once for the run: a file with the default settings leases one
 # and resets it (test/support/local-aws.ts), instead of paying a fresh server's start and first plan (seconds of
 # CPU each), with the file's emulator settings for the lease. --detach: they serve until this script ends.
