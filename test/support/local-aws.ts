@@ -94,7 +94,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       : {}),
   };
   // A server of the pool takes a file's settings for the lease; apps go to the pool's servers that run apps.
-  const lease = await leasePooled(options.apps ? 'apps' : 'server');
+  // Default AMIs are loaded as moto builds a region's EC2 backend: a file that needs them starts a server of its
+  // own, started with them (a leased apps server once served deploy-ec2 without them in a full run, cause not found).
+  const lease = settings.MOTO_EC2_LOAD_DEFAULT_AMIS
+    ? undefined
+    : await leasePooled(options.apps ? 'apps' : 'server');
   let child: ChildProcess | undefined;
   let port: number;
   let harness: number | undefined;
