@@ -8,10 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { AwsClients } from '../src/aws/clients.js';
 import { resourceTypes } from '../src/aws/registry.js';
-import { AwsStack } from '../src/aws/stack.js';
 import { Engine } from '../src/core/engine.js';
 import { startAwsModel } from '../test/support/aws-model/proxy.js';
 import { startLocalAws } from '../test/support/local-aws.js';
+import { network } from './network-stack.js';
 import { arg, median, writeResults } from './results.js';
 
 const sizes = (process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '10,100,1000')
@@ -29,27 +29,6 @@ const nodeMs = median(
     return performance.now() - started;
   }),
 );
-
-/** A network of n resources: one VPC, then subnets, security groups and route tables (6:3:1). */
-function network(n: number): AwsStack {
-  const aws = new AwsStack(`scale-${n}`);
-  const vpc = aws.addVpc({ name: 'main', cidrBlock: '10.0.0.0/16' });
-  const rest = n - 1;
-  const subnets = Math.round(rest * 0.6);
-  const groups = Math.round(rest * 0.3);
-  const tables = rest - subnets - groups;
-  for (let i = 0; i < subnets; i++) {
-    vpc.addSubnet({ name: `s${i}`, cidrBlock: `10.0.${Math.floor(i / 16)}.${(i % 16) * 16}/28` });
-  }
-  for (let i = 0; i < groups; i++) {
-    vpc.addSecurityGroup({
-      name: `g${i}`,
-      ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '10.0.0.0/16' }],
-    });
-  }
-  for (let i = 0; i < tables; i++) vpc.addRouteTable({ name: `t${i}` });
-  return aws;
-}
 
 const local = await startLocalAws();
 const results = [];

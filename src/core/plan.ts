@@ -107,7 +107,8 @@ export async function findAll(
   const declared = new Set(stack.resources.map((r) => r.type as AnyResourceType));
   const onlyIfListed = (t: AnyResourceType) => Boolean(options.present && t.listedAs && !declared.has(t));
   const maybe = types.filter(onlyIfListed);
-  const always = types.filter((t) => !onlyIfListed(t));
+  // The declared types' requests leave first: theirs are the reads that find something and read on.
+  const ours = types.filter((t) => declared.has(t)).map(read);
   const listings = [...new Set(maybe.map((t) => t.listedAs!))];
   const present =
     listings.length === 0
@@ -115,8 +116,9 @@ export async function findAll(
       : ctx.aws.listed(stack.name, listings).catch((err: unknown) => {
           throw new ResourceError('reading', 'resources of stack', stack.name, err, ctx.aws.hintFor(err));
         });
+  const others = types.filter((t) => !declared.has(t) && !onlyIfListed(t)).map(read);
   const [first, then] = await Promise.all([
-    Promise.all(always.map(read)),
+    Promise.all([...ours, ...others]),
     present.then((found) => Promise.all(maybe.filter((t) => found.has(t.listedAs!)).map(read))),
   ]);
   return new Map([...first, ...then]);
@@ -138,6 +140,13 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
     ms: Date.now() - started,
   });
 
+  // Found resources by type and key: a stack of thousands matches each declaration in one look.
+  const byKey = new Map<AnyResourceType, Map<string, Found[]>>();
+  for (const [type, list] of byType) {
+    const keyed = new Map<string, Found[]>();
+    for (const f of list) keyed.set(f.key, [...(keyed.get(f.key) ?? []), f]);
+    byKey.set(type, keyed);
+  }
   const world: World = { found: new Map(), outputs: new Map() };
   const claimed = new Set<Found>();
   const changes: ResourceChange[] = [];
@@ -152,7 +161,7 @@ export async function buildPlan(options: PlanOptions): Promise<{ plan: Plan; wor
       if (!checked.success) problems.push(...describeIssues(resource.address, type, checked.error.issues));
     }
     const key = keyOf(resource, desired);
-    const candidates = key === undefined ? [] : (byType.get(type) ?? []).filter((f) => f.key === key);
+    const candidates = key === undefined ? [] : (byKey.get(type)?.get(key) ?? []);
     const [existing, ...duplicates] = candidates;
     const dependsOn = stack.dependencies(resource).map((d) => d.address);
     const base = {

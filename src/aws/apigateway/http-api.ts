@@ -121,12 +121,20 @@ export const HttpApi = defineResourceType({
   },
 });
 
+/** Listings in flight, by client: the finders of APIs, routes and stages start together and share one. */
+const listing = new WeakMap<ApiGatewayV2, Promise<Api[]>>();
+
 /** Every API in the region (GetApis has no filter), a hundred a page. */
-export async function allApis(api: ApiGatewayV2): Promise<Api[]> {
-  return allPages(
-    (NextToken) => api.getApis({ MaxResults: '100', NextToken }),
-    (p) => p.Items,
-  );
+export function allApis(api: ApiGatewayV2): Promise<Api[]> {
+  let apis = listing.get(api);
+  if (!apis) {
+    apis = allPages(
+      (NextToken) => api.getApis({ MaxResults: '100', NextToken }),
+      (p) => p.Items,
+    ).finally(() => listing.delete(api));
+    listing.set(api, apis);
+  }
+  return apis;
 }
 
 /**

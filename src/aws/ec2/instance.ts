@@ -67,6 +67,7 @@ type InstanceFound = Found<Args, InstanceOutputs>;
 export const Instance = defineResourceType({
   kind: 'instance',
   noun: 'EC2 instance',
+  listedAs: 'ec2:instance',
   fields,
   outputs: ['id', 'networkInterfaceId', 'privateIp'],
   defaultOutput: 'id',

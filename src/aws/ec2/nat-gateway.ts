@@ -33,6 +33,7 @@ const LIVE_STATES = ['pending', 'available'];
 export const NatGateway = defineResourceType({
   kind: 'nat-gateway',
   noun: 'NAT gateway',
+  listedAs: 'ec2:natgateway',
   // Typical AWS times, as in test/support/aws-model/times.ts (sources there).
   expectedSeconds: { create: 120, delete: 60 },
   fields,

@@ -114,7 +114,8 @@ export const SecurityGroup = defineResourceType({
       (NextToken) => ec2.describeSecurityGroups({ Filters: [stackFilter(ctx.stack)], NextToken }),
       (p) => p.SecurityGroups,
     );
-    const account = await ctx.account();
+    // An ARN's account is the group's owner, as described: STS only where AWS left both out.
+    const account = groups.every((g) => g.SecurityGroupArn || g.OwnerId) ? '' : await ctx.account();
     // DescribeSecurityGroups carries every rule with its description: one call reads groups and rules.
     return groups.map((g) => read(g, ctx.region, account));
   },
@@ -300,7 +301,8 @@ async function describe(ec2: EC2, id: string): Promise<AwsSecurityGroup | undefi
 }
 
 async function fresh(ctx: OpContext, ec2: EC2, id: string) {
-  return read((await describe(ec2, id))!, ctx.region, await ctx.account());
+  const group = (await describe(ec2, id))!;
+  return read(group, ctx.region, group.SecurityGroupArn || group.OwnerId ? '' : await ctx.account());
 }
 
 function read(group: AwsSecurityGroup, region: string, account: string): Found<Args, SecurityGroupOutputs> {
@@ -320,7 +322,7 @@ function read(group: AwsSecurityGroup, region: string, account: string): Found<A
     },
     outputs: {
       id,
-      arn: group.SecurityGroupArn ?? `arn:aws:ec2:${region}:${account}:security-group/${id}`,
+      arn: group.SecurityGroupArn ?? `arn:aws:ec2:${region}:${group.OwnerId ?? account}:security-group/${id}`,
       name: group.GroupName!,
     },
   };

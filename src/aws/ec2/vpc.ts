@@ -2,7 +2,7 @@
 import type { Vpc as AwsVpc, EC2 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { type ArgsOf, cidr, field, tags } from '../../core/args.js';
-import { defineResourceType, type Found } from '../../core/resource.js';
+import { defineResourceType, type FindContext, type Found } from '../../core/resource.js';
 import { createOnce, foundOurs } from '../create-once.js';
 import { allPages } from '../pages.js';
 import { stackFilter, tagMap, userTags } from '../tags.js';
@@ -43,8 +43,7 @@ export const Vpc = defineResourceType({
       (NextToken) => ec2.describeVpcs({ Filters: [stackFilter(ctx.stack)], NextToken }),
       (p) => p.Vpcs,
     );
-    const account = await ctx.account();
-    return Promise.all(vpcs.map((v) => read(ec2, v, ctx.region, account)));
+    return Promise.all(vpcs.map((v) => read(ec2, v, ctx)));
   },
 
   async create(ctx, args) {
@@ -72,7 +71,7 @@ export const Vpc = defineResourceType({
       },
     });
     await setDns(ec2, id, args, { enableDnsSupport: true, enableDnsHostnames: false });
-    return read(ec2, vpc, ctx.region, await ctx.account());
+    return read(ec2, vpc, ctx);
   },
 
   async update(ctx, found, args, changed) {
@@ -82,7 +81,7 @@ export const Vpc = defineResourceType({
       await updateEc2Tags(ec2, found.id, found.args.tags ?? {}, args.tags);
     }
     const [v] = (await ec2.describeVpcs({ VpcIds: [found.id] })).Vpcs ?? [];
-    return read(ec2, v!, ctx.region, await ctx.account());
+    return read(ec2, v!, ctx);
   },
 
   async delete(ctx, found) {
@@ -106,16 +105,13 @@ async function setDns(
   }
 }
 
-async function read(
-  ec2: EC2,
-  vpc: AwsVpc,
-  region: string,
-  account: string,
-): Promise<Found<Args, VpcOutputs>> {
+/** The ARN's account is the VPC's owner, as described: no STS call for the plan to wait for. */
+async function read(ec2: EC2, vpc: AwsVpc, ctx: FindContext): Promise<Found<Args, VpcOutputs>> {
   const id = vpc.VpcId!;
-  const [support, hostnames] = await Promise.all([
+  const [support, hostnames, account] = await Promise.all([
     ec2.describeVpcAttribute({ VpcId: id, Attribute: 'enableDnsSupport' }),
     ec2.describeVpcAttribute({ VpcId: id, Attribute: 'enableDnsHostnames' }),
+    vpc.OwnerId ?? ctx.account(),
   ]);
   const t = tagMap(vpc.Tags);
   return {
@@ -127,6 +123,6 @@ async function read(
       enableDnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
       tags: userTags(t),
     },
-    outputs: { id, arn: `arn:aws:ec2:${region}:${account}:vpc/${id}`, cidrBlock: vpc.CidrBlock! },
+    outputs: { id, arn: `arn:aws:ec2:${ctx.region}:${account}:vpc/${id}`, cidrBlock: vpc.CidrBlock! },
   };
 }
