@@ -52,9 +52,16 @@ export type ArgsInput<F extends Fields> = z.input<z.ZodObject<Shape<F>>>;
 /** What a provider receives: defaults applied, references resolved. */
 export type ArgsOf<F extends Fields> = Resolved<z.output<z.ZodObject<Shape<F>>>>;
 
+/** One schema per type's fields: every resource is checked when added and again when planned. */
+const schemas = new WeakMap<Fields, z.ZodObject>();
+
 export function objectSchema<F extends Fields>(fields: F): z.ZodObject<Shape<F>> {
-  const shape = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.schema])) as Shape<F>;
-  return z.strictObject(shape);
+  let schema = schemas.get(fields);
+  if (!schema) {
+    schema = z.strictObject(Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.schema])));
+    schemas.set(fields, schema);
+  }
+  return schema as z.ZodObject<Shape<F>>;
 }
 
 // ---- argument types shared by many resources ----
