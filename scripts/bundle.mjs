@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build, transform } from 'esbuild';
-import { common, moduleUrlPlugin, registryPlugin, requiredPlugin, root, src } from './bundle-common.mjs';
+import {
+  common,
+  moduleUrlPlugin,
+  registryPlugin,
+  requiredPlugin,
+  root,
+  sdkSchemasPlugin,
+  src,
+} from './bundle-common.mjs';
 
 const dist = join(root, 'dist');
 
@@ -24,7 +32,7 @@ const { outputFiles } = await build({
   entryPoints: { cli: join(src, 'cli', 'main.ts') },
   outdir: dist,
   chunkNames: 'cli-[hash]',
-  plugins: [registryPlugin(), moduleUrlPlugin(), requiredPlugin()],
+  plugins: [registryPlugin(), moduleUrlPlugin(), requiredPlugin(), sdkSchemasPlugin()],
 });
 
 const hashes = {};
