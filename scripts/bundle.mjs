@@ -48,7 +48,10 @@ for (const out of outputFiles) {
   const name = basename(out.path).replace(/\.js$/, '.cjs');
   // ASCII only, so the loader reads it as latin1 (a third of the time utf8 takes). esbuild escapes every
   // string, template and regular expression already: what is left is in comments.
-  const ascii = code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const ascii = code.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   writeFileSync(join(dist, name), ascii);
   hashes[name] = createHash('sha256').update(ascii).digest('hex').slice(0, 32);
 }

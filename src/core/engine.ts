@@ -170,9 +170,10 @@ export class Engine {
 
   /** The stack's declared outputs, read from what exists now. Sensitive ones only when asked. */
   async outputs(options: { reveal?: boolean } = {}): Promise<Record<string, unknown>> {
-    // Only the resources the outputs name are read (with what they reference, which their names may be built from).
+    // Only what the outputs name is read, with what it references (names may be built from it).
     const named = new Set<string>();
-    for (const o of this.stack.outputs.values()) for (const s of collectSources(o.value)) named.add(s.address);
+    for (const o of this.stack.outputs.values())
+      for (const s of collectSources(o.value)) named.add(s.address);
     const { world } = await this.plan((address) => named.has(address));
     return this.outputsOf(world, options);
   }
