@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The command is one ES module bundle (scripts/bundle.mjs, built by `npm run build`). Node 22.1 and later also
-// keep its compiled code between runs; Node 20 has no compile cache and starts without one.
+// The command is a bundle of CommonJS chunks (scripts/bundle.mjs, built by `npm run build`), run with V8's code
+// cache kept in the user's cache folder (dist/cli/bundle-loader.js). Node 22.1 and later also keep the compiled
+// code of what it loads from node_modules (@smithy/core).
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { codeCacheDir, runBundle } from '../dist/cli/bundle-loader.js';
 
 module.enableCompileCache?.();
-await import('../dist/cli.js');
+runBundle({ dist: fileURLToPath(new URL('../dist/', import.meta.url)), cacheDir: codeCacheDir() });

@@ -71,6 +71,33 @@ function typeFiles(dir) {
 }
 
 /**
+ * The AWS SDK's schemas (schemas_0.js in each client's dist-es: every shape of every command of the
+ * service) key their member traits by constants, `{ [_xN]: "Min" }`: a computed key keeps each declaration in the
+ * bundle, used or not (EC2's: 1.1 MB). With the constants' strings written in, esbuild keeps only the shapes of
+ * the commands Touchdown sends.
+ */
+export function sdkSchemasPlugin() {
+  return {
+    name: 'touchdown-sdk-schemas',
+    setup(b) {
+      b.onLoad(
+        { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+        (args) => {
+          const text = readFileSync(args.path, 'utf8');
+          const constants = new Map();
+          for (const m of text.matchAll(/^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm))
+            constants.set(m[1], m[2]);
+          const contents = text.replace(/([{,]\s*)\[(_\w+)\]:/g, (whole, before, name) =>
+            constants.has(name) ? `${before}${constants.get(name)}:` : whole,
+          );
+          return { contents, loader: 'js' };
+        },
+      );
+    },
+  };
+}
+
+/**
  * Files that find their neighbours from import.meta.url (the Lambda handler, the settings snippet, the library's
  * entry for touchdown.config.ts) see the URL their module has in tsc's output: every bundle file sits in dist/.
  */

@@ -310,4 +310,4 @@ async function finish(run: Promise<number>): Promise<void> {
 }
 
 // manage.py's arguments are its own (`manage shell -c "…"`), whatever Touchdown's options are called.
-await program.parseAsync(passThroughAfterOperand(process.argv, program, 'manage'));
+void program.parseAsync(passThroughAfterOperand(process.argv, program, 'manage'));

@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types.js';
+import { z } from 'zod';
 import { AwsClients } from '../aws/clients.js';
 import { stackZones } from '../aws/ec2/zones.js';
 import { resourceTypes } from '../aws/registry.js';
@@ -21,6 +22,10 @@ import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { shownAlready } from './errors.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
+
+// A command parses each schema a few times: zod's compiled fast path (new Function, per object schema) costs more
+// to generate than it saves, and V8's code cache (bundle-loader.ts) cannot keep it.
+z.config({ jitless: true });
 
 export interface GlobalOptions {
   config?: string;

@@ -52,7 +52,8 @@ export type ArgsInput<F extends Fields> = z.input<z.ZodObject<Shape<F>>>;
 /** What a provider receives: defaults applied, references resolved. */
 export type ArgsOf<F extends Fields> = Resolved<z.output<z.ZodObject<Shape<F>>>>;
 
-// One schema per type's fields: zod compiles each new object schema on its first parse (about 0.1 ms each).
+// One schema per type's fields: every resource is checked when added and again when planned, and zod
+// compiles each new object schema on its first parse.
 const schemas = new WeakMap<Fields, z.ZodObject>();
 
 export function objectSchema<F extends Fields>(fields: F): z.ZodObject<Shape<F>> {

@@ -15,7 +15,7 @@ import {
   uniqueTypes,
   type World,
 } from './plan.js';
-import { containsUnknown, resolveDeep } from './ref.js';
+import { collectSources, containsUnknown, resolveDeep } from './ref.js';
 import type { AnyResourceType, CloudClients, FindContext, Found } from './resource.js';
 import type { Stack } from './stack.js';
 import type { WaitTiming } from './wait.js';
@@ -170,7 +170,11 @@ export class Engine {
 
   /** The stack's declared outputs, read from what exists now. Sensitive ones only when asked. */
   async outputs(options: { reveal?: boolean } = {}): Promise<Record<string, unknown>> {
-    const { world } = await this.plan();
+    // Only what the outputs name is read, with what it references (names may be built from it).
+    const named = new Set<string>();
+    for (const o of this.stack.outputs.values())
+      for (const s of collectSources(o.value)) named.add(s.address);
+    const { world } = await this.plan((address) => named.has(address));
     return this.outputsOf(world, options);
   }
 

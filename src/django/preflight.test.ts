@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadManifest } from '../config/load-manifest.js';
 import { regionProblem } from '../config/regions.js';
-import { imageProblem } from './preflight.js';
+import { imageProblem, preflight } from './preflight.js';
 
 describe('images deploy --image takes', () => {
   for (const image of [
@@ -45,5 +49,25 @@ describe('regions', () => {
     assert.match(regionProblem('us-east-7')!, /^"us-east-7" is not an AWS region; did you mean us-east-1\?/);
     assert.match(regionProblem('eu-west')!, /did you mean eu-west-1\?/);
     assert.match(regionProblem('US-EAST-1')!, /is not an AWS region/);
+  });
+});
+
+describe('the release checked before the first change', () => {
+  it('is refused by plan and deploy, and left to them by commands that change nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'touchdown-preflight-'));
+    const path = join(dir, 'touchdown.yml');
+    await writeFile(path, 'app: shop\ndjango:\n  settings: shop.settings\n  wsgi: shop.wsgi:application\n');
+    const loaded = await loadManifest(path);
+    // What touchdown.yml's own checks let through and the release's stack refuses (a task of no CPU).
+    loaded.manifest.web.cpu = 3 as never;
+    const at = { region: 'us-east-1', regionFrom: 'AWS_REGION' };
+    for (const command of ['plan', 'apply', 'deploy'])
+      await assert.rejects(preflight(loaded, { command, ...at }), /problems in touchdown\.yml/, command);
+    for (const command of ['outputs', 'status', 'releases', 'logs'])
+      await preflight(loaded, { command, ...at });
+    await assert.rejects(
+      preflight(loaded, { command: 'status', region: 'us-east-7', regionFrom: 'AWS_REGION' }),
+      /AWS_REGION: "us-east-7" is not an AWS region/,
+    );
   });
 });

@@ -22,10 +22,16 @@ export interface PreflightOptions {
 const PLACEHOLDER_IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/preflight:check';
 const PLACEHOLDER_PACKAGE = 's3://touchdown-preflight/lambda/check.zip';
 
+/**
+ * Commands that change nothing: what the release would refuse is for plan and deploy to say, and building the
+ * release's stack here took a tenth of `outputs` and `status` (the stack they read is still checked).
+ */
+const READ_ONLY = new Set(['outputs', 'status', 'releases', 'logs']);
+
 /** Throws one ConfigError naming every problem found; changes nothing and calls no AWS API. */
 export async function preflight(loaded: LoadedManifest | undefined, o: PreflightOptions): Promise<void> {
   checkRegion(o.region, o.regionFrom);
-  if (!loaded) return;
+  if (!loaded || READ_ONLY.has(o.command)) return;
   const file = basename(loaded.path);
   // The release's task definitions and function exist only once there is an image: build the stack as
   // the release will, so what they refuse is refused now, not after the infrastructure changed.
