@@ -4,10 +4,10 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { useLocalAws } from '../../test/support/harness.js';
-import { anotherRun, takeOverLock } from '../../test/support/lock.js';
-import { S3Lock } from '../aws/s3/lock.js';
-import { FileLock, LeaseLost, LockHeld, type StackLock } from './lock.js';
+import { S3Lock } from '../src/aws/s3/lock.js';
+import { FileLock, LeaseLost, LockHeld, type StackLock } from '../src/core/lock.js';
+import { useLocalAws } from './support/harness.js';
+import { anotherRun, takeOverLock } from './support/lock.js';
 
 const t = useLocalAws();
 

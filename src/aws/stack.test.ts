@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AwsClients } from '../aws/clients.js';
-import { resourceTypes } from '../aws/registry.js';
-import { AwsStack } from '../aws/stack.js';
-import { Engine } from './engine.js';
-import { ConfigError } from './errors.js';
+import { Engine } from '../core/engine.js';
+import { ConfigError } from '../core/errors.js';
+import { AwsClients } from './clients.js';
+import { resourceTypes } from './registry.js';
+import { AwsStack } from './stack.js';
 
 /** Plans a stack with clients that would fail if used, and returns the problems reported. */
 async function problemsOf(build: (aws: AwsStack) => void): Promise<readonly string[]> {
