@@ -50,6 +50,10 @@ done
 # And one for the files that run apps (their images given per lease); when it is leased, such a file starts its own.
 LOCAL_AWS_APPS=true .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/apps-1.json" &
 pool_pids+=($!)
+# One boto3 peer for the whole run, which every file's Boto connects to (test/support/boto.ts): boto3's import
+# costs half a CPU second, paid once instead of in each of the hundred files that check with it.
+.venv/bin/python test/support/boto_peer.py --socket "$pool/boto.sock" &
+pool_pids+=($!)
 trap 'kill "${pool_pids[@]}" 2>/dev/null; wait "${pool_pids[@]}" 2>/dev/null; rm -rf "$pool"' EXIT
 export TOUCHDOWN_TEST_AWS_POOL="$pool"
 # Every AWS call a test makes (its own, and those of the CLIs it starts) is checked against AWS's published API
