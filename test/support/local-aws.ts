@@ -236,8 +236,9 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // EPERM: the process exists but is another user's, so the lease is still held; only ESRCH means gone.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
