@@ -1,0 +1,57 @@
+// The Lambda package's bytecode, compiled by a real Python 3.12: every file that compiles gets its .pyc, the
+// same bytes each time; a file that does not compile is named; a .pyc that cannot be written stops the build.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { compileTree, pythonForBytecode } from './lambda-bytecode.js';
+
+/** A small tree: a package, a module with a set constant (ordered by hash), and a Python 2 leftover. */
+async function tree(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'touchdown-bytecode-test-'));
+  await mkdir(join(root, 'app', 'sub'), { recursive: true });
+  await writeFile(join(root, 'app', '__init__.py'), '');
+  await writeFile(join(root, 'app', 'sub', 'views.py'), 'def f(x):\n    return x in {"a", "b", "c", 1.5}\n');
+  await writeFile(join(root, 'app', 'old.py'), 'print "python 2"\n');
+  return root;
+}
+
+describe('bytecode for the Lambda package', () => {
+  let python: string;
+  before(async () => {
+    const found = await pythonForBytecode('3.12');
+    assert.ok(found, 'python3.12 on this machine (the CI image carries 3.10 to 3.13)');
+    python = found;
+  });
+
+  it('compiles every file that compiles, the same bytes each time, and names the one that does not', async () => {
+    const [a, b] = [await tree(), await tree()];
+    const [first, second] = [await compileTree(python, a), await compileTree(python, b)];
+    assert.deepEqual(first, { compiled: 2, broken: ['app/old.py'] });
+    assert.deepEqual(second, first);
+    for (const pyc of [
+      'app/__pycache__/__init__.cpython-312.pyc',
+      'app/sub/__pycache__/views.cpython-312.pyc',
+    ]) {
+      const [x, y] = [await readFile(join(a, pyc)), await readFile(join(b, pyc))];
+      assert.ok(x.equals(y), `${pyc} is the same in both trees`);
+      // Hash-based and unchecked (PEP 552): flags 0b01 in the header's second word, no timestamp.
+      assert.equal(x.readUInt32LE(4), 1, pyc);
+    }
+    // Tracebacks name the files where Lambda unpacks them.
+    const views = await readFile(join(a, 'app/sub/__pycache__/views.cpython-312.pyc'), 'latin1');
+    assert.ok(views.includes('/var/task/app/sub/views.py'));
+    assert.ok(!views.includes(a));
+  });
+
+  it('stops when a file that compiles is left without its .pyc', async () => {
+    const root = await tree();
+    // A file where the folder should be: Python cannot write app/sub/__pycache__/views.cpython-312.pyc.
+    await writeFile(join(root, 'app', 'sub', '__pycache__'), '');
+    await assert.rejects(
+      compileTree(python, root),
+      /left app\/sub\/views\.py without a \.pyc, though it compiles/,
+    );
+  });
+});
