@@ -29,7 +29,7 @@ const { outputFiles } = await build({
   define: { 'import.meta.url': '__touchdownUrl' },
   write: false,
   absWorkingDir: root,
-  entryPoints: { cli: join(src, 'cli', 'main.ts') },
+  entryPoints: { cli: join(src, 'cli', 'bin.ts') },
   outdir: dist,
   chunkNames: 'cli-[hash]',
   plugins: [registryPlugin(), moduleUrlPlugin(), requiredPlugin(), sdkSchemasPlugin()],

@@ -1,15 +1,16 @@
 // Asking before changing anything: only on a terminal, and only "yes" means yes. Secrets typed without echo.
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../core/errors.js';
+import { streams } from './streams.js';
 
 export async function confirm(question: string, options: { yes?: boolean }): Promise<boolean> {
   if (options.yes) return true;
-  if (!process.stdin.isTTY) {
+  if (!streams.stdin.isTTY) {
     throw new ConfigError(
       'standard input is not a terminal, so Touchdown cannot ask: pass --yes to go ahead',
     );
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: streams.stdin, output: streams.stderr });
   try {
     const answer = await rl.question(`\n${question} Only "yes" goes ahead: `);
     return answer.trim() === 'yes';
@@ -23,7 +24,7 @@ export async function confirm(question: string, options: { yes?: boolean }): Pro
  * else the first line of standard input (a pipe, `< file`).
  */
 export async function readSecret(name: string): Promise<string> {
-  const stdin = process.stdin;
+  const stdin = streams.stdin;
   if (!stdin.isTTY) {
     const rl = createInterface({ input: stdin, terminal: false });
     for await (const line of rl) {
@@ -34,9 +35,9 @@ export async function readSecret(name: string): Promise<string> {
   }
   // Echo goes off before the question shows, so nothing typed after it reaches the screen.
   stdin.setRawMode(true);
-  process.stderr.write(`Value for ${name} (not shown as you type): `);
+  streams.stderr.write(`Value for ${name} (not shown as you type): `);
   const value = await typedWithoutEcho(stdin);
-  process.stderr.write('\n');
+  streams.stderr.write('\n');
   if (value === undefined) throw new ConfigError(`no value for ${name}: nothing was changed`);
   return value;
 }

@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { hintFor } from '../aws/errors.js';
 import { ConfigError, ResourceError } from '../core/errors.js';
 import { LeaseLost, LockHeld } from '../core/lock.js';
+import { streams } from './streams.js';
 
 export interface DescribedError {
   /**
@@ -47,21 +48,19 @@ export function describeError(err: unknown): DescribedError {
   return { kind: 'internal', message };
 }
 
-/** Messages the progress view has printed already (a failed deploy step): the final error does not repeat them. */
-const shown = new Set<string>();
 export function shownAlready(message: string): void {
-  shown.add(message);
+  streams.shown.add(message);
 }
 
 export function reportError(err: unknown, options: { json?: boolean } = {}): number {
   const d = describeError(err);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ error: d }, null, 2)}\n`);
+    streams.stdout.write(`${JSON.stringify({ error: d }, null, 2)}\n`);
     return 1;
   }
-  const c = pc.createColors(pc.isColorSupported && process.stderr.isTTY);
-  const write = (s: string) => process.stderr.write(`${s}\n`);
-  if (shown.has(d.message)) {
+  const c = pc.createColors(pc.isColorSupported && streams.stderr.isTTY);
+  const write = (s: string) => streams.stderr.write(`${s}\n`);
+  if (streams.shown.has(d.message)) {
     // Said once, by the step that failed; what to do is still worth a line.
   } else if (d.problems) {
     write(c.red(`error: ${d.message}:`));

@@ -22,6 +22,7 @@ import { preflight } from '../django/preflight.js';
 import { ReleaseHistory } from '../django/releases.js';
 import { shownAlready } from './errors.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
+import { streams } from './streams.js';
 
 // A command parses each schema a few times: zod's compiled fast path (new Function, per object schema) costs more
 // to generate than it saves, and V8's code cache (bundle-loader.ts) cannot keep it.
@@ -111,12 +112,15 @@ export async function openSession(
   }
   stack.check();
 
-  const colors = pc.createColors(options.color !== false && !options.json && pc.isColorSupported);
+  // NO_COLOR is read as the command runs, not only as picocolors loads: main() may run in a longer-lived process.
+  const colors = pc.createColors(
+    options.color !== false && !options.json && pc.isColorSupported && !('NO_COLOR' in process.env),
+  );
   const view = options.json
     ? { handle() {}, stop() {} }
-    : process.stderr.isTTY
-      ? liveProgress(process.stderr, colors)
-      : plainProgress(process.stderr, colors);
+    : streams.stderr.isTTY
+      ? liveProgress(streams.stderr, colors)
+      : plainProgress(streams.stderr, colors);
 
   const controller = new AbortController();
   const inFlight = new Set<string>();

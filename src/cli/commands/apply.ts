@@ -5,6 +5,7 @@ import { renderPlan } from '../render/plan.js';
 import { renderReport } from '../render/report.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openSession } from '../session.js';
+import { streams } from '../streams.js';
 
 type CostContext = Parameters<NonNullable<RunOptions['confirm']>>[1];
 
@@ -22,23 +23,23 @@ export async function applyCommand(
         if (options.json) return confirm('', { yes: options.yes });
         const { resourceTypes } = await import('../../aws/registry.js');
         const dataStores = new Set(resourceTypes.filter((t) => t.holdsData).map((t) => t.kind));
-        process.stdout.write(`${renderPlan(plan, c, { destroy, dataStores, force: options.force })}\n`);
+        streams.stdout.write(`${renderPlan(plan, c, { destroy, dataStores, force: options.force })}\n`);
         const { planCost } = await import('./cost.js');
         const cost = planCost(session, plan, context.world, context.stack);
-        process.stdout.write(`${renderDifference(cost, c)}\n`);
+        streams.stdout.write(`${renderDifference(cost, c)}\n`);
         return confirm(destroy ? 'Delete everything listed above?' : 'Make these changes?', options);
       },
     };
     const result = destroy ? await engine.destroy(run) : await engine.apply(run);
     session.close();
     if (options.json) {
-      process.stdout.write(
+      streams.stdout.write(
         `${JSON.stringify({ plan: result.plan, report: result.report ?? null }, null, 2)}\n`,
       );
     } else if (!result.report) {
-      process.stdout.write(result.confirmed ? `${renderPlan(result.plan, c)}\n` : 'Nothing changed.\n');
+      streams.stdout.write(result.confirmed ? `${renderPlan(result.plan, c)}\n` : 'Nothing changed.\n');
     } else {
-      process.stdout.write(`${renderReport(result.report, c, destroy ? 'Destroy' : 'Apply')}\n`);
+      streams.stdout.write(`${renderReport(result.report, c, destroy ? 'Destroy' : 'Apply')}\n`);
     }
     const report = result.report;
     if (destroy && session.app && report && report.failed.length === 0 && !report.interrupted) {
@@ -52,7 +53,7 @@ export async function applyCommand(
     if (report && report.failed.length > 0) return 1;
     if (!destroy && !options.json && result.confirmed && session.stack.outputs.size > 0) {
       const outputs = await engine.outputs();
-      process.stdout.write(
+      streams.stdout.write(
         `\nOutputs:\n${Object.entries(outputs)
           .map(([k, v]) => `  ${k} = ${showValue(v, 400)}`)
           .join('\n')}\n`,

@@ -15,6 +15,7 @@ import { services } from '../../django/operations.js';
 import { readState, runningStack } from '../../local/state.js';
 import { localTarget, suggest } from '../../local/target.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
+import { streams } from '../streams.js';
 
 export interface BenchCommandOptions extends GlobalOptions {
   local?: boolean;
@@ -22,7 +23,7 @@ export interface BenchCommandOptions extends GlobalOptions {
   connections?: number;
 }
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const out = (s: string) => streams.stdout.write(`${s}\n`);
 
 export async function benchCommand(path: string | undefined, options: BenchCommandOptions): Promise<number> {
   // Flags first: a bad one is refused before anything is read or sent.
@@ -49,7 +50,7 @@ export async function benchCommand(path: string | undefined, options: BenchComma
       const url = benchUrl(path, ownAddresses(outputs, s.app.manifest.domain?.name), s.app.stackName);
       const ecs = s.app.manifest.web.compute === 'lambda' ? undefined : services(world, s.engine.stack);
       if (!options.json)
-        process.stderr.write(`loading ${url} for ${durationSeconds}s with ${connections} connections\n`);
+        streams.stderr.write(`loading ${url} for ${durationSeconds}s with ${connections} connections\n`);
       const result = await runBench(url, run);
       const web = ecs?.services.web;
       const cpu =

@@ -18,6 +18,7 @@ import { ConfigError } from '../../core/errors.js';
 import { imagePlatform } from '../../django/image.js';
 import { confirm } from '../confirm.js';
 import type { GlobalOptions } from '../session.js';
+import { streams } from '../streams.js';
 
 export interface CiOptions extends GlobalOptions {
   branch?: string;
@@ -31,7 +32,7 @@ export interface CiOptions extends GlobalOptions {
 }
 
 export async function ciCommand(provider: CiProvider, options: CiOptions): Promise<number> {
-  const c = pc.createColors(pc.isColorSupported && process.stdout.isTTY && !options.json);
+  const c = pc.createColors(pc.isColorSupported && streams.stdout.isTTY && !options.json);
   const path = await findConfig(options.config);
   if (!/\.ya?ml$/.test(path)) {
     throw new ConfigError(`touchdown ci works on a Django app's touchdown.yml, not ${relative('.', path)}`);
@@ -115,11 +116,11 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
   }
 
   // touchdown.yml is the user's file: changed on --yes or a "yes" at the terminal; otherwise they are told what to add.
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const out = (s: string) => streams.stdout.write(`${s}\n`);
   let pending: string | undefined;
   if (newText !== undefined && !options.yes) {
     const snippet = stringify(stage === DEFAULT_STAGE ? { ci } : { stages: { [stage]: { ci } } });
-    const asked = process.stdin.isTTY === true && !options.json;
+    const asked = streams.stdin.isTTY === true && !options.json;
     if (asked) out(`${file} gains:\n${snippet.replace(/^/gm, '  ')}`);
     if (!asked || !(await confirm(`Write it to ${file}?`, {}))) pending = snippet;
   }
@@ -138,7 +139,7 @@ export async function ciCommand(provider: CiProvider, options: CiOptions): Promi
   const next = nextSteps(provider, { stage, stack, role, branch: ci.branch, files: [shown, file] });
   if (pending) next.unshift(`add the ci: section above to ${file} (or run touchdown ci again with --yes)`);
   if (options.json) {
-    process.stdout.write(
+    streams.stdout.write(
       `${JSON.stringify({ wrote, unchanged: wrote.length === 0, toAdd: pending, test, next }, null, 2)}\n`,
     );
     return 0;

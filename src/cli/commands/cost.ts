@@ -11,6 +11,7 @@ import { runningCounts } from '../../django/counts.js';
 import { ReleaseHistory } from '../../django/releases.js';
 import { renderEstimate } from '../render/cost.js';
 import { type GlobalOptions, openSession, type Session } from '../session.js';
+import { streams } from '../streams.js';
 
 /** Before the first release no image exists and the blueprint declares no tasks: price them as they will run. */
 export const UNRELEASED = {
@@ -29,8 +30,8 @@ export async function costCommand(options: GlobalOptions): Promise<number> {
     });
     session.close();
     if (options.json)
-      process.stdout.write(`${JSON.stringify({ stack: stack.name, ...estimate }, null, 2)}\n`);
-    else process.stdout.write(`${renderEstimate(stack.name, estimate, session.colors)}\n`);
+      streams.stdout.write(`${JSON.stringify({ stack: stack.name, ...estimate }, null, 2)}\n`);
+    else streams.stdout.write(`${renderEstimate(stack.name, estimate, session.colors)}\n`);
     return 0;
   } finally {
     session.close();

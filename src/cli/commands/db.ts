@@ -27,6 +27,7 @@ import { oneOffTask } from '../../django/one-off.js';
 import { ReleaseHistory } from '../../django/releases.js';
 import { confirm } from '../confirm.js';
 import { type GlobalOptions, openApp, parseDuration, type Session } from '../session.js';
+import { streams } from '../streams.js';
 
 export interface DbOptions extends GlobalOptions {
   name?: string;
@@ -34,8 +35,8 @@ export interface DbOptions extends GlobalOptions {
   force?: boolean;
 }
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
-const say = (s: string) => process.stderr.write(`${s}\n`);
+const out = (s: string) => streams.stdout.write(`${s}\n`);
+const say = (s: string) => streams.stderr.write(`${s}\n`);
 const stamp = () => new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
 /** RDS snapshot identifiers: a letter first, letters, digits and single hyphens, at most 255, no hyphen last. */

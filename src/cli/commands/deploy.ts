@@ -4,12 +4,13 @@ import { renderDifference } from '../render/cost.js';
 import { renderPlan } from '../render/plan.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
+import { streams } from '../streams.js';
 
 /** Exit 0 when deployed or nothing to do, 1 when a step failed (the previous release still serves), 130 on Ctrl-C. */
 export async function deployCommand(options: GlobalOptions & { image?: string }): Promise<number> {
   const session = await openApp(options, 'deploy');
   const { colors: c, app } = session;
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const out = (s: string) => streams.stdout.write(`${s}\n`);
   try {
     await session.lock.acquire({
       timeoutMs: parseDuration(options.lockTimeout ?? '0s'),

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../core/errors.js';
 import { toDot, toMermaid } from '../../core/graph.js';
 import { type GlobalOptions, openSession } from '../session.js';
+import { streams } from '../streams.js';
 
 /** The declared graph; needs no AWS access. */
 export async function graphCommand(options: GlobalOptions & { format?: string }): Promise<number> {
@@ -9,6 +10,6 @@ export async function graphCommand(options: GlobalOptions & { format?: string })
     throw new ConfigError(`--format ${format}: use dot or mermaid`);
   const session = await openSession({ ...options, json: true }, 'graph', { offline: true });
   session.close();
-  process.stdout.write(`${format === 'dot' ? toDot(session.stack) : toMermaid(session.stack)}\n`);
+  streams.stdout.write(`${format === 'dot' ? toDot(session.stack) : toMermaid(session.stack)}\n`);
   return 0;
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '../../core/errors.js';
 import { detectProject, MissingWsgi, NotADjangoProject, UnsupportedPython } from '../../django/detect.js';
 import { planInit } from '../../django/init.js';
 import { confirm } from '../confirm.js';
+import { streams } from '../streams.js';
 
 /** Writes touchdown.yml, a Dockerfile and the settings snippet; never overwrites a file without asking. */
 /** With --yes, also adds the settings line and missing requirements; without a terminal and --yes, only says what to add. */
@@ -13,7 +14,7 @@ export async function initCommand(options: {
   force?: boolean;
   dir?: string;
 }): Promise<number> {
-  const c = pc.createColors(pc.isColorSupported && process.stdout.isTTY);
+  const c = pc.createColors(pc.isColorSupported && streams.stdout.isTTY);
   const cwd = options.dir ?? process.cwd();
   let project: Awaited<ReturnType<typeof detectProject>>;
   try {
@@ -24,7 +25,7 @@ export async function initCommand(options: {
     throw err;
   }
   const plan = await planInit(project);
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const out = (s: string) => streams.stdout.write(`${s}\n`);
   out(
     `Django project ${c.bold(project.settingsModule.split('.')[0]!)} in ${relative(cwd, project.root) || '.'}`,
   );
@@ -46,12 +47,12 @@ export async function initCommand(options: {
     }
     if (existing !== undefined && !options.force) {
       const ok =
-        process.stdin.isTTY && !options.yes
+        streams.stdin.isTTY && !options.yes
           ? await confirm(`${shown(file.path)} exists. Replace it?`, {})
           : false;
       if (!ok) {
         out(
-          `${c.yellow('!')} ${shown(file.path)} exists; left as it is${process.stdin.isTTY ? '' : ' (pass --force to replace it)'}`,
+          `${c.yellow('!')} ${shown(file.path)} exists; left as it is${streams.stdin.isTTY ? '' : ' (pass --force to replace it)'}`,
         );
         pending.push(shown(file.path));
         continue;
@@ -64,7 +65,7 @@ export async function initCommand(options: {
   }
 
   const ask = async (question: string) =>
-    options.yes || (process.stdin.isTTY ? confirm(question, {}) : false);
+    options.yes || (streams.stdin.isTTY ? confirm(question, {}) : false);
   const settingsPath = join(project.home, plan.settingsFile);
   const settings = await readFile(settingsPath, 'utf8');
   if (!settings.includes('touchdown_settings')) {

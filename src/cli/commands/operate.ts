@@ -11,8 +11,9 @@ import { confirm, readSecret } from '../confirm.js';
 import { appStatusLines } from '../render/app-status.js';
 import { showValue } from '../render/values.js';
 import { type GlobalOptions, openApp, parseDuration } from '../session.js';
+import { streams } from '../streams.js';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const out = (s: string) => streams.stdout.write(`${s}\n`);
 
 export async function statusCommand(options: GlobalOptions): Promise<number> {
   const s = await openApp(options, 'status');
@@ -190,13 +191,13 @@ export async function manageCommand(args: string[], options: GlobalOptions): Pro
     for (const line of lines) out(line);
     const printed = (result.streamed ?? 0) + lines.length;
     if (result.exitCode === undefined) {
-      process.stderr.write(
+      streams.stderr.write(
         `manage.py ${args.join(' ')} stopped without an exit code: ${result.reason ?? 'no reason given'}\n`,
       );
       return 1;
     }
     // Said every time: a command that printed nothing still ended one way or the other.
-    process.stderr.write(
+    streams.stderr.write(
       `manage.py ${args.join(' ')} exited with code ${result.exitCode}${printed === 0 ? ' (it printed nothing)' : ''}\n`,
     );
     return result.exitCode;
@@ -240,7 +241,7 @@ export async function logsCommand(
     // Nothing to show is said, with what was searched, so silence never reads as "no logs exist".
     if (printed === 0 && lines.length === 0) {
       const window = `${new Date(from).toISOString().slice(0, 19)}Z to ${new Date(until).toISOString().slice(0, 19)}Z`;
-      process.stderr.write(
+      streams.stderr.write(
         `no log lines from ${which}${matching} in the last ${since} (${window})` +
           (options.follow
             ? '; waiting for new ones (Ctrl-C stops)\n'

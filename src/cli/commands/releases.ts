@@ -1,8 +1,9 @@
 // `touchdown releases`: the history rollback takes its numbers from, newest first.
 import { ReleaseHistory } from '../../django/releases.js';
 import { type GlobalOptions, openApp } from '../session.js';
+import { streams } from '../streams.js';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const out = (s: string) => streams.stdout.write(`${s}\n`);
 
 export async function releasesCommand(options: GlobalOptions): Promise<number> {
   const s = await openApp(options, 'releases');
