@@ -66,6 +66,25 @@ describe('touchdown init', () => {
     assert.equal(shown.trim().split('\n').at(-1), "from-the-environment ['example.com'] False");
   });
 
+  it("builds django-compressor's offline manifest in each release when the settings turn COMPRESS_OFFLINE on", async () => {
+    const project = await startproject();
+    await writeFile(join(project, 'requirements.txt'), 'Django>=5.0\ndjango-compressor==4.5.1\n');
+    const settings = join(project, 'mysite', 'settings.py');
+    const original = await readFile(settings, 'utf8');
+    const commandsFor = async (line: string) => {
+      await writeFile(settings, `${original}\n${line}\n`);
+      await init(project, '--yes', '--force');
+      const yml = await readFile(join(project, 'touchdown.yml'), 'utf8');
+      return { yml, commands: parseManifest(yml, 'touchdown.yml').manifest.release.commands };
+    };
+    const on = await commandsFor('COMPRESS_OFFLINE = True  # healthchecks writes it so');
+    assert.deepEqual(on.commands, ['compress']);
+    assert.match(on.yml, /COMPRESS_OFFLINE: each release builds its manifest/);
+    // An expression: compress --force builds the manifest whatever it gives (plain compress refuses when False).
+    assert.deepEqual((await commandsFor('COMPRESS_OFFLINE = not DEBUG')).commands, ['compress --force']);
+    assert.deepEqual((await commandsFor('COMPRESS_OFFLINE = False')).commands, []);
+  });
+
   it('never overwrites a file without being asked', async () => {
     const project = await startproject();
     await writeFile(join(project, 'Dockerfile'), 'FROM python:3.12\n# mine\n');

@@ -11,6 +11,7 @@ import {
   chooseSettings,
   findWsgi,
   lastAssignment,
+  lastExpression,
   type SettingsChoice,
   settingsChain,
 } from './detect/settings.js';
@@ -61,6 +62,11 @@ export interface DjangoProject {
   environment: EnvironmentRead[];
   health: HealthPath;
   hasDockerfile: boolean;
+  /**
+   * django-compressor's COMPRESS_OFFLINE as the settings write it (`True`, `not DEBUG`), when the project
+   * declares django-compressor: `{% compress %}` then reads a manifest that `manage.py compress` must build.
+   */
+  compressOffline: string | undefined;
 }
 
 export class NotADjangoProject extends Error {
@@ -137,6 +143,7 @@ export async function detectProject(dir: string): Promise<DjangoProject> {
     environment: environmentReads(root, fullTexts),
     health: await findHealthPath(root, urlconf),
     hasDockerfile: await exists(join(home, 'Dockerfile')),
+    compressOffline: has('django-compressor') ? lastExpression(chain, 'COMPRESS_OFFLINE') : undefined,
   };
 }
 

@@ -297,6 +297,20 @@ function manifest(
       `    command: celery -A ${p.celeryApp} worker --loglevel=info`,
     );
   }
+  // `{% compress %}` with COMPRESS_OFFLINE reads a manifest only `manage.py compress` builds: without it every
+  // such page answers 500 (OfflineGenerationError). The settings snippet sends it to the static bucket.
+  // https://django-compressor.readthedocs.io/en/stable/usage.html#offline-compression
+  if (p.compressOffline && p.compressOffline !== 'False') {
+    const literal = p.compressOffline === 'True';
+    lines.push(
+      '',
+      literal
+        ? "# Your settings turn on django-compressor's COMPRESS_OFFLINE: each release builds its manifest."
+        : `# Your settings set django-compressor's COMPRESS_OFFLINE = ${p.compressOffline}: each release builds its manifest (--force: whatever that gives).`,
+      'release:',
+      `  commands: ["${literal ? 'compress' : 'compress --force'}"]`,
+    );
+  }
   if (notes.length) {
     lines.push('', '# Names your settings read from the environment, and how Touchdown meets them:');
     for (const note of notes) lines.push(`#   ${note}`);

@@ -143,6 +143,14 @@ export function lastAssignment(chain: { text: string }[], name: string): string 
   return value;
 }
 
+/** The right-hand side of the last plain `NAME = ...` assignment in the chain, as written on its line. */
+export function lastExpression(chain: { text: string }[], name: string): string | undefined {
+  let value: string | undefined;
+  const pattern = new RegExp(`^${name}\\s*=\\s*([^#\\n]*?)\\s*(#.*)?$`, 'gm');
+  for (const part of chain) for (const m of part.text.matchAll(pattern)) value = m[1];
+  return value || undefined;
+}
+
 /**
  * WSGI_APPLICATION as `module:attribute`, checked to exist; else the project's wsgi.py; else, for an ASGI-only
  * project (saleor), ASGI_APPLICATION or its asgi module.
