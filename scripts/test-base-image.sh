@@ -19,6 +19,9 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# Test files that build images run side by side: the first builds the base, the others wait for it.
+exec 9>"${TMPDIR:-/tmp}/touchdown-test-base.lock"
+flock 9
 if podman "${store[@]}" image exists "$image"; then echo "$image"; exit 0; fi
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
