@@ -176,14 +176,26 @@ describe('django-compressor offline output on the static bucket', () => {
       await writeFile(
         settings,
         SETTINGS(
-          'STORAGES = {"compressor": {"BACKEND": "compressor.storage.CompressorFileStorage"}}\nCOMPRESS_URL = "/static/"',
+          'STORAGES = {"compressor": {"BACKEND": "shop.storage.CdnStorage"}}\nCOMPRESS_URL = "/assets/"',
         ),
       );
       const own = await page(false);
-      assert.equal(own.storages.compressor.BACKEND, 'compressor.storage.CompressorFileStorage');
+      assert.equal(own.storages.compressor.BACKEND, 'shop.storage.CdnStorage');
       assert.equal(own.storages['compressor-offline'], undefined);
-      assert.equal(own.compress_url, '/static/');
+      assert.equal(own.compress_url, '/assets/');
       assert.equal(own.storages.staticfiles.BACKEND, 'storages.backends.s3.S3Storage');
+
+      // compressor's own storages write to the task's disk, which no web task sees: the bucket replaces them,
+      // named in STORAGES or in the older COMPRESS_STORAGE (as healthchecks does).
+      for (const line of [
+        'STORAGES = {"compressor": {"BACKEND": "compressor.storage.CompressorFileStorage"}}',
+        'COMPRESS_STORAGE = "compressor.storage.GzipCompressorFileStorage"',
+      ]) {
+        await writeFile(settings, SETTINGS(`${line}\nCOMPRESS_URL = "/static/"`));
+        const disk = await page(false);
+        assert.equal(disk.storages.compressor.BACKEND, 'storages.backends.s3.S3Storage', line);
+        assert.equal(disk.compress_url, `${aws.endpoint}/${BUCKET}/static/`, line);
+      }
 
       await writeFile(settings, SETTINGS().replace('"compressor", ', ''));
       const without = await page(false);
