@@ -141,17 +141,27 @@ def _s3_storage(bucket: str, location: str = "") -> dict:
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
 
 
+# django-compressor's storages on the local disk (COMPRESS_ROOT): a release task's disk, on AWS.
+_COMPRESSOR_DISK_STORAGES = {
+    "compressor.storage.CompressorFileStorage",
+    "compressor.storage.GzipCompressorFileStorage",
+    "compressor.storage.BrotliCompressorFileStorage",
+}
+
+
 def _compressor_to_bucket(bucket: str) -> None:
     """django-compressor's output and offline manifest go to the static bucket, where every web task reads them.
 
     `compress` runs in the release task, whose disk no web task sees (templates would raise OfflineGenerationError).
     The STORAGES aliases "compressor" and "compressor-offline" are django-compressor's (4.5+), see
-    https://django-compressor.readthedocs.io/en/stable/settings.html ; a project's own compressor storage is kept.
+    https://django-compressor.readthedocs.io/en/stable/settings.html ; a project's own compressor storage is kept,
+    unless it is one of compressor's own, which write to this disk (healthchecks names GzipCompressorFileStorage).
     """
     apps = _project.get("INSTALLED_APPS", [])
     if not any(app == "compressor" or app.startswith("compressor.") for app in apps):
         return
-    if "compressor" in STORAGES or {"COMPRESS_STORAGE", "COMPRESS_STORAGE_ALIAS"} & _project.keys():
+    named = STORAGES.get("compressor", {}).get("BACKEND") or _project.get("COMPRESS_STORAGE")
+    if "COMPRESS_STORAGE_ALIAS" in _project or (named and named not in _COMPRESSOR_DISK_STORAGES):
         return
     STORAGES["compressor"] = STORAGES["staticfiles"]
     own_manifest = {"COMPRESS_OFFLINE_MANIFEST_STORAGE", "COMPRESS_OFFLINE_MANIFEST_STORAGE_ALIAS"} & _project.keys()
