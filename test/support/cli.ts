@@ -85,13 +85,13 @@ async function runInProcess(
         done();
       },
     }) as unknown as NodeJS.WriteStream;
-  // As the child process gets it: no terminal anywhere, standard input empty.
-  streams.stdin = Readable.from([]) as unknown as NodeJS.ReadStream;
-  streams.stdout = sink('stdout');
-  streams.stderr = sink('stderr');
-  Object.assign(process.env, options.aws.env, { NO_COLOR: '1' }, options.env);
-  process.chdir(options.cwd);
   try {
+    // As the child process gets it: no terminal anywhere, standard input empty.
+    streams.stdin = Readable.from([]) as unknown as NodeJS.ReadStream;
+    streams.stdout = sink('stdout');
+    streams.stderr = sink('stderr');
+    Object.assign(process.env, options.aws.env, { NO_COLOR: '1' }, options.env);
+    process.chdir(options.cwd);
     const code = await main([process.execPath, touchdownBin, ...args]).catch((err: Error) => {
       // What Node does with the unhandled rejection that would end the child process.
       text.stderr += `${err.stack ?? err}\n`;
