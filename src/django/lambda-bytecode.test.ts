@@ -1,15 +1,18 @@
 // The Lambda package's bytecode, compiled by a real Python 3.12: every file that compiles gets its .pyc, the
 // same bytes each time; a file that does not compile is named; a .pyc that cannot be written stops the build.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { compileTree, pythonForBytecode } from './lambda-bytecode.js';
+
+const trees: string[] = [];
 
 /** A small tree: a package, a module with a set constant (ordered by hash), and a Python 2 leftover. */
 async function tree(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'touchdown-bytecode-test-'));
+  trees.push(root);
   await mkdir(join(root, 'app', 'sub'), { recursive: true });
   await writeFile(join(root, 'app', '__init__.py'), '');
   await writeFile(join(root, 'app', 'sub', 'views.py'), 'def f(x):\n    return x in {"a", "b", "c", 1.5}\n');
@@ -24,6 +27,7 @@ describe('bytecode for the Lambda package', () => {
     assert.ok(found, 'python3.12 on this machine (the CI image carries 3.10 to 3.13)');
     python = found;
   });
+  after(() => Promise.all(trees.map((t) => rm(t, { recursive: true, force: true }))));
 
   it('compiles every file that compiles, the same bytes each time, and names the one that does not', async () => {
     const [a, b] = [await tree(), await tree()];

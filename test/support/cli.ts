@@ -80,11 +80,15 @@ async function runInProcess(
   args: string[],
   options: { cwd: string; aws: LocalAws; env?: Record<string, string> },
 ): Promise<CliResult> {
+  // Taken before the first await, so a second command started meanwhile gets a process of its own.
   inProcess = true;
   const [{ main }, { streams }] = await Promise.all([
     import('../../src/cli/main.js'),
     import('../../src/cli/streams.js'),
-  ]);
+  ]).catch((err) => {
+    inProcess = false;
+    throw err;
+  });
   const saved = { cwd: process.cwd(), env: { ...process.env }, streams: { ...streams } };
   const text = { stdout: '', stderr: '' };
   const sink = (name: 'stdout' | 'stderr') =>
