@@ -105,7 +105,7 @@ export function explainAwsError(err: unknown, call: AwsCallFacts): unknown {
     message =
       `no AWS credentials for ${what}: set AWS_PROFILE (after aws configure or aws sso login), or ` +
       'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; Touchdown reads the standard AWS chain';
-  } else if (e.name === 'EndpointTimeout' || e.name === 'TimeoutError') {
+  } else if (e.name === 'EndpointTimeout' || timedOut(e)) {
     message = `${what}: ${at} did not answer in time${tries}: check the network, a proxy, or AWS_ENDPOINT_URL`;
   } else if (NETWORK_CODES[code]) {
     message = `${what}: cannot reach ${at}: ${NETWORK_CODES[code]}${tries}; check the network, a proxy, or AWS_ENDPOINT_URL`;
@@ -132,6 +132,16 @@ export function explainAwsError(err: unknown, call: AwsCallFacts): unknown {
 
 /** A call that timed out twice ends: a hung endpoint fails in seconds, not after every retry. */
 export const TIMEOUTS_PER_CALL = 2;
+
+/**
+ * Whether the call waited out a timeout. The SDK's HTTP handler names a reset or closed connection
+ * (ECONNRESET, EPIPE) a TimeoutError too, so that its retry treats it as transient; that is a network
+ * that dropped the call, not a silent endpoint, and gets every retry (a loaded run's fault model reset
+ * one call twice and the command gave up, saying the endpoint "did not answer in time").
+ */
+function timedOut(e: { name?: string; code?: string }): boolean {
+  return e.name === 'TimeoutError' && e.code !== 'ECONNRESET' && e.code !== 'EPIPE';
+}
 
 /** The part of an SDK client's middleware stack these helpers add to. */
 export interface MiddlewareStack {
@@ -165,7 +175,7 @@ export function addCallFacts(stack: MiddlewareStack): void {
         return await next(args);
       } catch (err) {
         const e = err as Error & { code?: string };
-        if (e?.name === 'TimeoutError') {
+        if (e && timedOut(e)) {
           const count = ((context.touchdownTimeouts as number | undefined) ?? 0) + 1;
           context.touchdownTimeouts = count;
           // Renamed, the SDK's retry sees no transient error and gives up.

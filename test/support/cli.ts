@@ -62,16 +62,7 @@ export function runCli(
   options: { cwd: string; aws: LocalAws; env?: Record<string, string>; process?: boolean },
 ): Promise<CliResult> {
   // One command at a time in this process: its folder, environment and streams are the process's while it runs.
-  // A command sent to an endpoint the test serves itself (the AWS model's proxy, with its faults) would share
-  // one event loop with it: on a busy machine the proxy's work delays the command's connects past their timeout.
-  const endpoint = options.env?.AWS_ENDPOINT_URL ?? options.aws.env.AWS_ENDPOINT_URL;
-  if (
-    options.process ||
-    inProcess ||
-    OWN_PROCESS.has(args[0] ?? '') ||
-    usesDefinitionFile(args, options.cwd) ||
-    endpoint !== options.aws.endpoint
-  )
+  if (options.process || inProcess || OWN_PROCESS.has(args[0] ?? '') || usesDefinitionFile(args, options.cwd))
     return collect(startCli(args, options));
   return runInProcess(args, options);
 }
