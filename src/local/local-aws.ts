@@ -84,8 +84,12 @@ function normalize(url: string, from: string): string {
   return u.origin;
 }
 
-/** True when something answers HTTP there. */
-export async function answers(endpoint: string, timeoutMs = 2_000): Promise<boolean> {
+/**
+ * True when something answers HTTP there. Where nothing listens the connection is refused at once; a server
+ * that listens gets `timeoutMs` to answer, since moto on a busy machine is slow, not gone (a loaded test run
+ * saw its answer take over 2 s, and up stopped, saying nothing answered).
+ */
+export async function answers(endpoint: string, timeoutMs = 30_000): Promise<boolean> {
   try {
     const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
@@ -95,11 +99,11 @@ export async function answers(endpoint: string, timeoutMs = 2_000): Promise<bool
   }
 }
 
-/** Waits until a started emulator answers. */
-export async function waitUntilAnswering(endpoint: string, alive: () => boolean, timeoutMs = 60_000) {
+/** Waits until a started emulator answers: while it starts its port refuses, and each refusal is retried. */
+export async function waitUntilAnswering(endpoint: string, alive: () => boolean, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await answers(endpoint, 1_000)) return;
+    if (await answers(endpoint, Math.max(1_000, deadline - Date.now()))) return;
     if (!alive()) throw new Error(`the local AWS (moto_server) exited before it answered at ${endpoint}`);
     await new Promise((r) => setTimeout(r, 200));
   }
