@@ -137,7 +137,9 @@ export const TIMEOUTS_PER_CALL = 2;
  * Whether the call waited out a timeout. The SDK's HTTP handler names a reset or closed connection
  * (ECONNRESET, EPIPE) a TimeoutError too, so that its retry treats it as transient; that is a network
  * that dropped the call, not a silent endpoint, and gets every retry (a loaded run's fault model reset
- * one call twice and the command gave up, saying the endpoint "did not answer in time").
+ * one call twice and the command gave up, saying the endpoint "did not answer in time"). AWS's SDKs retry
+ * server-closed connections as transient (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html);
+ * a call that creates something is not re-sent blindly: addLostAnswerGuard (create-once.ts) ends it first.
  */
 function timedOut(e: { name?: string; code?: string }): boolean {
   return e.name === 'TimeoutError' && e.code !== 'ECONNRESET' && e.code !== 'EPIPE';
