@@ -8,20 +8,22 @@ set -euo pipefail
 bundle=/etc/ssl/certs/ca-certificates.crt
 image="${TOUCHDOWN_TEST_BASE:-localhost/touchdown-python-base:trixie-$(sha256sum "$bundle" 2>/dev/null | cut -c1-12)}"
 store=(--storage-driver vfs)
+# Test files that build images run side by side: the first installs what is missing and builds the
+# base, the others wait for it (three apt-get at once on a fresh machine would fight over dpkg's lock).
+exec 9>"${TMPDIR:-/tmp}/touchdown-test-base.lock"
+flock 9
 need=()
 command -v podman >/dev/null || need+=(podman)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get install -y -q "${need[@]}" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
+    apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+    "${apt[@]}" install "${need[@]}" >/dev/null || { "${apt[@]}" update >/dev/null && "${apt[@]}" install "${need[@]}" >/dev/null; }
   else
     echo "install ${need[*]} (Debian/Ubuntu: sudo apt-get install ${need[*]}), then run this again" >&2
     exit 1
   fi
 fi
-# Test files that build images run side by side: the first builds the base, the others wait for it.
-exec 9>"${TMPDIR:-/tmp}/touchdown-test-base.lock"
-flock 9
 if podman "${store[@]}" image exists "$image"; then echo "$image"; exit 0; fi
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
