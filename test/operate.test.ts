@@ -23,6 +23,7 @@ async function web() {
   });
   return {
     desired: services[0].desiredCount,
+    running: services[0].runningCount,
     revision: services[0].taskDefinition,
     image: taskDefinition.containerDefinitions[0].image,
   };
@@ -64,6 +65,11 @@ describe('operating the xkcd app from the command line', () => {
     const status = JSON.parse((await cli('status', '--json')).stdout);
     assert.equal(status.release.number, 3);
     assert.equal(status.processes.web.desired, 3);
+    // What ECS reports, as the plan read it: the counts and the revision serving.
+    const live = await web();
+    assert.equal(status.processes.web.running, live.running);
+    assert.equal(status.processes.web.revision, live.revision.split('/').at(-1));
+    assert.match(status.processes.web.revision, /^xkcd-production-web:\d+$/);
     assert.equal(status.pendingChanges, 0);
 
     const check = await cli('manage', 'check', '--deploy');

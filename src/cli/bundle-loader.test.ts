@@ -2,7 +2,7 @@
 // does not fit, and never a reason for the command to fail. Runs the built loader (dist/, `npm run build`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +66,47 @@ describe('the bundle with its code cache', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'touchdown-cache-')), 'a-file');
     writeFileSync(file, '');
     assert.deepEqual(run(bundle(), join(file, 'code')), { status: 0, stdout: '41 true /\n', stderr: '' });
+  });
+
+  it("loads @smithy/core from node_modules with the code cache, into Node's own module cache", () => {
+    // A bundle beside a node_modules of its own: the package's root requires one of its subpaths.
+    const dist = mkdtempSync(join(tmpdir(), 'touchdown-bundle-'));
+    const pkg = join(dist, 'node_modules', '@smithy', 'core');
+    mkdirSync(join(pkg, 'sub'), { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: '@smithy/core',
+        main: './index.js',
+        exports: { '.': './index.js', './sub': './sub/index.js' },
+      }),
+    );
+    writeFileSync(
+      join(pkg, 'index.js'),
+      "exports.part = require('@smithy/core/sub').part + __filename.length * 0;\n",
+    );
+    writeFileSync(join(pkg, 'sub', 'index.js'), 'exports.part = 7;\n');
+    // The entry checks that Node's own require, from elsewhere, gets the very module the bundle loaded.
+    writeFileSync(
+      join(dist, 'cli.cjs'),
+      "const core = require('@smithy/core');\nconst same = require('node:module').createRequire(__touchdownUrl)('@smithy/core') === core;\nconsole.log(core.part, same);\n",
+    );
+    writeFileSync(join(dist, 'cli-chunks.json'), JSON.stringify({ 'cli.cjs': 'entry' }));
+    const cache = mkdtempSync(join(tmpdir(), 'touchdown-cache-'));
+    assert.deepEqual(run(dist, cache), { status: 0, stdout: '7 true\n', stderr: '' });
+    // The entry chunk's cache and one per file of the package.
+    const files = caches(cache);
+    assert.equal(files.length, 3);
+    const written = files.map((f) => statSync(join(cache, f)).mtimeMs);
+    assert.deepEqual(run(dist, cache), { status: 0, stdout: '7 true\n', stderr: '' });
+    assert.deepEqual(
+      caches(cache).map((f) => statSync(join(cache, f)).mtimeMs),
+      written,
+    );
+    // A file that changes is compiled again, under a name of its own.
+    writeFileSync(join(pkg, 'sub', 'index.js'), 'exports.part = 8;\n');
+    assert.deepEqual(run(dist, cache), { status: 0, stdout: '8 true\n', stderr: '' });
+    assert.equal(caches(cache).length, 4);
   });
 
   it("lives in the user's cache folder unless TOUCHDOWN_CODE_CACHE says otherwise", () => {

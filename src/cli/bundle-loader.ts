@@ -2,10 +2,12 @@
 // hashes in dist/cli-chunks.json) through vm.Script, with V8's code cache for each chunk kept in the user's cache
 // folder: Node 20 keeps no compiled code between runs (module.enableCompileCache is 22.1+), and compiling the
 // chunks a command loads took a fifth of its start. A cache that is missing, stale or unwritable costs a compile.
+
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
@@ -35,6 +37,13 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
   return base ? join(base, 'touchdown', 'code') : undefined;
 }
 
+/**
+ * Packages the bundle leaves in node_modules (scripts/bundle-common.mjs) whose files load through the same code
+ * cache: @smithy/core, which every SDK client builds on (compiling it took a tenth of a plan's start). Node's
+ * module cache still holds what loads, so a require from anywhere else gets the same module.
+ */
+const CACHED_PACKAGES = /^@smithy\/core(\/|$)/;
+
 /** Loads the bundle's entry chunk (which runs the command); chunks it requires load the same way. */
 export function runBundle({ dist, cacheDir }: BundleOptions): void {
   const hashes = JSON.parse(readFileSync(join(dist, 'cli-chunks.json'), 'utf8')) as Record<string, string>;
@@ -43,26 +52,28 @@ export function runBundle({ dist, cacheDir }: BundleOptions): void {
   const modules = new Map<string, { exports: unknown }>();
   const uncached: { script: Script; file: string }[] = [];
 
-  const load = (chunk: string): unknown => {
-    const known = modules.get(chunk);
-    if (known) return known.exports;
-    const path = join(dist, chunk);
-    const hash = hashes[chunk];
+  /** The code, compiled with its cache when there is one; `key` names the cache (undefined: none kept). */
+  const compile = (code: string, filename: string, key: string | undefined): Script => {
     const cacheFile =
-      cacheDir && hash ? join(cacheDir, `${hash}-${process.version}-${process.arch}.bin`) : undefined;
+      cacheDir && key ? join(cacheDir, `${key}-${process.version}-${process.arch}.bin`) : undefined;
     let cachedData: Buffer | undefined;
     try {
       if (cacheFile) cachedData = readFileSync(cacheFile);
     } catch {
       // not cached yet
     }
+    const script = new Script(code, { filename, ...(cachedData ? { cachedData } : {}) });
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) uncached.push({ script, file: cacheFile });
+    return script;
+  };
+
+  const load = (chunk: string): unknown => {
+    const known = modules.get(chunk);
+    if (known) return known.exports;
+    const path = join(dist, chunk);
     // The wrapper shares the chunk's first line, so stack traces keep the chunk's line numbers. The build writes
     // ASCII: latin1 reads it three times faster than utf8.
-    const script = new Script(`${WRAPPER}${readFileSync(path, 'latin1')}\n})`, {
-      filename: path,
-      ...(cachedData ? { cachedData } : {}),
-    });
-    if (cacheFile && (!cachedData || script.cachedDataRejected)) uncached.push({ script, file: cacheFile });
+    const script = compile(`${WRAPPER}${readFileSync(path, 'latin1')}\n})`, path, hashes[chunk]);
     const module = { exports: {} as unknown };
     modules.set(chunk, module);
     const body = script.runInThisContext() as (...args: unknown[]) => void;
@@ -71,7 +82,36 @@ export function runBundle({ dist, cacheDir }: BundleOptions): void {
   };
   // Chunks name each other as ES modules would (./cli-<hash>.js); everything else is Node's to load.
   const require = (id: string): unknown =>
-    id.startsWith('./') ? load(basename(id).replace(/\.js$/, '.cjs')) : nodeRequire(id);
+    id.startsWith('./')
+      ? load(basename(id).replace(/\.js$/, '.cjs'))
+      : CACHED_PACKAGES.test(id)
+        ? loadPackageFile(id, nodeRequire)
+        : nodeRequire(id);
+
+  /** A CommonJS file of a package, as Node would load it (into its module cache), with the code cache. */
+  const loadPackageFile = (id: string, from: NodeJS.Require): unknown => {
+    const file = from.resolve(id);
+    const known = nodeRequire.cache[file];
+    if (known) return known.exports;
+    const source = readFileSync(file, 'utf8');
+    const key = createHash('sha256').update(source).digest('hex').slice(0, 32);
+    const script = compile(Module.wrap(source), file, key);
+    const module = new Module(file);
+    module.filename = file;
+    nodeRequire.cache[file] = module;
+    const own = createRequire(file);
+    const requireFromFile = (inner: string): unknown =>
+      CACHED_PACKAGES.test(inner) ? loadPackageFile(inner, own) : own(inner);
+    try {
+      const body = script.runInThisContext() as (...args: unknown[]) => void;
+      body.call(module.exports, module.exports, requireFromFile, module, file, dirname(file));
+    } catch (error) {
+      delete nodeRequire.cache[file];
+      throw error;
+    }
+    module.loaded = true;
+    return module.exports;
+  };
 
   if (cacheDir) process.once('exit', () => keep(uncached, cacheDir));
   load('cli.cjs');

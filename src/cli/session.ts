@@ -19,7 +19,7 @@ import type { StackLock } from '../core/lock.js';
 import { awsBlueprint, UNASKED_ZONES, zoneNeeds } from '../django/blueprint/index.js';
 import { type CountSource, runningCounts } from '../django/counts.js';
 import { preflight } from '../django/preflight.js';
-import { ReleaseHistory } from '../django/releases.js';
+import { type Release, ReleaseHistory } from '../django/releases.js';
 import { shownAlready } from './errors.js';
 import { liveProgress, type ProgressView, plainProgress } from './render/progress.js';
 import { streams } from './streams.js';
@@ -55,6 +55,8 @@ export interface Session {
   app?: LoadedManifest;
   /** touchdown.yml on AWS: each process's task count and where it comes from (touchdown.yml, scale, autoscaling). */
   counts?: Record<string, CountSource>;
+  /** touchdown.yml on AWS: the release serving as the command started, whose image the stack runs. */
+  release?: Release;
   /** Ends the live view and the Ctrl-C handler. */
   close(): void;
 }
@@ -73,6 +75,7 @@ export async function openSession(
   let region: string;
   let aws: AwsClients;
   let counts: Record<string, CountSource> | undefined;
+  let release: Release | undefined;
   if (isManifest(configPath)) {
     // A flag that does not apply is refused, not ignored: a manifest's stack is always <app>-<stage>.
     if (options.stack !== undefined)
@@ -96,6 +99,7 @@ export async function openSession(
           stackZones(aws, zoneNeeds(app.manifest)),
         ]);
     counts = running?.counts;
+    release = current;
     stack = awsBlueprint(running?.loaded ?? app, { region, account, zones, image: current?.image });
   } else {
     if (options.stage !== undefined)
@@ -168,6 +172,7 @@ export async function openSession(
     lock,
     ...(app ? { app } : {}),
     ...(counts ? { counts } : {}),
+    ...(release ? { release } : {}),
     close: () => {
       view.stop();
       process.off('SIGINT', onSigint);

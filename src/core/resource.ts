@@ -18,6 +18,8 @@ export interface Found<A = Record<string, unknown>, O extends Outputs = Record<s
   outputs: O;
   /** Changes no argument shows that the next apply makes in place (an ownership tag a resource made before lacks). */
   pending?: AttributeChange[];
+  /** What AWS reports that no argument sets (a service's running tasks): shown by commands, never compared. */
+  state?: Record<string, unknown>;
 }
 
 /** What a finder is told about the stack's declared resources of its type. */

@@ -6,7 +6,7 @@ import type { Engine } from '../core/engine.js';
 import { ConfigError } from '../core/errors.js';
 import type { World } from '../core/plan.js';
 import type { Stack } from '../core/stack.js';
-import { handlesOf, outputsOf } from './blueprint/index.js';
+import { foundOf, handlesOf, outputsOf } from './blueprint/index.js';
 import { LIVE_ALIAS } from './blueprint/lambda.js';
 import { checkScalable, manifestCounts, ScaledCounts } from './counts.js';
 import { ecsRunner, lambdaRunner, type OneOffResult, oneOffTask } from './one-off.js';
@@ -24,6 +24,32 @@ export function services(world: World, stack: Stack): { cluster: string; service
   if (!cluster || found.length === 0)
     throw new ConfigError('nothing is deployed yet: run touchdown deploy first');
   return { cluster, services: Object.fromEntries(found) };
+}
+
+/** What one process's service runs, as a plan read it. */
+export interface Running {
+  desired: number;
+  running: number;
+  /** The task definition's family and revision, e.g. xkcd-production-web:7. */
+  revision: string;
+}
+
+/** Each process's service as the plan found it ({} before the first deploy): no second read of ECS. */
+export function runningServices(world: World, stack: Stack): Record<string, Running> {
+  const out: Record<string, Running> = {};
+  for (const [process, service] of Object.entries(handlesOf(stack).containers?.services ?? {})) {
+    const found = foundOf(world, service);
+    if (!found) continue;
+    out[process] = {
+      desired: Number(found.args.desiredCount ?? 0),
+      running: Number(found.state?.runningCount ?? 0),
+      revision:
+        String(found.args.taskDefinition ?? '')
+          .split('/')
+          .at(-1) ?? '',
+    };
+  }
+  return out;
 }
 
 export interface ScaleChange {

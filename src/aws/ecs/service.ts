@@ -504,5 +504,7 @@ function read(s: AwsService): ServiceFound {
     id: name,
     args,
     outputs: { name, arn: s.serviceArn! },
+    // `touchdown status` shows it from the plan's read, without asking again.
+    state: { runningCount: s.runningCount ?? 0 },
   };
 }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { deploy } from '../../django/deploy.js';
 import { appStatus, lambdaLogGroups } from '../../django/lambda-status.js';
-import { manage, parseScale, planScale, scale, services } from '../../django/operations.js';
+import { manage, parseScale, planScale, runningServices, scale } from '../../django/operations.js';
 import { ReleaseHistory } from '../../django/releases.js';
 import { ownSecrets, Secrets } from '../../django/secrets.js';
 import { readLogs } from '../../django/task-logs.js';
@@ -18,33 +18,15 @@ const out = (s: string) => streams.stdout.write(`${s}\n`);
 export async function statusCommand(options: GlobalOptions): Promise<number> {
   const s = await openApp(options, 'status');
   try {
-    const history = new ReleaseHistory(s.aws, s.app.stackName);
     // The live view stays up while the stack is read (a plan and the outputs): seconds on a large stack.
-    const [{ plan, world }, current] = await Promise.all([s.engine.plan(), history.current()]);
-    const ecs = await s.aws.ecs();
-    let running: Record<string, { desired: number; running: number; revision: string; countFrom?: string }> =
-      {};
-    try {
-      const { cluster, services: names } = services(world, s.engine.stack);
-      const described =
-        (await ecs.describeServices({ cluster, services: Object.values(names) })).services ?? [];
-      running = Object.fromEntries(
-        Object.entries(names).map(([process, name]) => {
-          const d = described.find((x) => x.serviceName === name);
-          return [
-            process,
-            {
-              desired: d?.desiredCount ?? 0,
-              running: d?.runningCount ?? 0,
-              revision: d?.taskDefinition?.split('/').at(-1) ?? '',
-              ...(s.counts?.[process] ? { countFrom: s.counts[process].from } : {}),
-            },
-          ];
-        }),
-      );
-    } catch {
-      // nothing deployed yet
-    }
+    const { plan, world } = await s.engine.plan();
+    const current = s.release;
+    const running = Object.fromEntries(
+      Object.entries(runningServices(world, s.engine.stack)).map(([process, r]) => [
+        process,
+        { ...r, ...(s.counts?.[process] ? { countFrom: s.counts[process].from } : {}) },
+      ]),
+    );
     const outputs = s.engine.outputsOf(world);
     const more = await appStatus(s.aws, s.app);
     s.close();

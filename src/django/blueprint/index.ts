@@ -14,7 +14,7 @@ import { type Serverless, serverless } from './lambda.js';
 import { type Network, network } from './network.js';
 import { search } from './search.js';
 
-export { outputsOf } from './handles.js';
+export { foundOf, outputsOf } from './handles.js';
 export { zoneNeeds } from './network.js';
 
 /**
