@@ -47,9 +47,13 @@ for i in $(seq 1 "$concurrency"); do
   .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/server-$i.json" &
   pool_pids+=($!)
 done
-# And one for the files that run apps (their images given per lease); when it is leased, such a file starts its own.
-LOCAL_AWS_APPS=true .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/apps-1.json" &
-pool_pids+=($!)
+# And two for the files that run apps (their images given per lease); when both are leased, such a file starts its
+# own (seconds of CPU to start it and build its backends). Six of the longest files (test/slowest.txt) run apps and
+# start early, so two or more of them run at once.
+for i in 1 2; do
+  LOCAL_AWS_APPS=true .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/apps-$i.json" &
+  pool_pids+=($!)
+done
 # One boto3 peer for the whole run, which every file's Boto connects to (test/support/boto.ts): boto3's import
 # costs half a CPU second, paid once instead of in each of the hundred files that check with it.
 .venv/bin/python test/support/boto_peer.py --socket "$pool/boto.sock" &
