@@ -70,4 +70,8 @@ status=0
 node --enable-source-maps --import ./test/support/conformance/register.mjs --test --test-concurrency="$concurrency" \
   --test-timeout=1200000 --test-reporter=spec "${files[@]}" || status=$?
 node test/support/conformance/total.mjs
+if [ -s "$pool/own-servers.log" ]; then
+  echo "test files that started a local AWS of their own (the pool's were leased):"
+  sort "$pool/own-servers.log" | uniq -c | sort -rn
+fi
 exit "$status"

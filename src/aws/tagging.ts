@@ -16,7 +16,9 @@ export interface TaggedResource {
  * of them), with their tags. The index lags behind writes: callers that must see a new resource or miss a deleted
  * one read the resource itself too. `clients` picks another region's tagging API (CloudFront lists its
  * distributions in us-east-1). Asks made in the same turn of the event loop (a plan's finders start together)
- * share one GetResources listing: one call a page for all of them, where each made its own.
+ * share one GetResources listing, one call a page for all of them, where each made its own: GetResources has a
+ * per-second rate limit, and twenty calls at once from one plan would be throttled.
+ * https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
  */
 export function stackResources(
   ctx: FindContext,

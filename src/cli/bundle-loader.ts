@@ -1,8 +1,8 @@
 // Runs the touchdown command's bundle (scripts/bundle.mjs: CommonJS chunks in dist/, listed with their content
 // hashes in dist/cli-chunks.json) through vm.Script, with V8's code cache for each chunk kept in the user's cache
 // folder: Node 20 keeps no compiled code between runs (module.enableCompileCache is 22.1+), and compiling the
-// chunks a command loads took a fifth of its start. A cache that is missing, stale or unwritable costs a compile.
-
+// chunks a command loads took a fifth of its start. @smithy/core, left in node_modules, loads the same way. A cache
+// that is missing, stale or unwritable costs a compile.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';

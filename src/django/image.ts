@@ -11,32 +11,47 @@ export type Builder = 'docker' | 'podman' | 'buildah';
 
 export class NoImageBuilder extends Error {
   override readonly name = 'NoImageBuilder';
-  constructor() {
+  /** `tried`: why each builder that is installed did not answer (an engine that is not running, say). */
+  constructor(tried: string[] = []) {
     super(
-      'no container builder on this machine (looked for docker, podman and buildah). Install one of them, ' +
-        'or build the image elsewhere (in CI, say) and pass --image <uri>',
+      tried.length > 0
+        ? `no container builder answers: ${tried.join('; ')}. Start it (or install docker, podman or buildah), ` +
+            'or build the image elsewhere (in CI, say) and pass --image <uri>'
+        : 'no container builder on this machine (looked for docker, podman and buildah). Install one of them, ' +
+            'or build the image elsewhere (in CI, say) and pass --image <uri>',
     );
   }
 }
 
 /** The first builder that answers, in order of preference. */
 export async function findBuilder(): Promise<Builder> {
+  const tried: string[] = [];
   for (const builder of ['docker', 'podman', 'buildah'] as const) {
     try {
-      // `docker version` also proves the engine runs, not only that the client is installed.
+      // `docker version` also proves the engine runs, not only that the client is installed. A busy machine may
+      // take seconds to answer: the limit is for an engine that hangs.
       await run(
         builder,
         builder === 'buildah' ? ['version'] : ['version', '--format', '{{.Server.Version}}'],
-        {
-          timeout: 10_000,
-        },
+        { timeout: 60_000 },
       );
       return builder;
-    } catch {
-      // try the next one
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+      // Not installed: try the next one quietly; installed but failing: say why, in case none answers.
+      if (e.code !== 'ENOENT')
+        tried.push(
+          e.killed
+            ? `${builder} is installed but \`${builder} version\` did not answer within 60 s`
+            : `${builder} is installed but \`${builder} version\` failed: ${lastLine(e.stderr) ?? `exit code ${e.code}`}`,
+        );
     }
   }
-  throw new NoImageBuilder();
+  throw new NoImageBuilder(tried);
+}
+
+function lastLine(text: string | undefined): string | undefined {
+  return text?.trim().split('\n').at(-1) || undefined;
 }
 
 export type ImagePlatform = 'linux/amd64' | 'linux/arm64';

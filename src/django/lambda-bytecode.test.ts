@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { compileTree, pythonForBytecode } from './lambda-bytecode.js';
+import { compileProject, compileTree, pythonForBytecode } from './lambda-bytecode.js';
 
 const trees: string[] = [];
 
@@ -47,6 +47,25 @@ describe('bytecode for the Lambda package', () => {
     const views = await readFile(join(a, 'app/sub/__pycache__/views.cpython-312.pyc'), 'latin1');
     assert.ok(views.includes('/var/task/app/sub/views.py'));
     assert.ok(!views.includes(a));
+  });
+
+  it("compiles the project's files in a copy, and names those that do not compile", async () => {
+    const root = await tree();
+    const files = new Map(
+      ['app/__init__.py', 'app/sub/views.py', 'app/old.py'].map((path) => [path, join(root, path)]),
+    );
+    const { compiled, broken, cleanup } = await compileProject(python, files);
+    try {
+      assert.deepEqual(broken, ['app/old.py']);
+      assert.deepEqual([...compiled.keys()].sort(), [
+        'app/__pycache__/__init__.cpython-312.pyc',
+        'app/sub/__pycache__/views.cpython-312.pyc',
+      ]);
+      // Nothing is written beside the project's own sources.
+      await assert.rejects(readFile(join(root, 'app/__pycache__/__init__.cpython-312.pyc')));
+    } finally {
+      await cleanup();
+    }
   });
 
   it('stops when a file that compiles is left without its .pyc', async () => {

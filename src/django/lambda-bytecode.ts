@@ -118,20 +118,25 @@ export async function compileTree(
 
 /**
  * The project's .py files compiled in a copy (never in the project: unchecked .pyc files beside its sources would
- * hide the developer's later edits from their own Python); returns zip path → compiled file.
+ * hide the developer's later edits from their own Python); returns zip path → compiled file, and the files that
+ * do not compile.
  */
 export async function compileProject(
   python: string,
   files: Map<string, string>,
-): Promise<{ compiled: Map<string, string>; cleanup: () => Promise<void> }> {
+): Promise<{ compiled: Map<string, string>; broken: string[]; cleanup: () => Promise<void> }> {
   const copy = await mkdtemp(join(tmpdir(), 'touchdown-bytecode-'));
   for (const [path, file] of files) {
     if (!path.endsWith('.py')) continue;
     await mkdir(join(copy, dirname(path)), { recursive: true });
     await copyFile(file, join(copy, path));
   }
-  await compileTree(python, copy);
-  return { compiled: await compiledUnder(copy), cleanup: () => rm(copy, { recursive: true, force: true }) };
+  const { broken } = await compileTree(python, copy);
+  return {
+    compiled: await compiledUnder(copy),
+    broken,
+    cleanup: () => rm(copy, { recursive: true, force: true }),
+  };
 }
 
 /** Every .pyc under `root`'s __pycache__ folders, by zip path. */

@@ -105,6 +105,13 @@ export async function buildLambdaPackage(o: PackageOptions): Promise<LambdaPacka
   }
   const bytecode = python ? await compileProject(python, project) : undefined;
   for (const [path, file] of bytecode?.compiled ?? []) entries.set(path, file);
+  // A dependency's Python 2 leftovers are common and never imported; the project's own files are the user's to fix.
+  const [broken, ...moreBroken] = bytecode?.broken ?? [];
+  if (broken)
+    log(
+      `warning: ${broken}${moreBroken.length ? ` and ${moreBroken.length} more of the project's files` : ''} ` +
+        `do not compile with Python ${o.python}: the function fails if it imports them`,
+    );
 
   const zip = new ZipFile();
   let unzippedBytes = 0;

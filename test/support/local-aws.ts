@@ -1,8 +1,8 @@
 // Starts the local AWS (moto server) for one test file, on a free port, and stops it with the process; or,
 // under scripts/test.sh, leases one of the servers it started for the whole run (see leasePooled).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AwsClients } from '../../src/aws/clients.js';
 import type { AwsModel } from './aws-model/proxy.js';
@@ -102,6 +102,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   let child: ChildProcess | undefined;
   let port: number;
   let harness: number | undefined;
+  const pool = process.env.TOUCHDOWN_TEST_AWS_POOL;
+  // scripts/test.sh counts these at the end: each costs seconds of CPU a leased server would not.
+  if (pool && !lease)
+    await appendFile(
+      join(pool, 'own-servers.log'),
+      `${relative(repoRoot, process.argv[1] ?? '?')} ${settings.MOTO_EC2_LOAD_DEFAULT_AMIS ? 'default AMIs' : `every ${options.apps ? 'apps' : 'plain'} server leased`}\n`,
+    );
   if (lease) {
     ({ port, harness } = lease);
   } else {
