@@ -138,6 +138,8 @@ describe('the Lambda package', () => {
   it('packages boto3 and botocore when the project asks for a version the runtime may not have', async () => {
     const project = await copyOfXkcd();
     await writeFile(join(project, 'requirements.txt'), 'boto3==1.40.0\n');
+    // And a file of the project's own that Python 3 cannot compile: named, not shipped without a word.
+    await writeFile(join(project, 'xkcd_app', 'legacy.py'), 'print "python 2"\n');
     const lines: string[] = [];
     const pkg = await buildLambdaPackage({
       ...options,
@@ -151,6 +153,12 @@ describe('the Lambda package', () => {
       lines.includes(
         "boto3 and botocore packaged: boto3==1.40.0 may ask for more than the Lambda runtime's own",
       ),
+    );
+    assert.ok(
+      lines.includes(
+        `warning: xkcd_app/legacy.py does not compile with Python ${options.python}: the function fails if it imports it`,
+      ),
+      lines.join('\n'),
     );
   });
 

@@ -109,8 +109,10 @@ export async function buildLambdaPackage(o: PackageOptions): Promise<LambdaPacka
   const [broken, ...moreBroken] = bytecode?.broken ?? [];
   if (broken)
     log(
-      `warning: ${broken}${moreBroken.length ? ` and ${moreBroken.length} more of the project's files` : ''} ` +
-        `do not compile with Python ${o.python}: the function fails if it imports them`,
+      moreBroken.length === 0
+        ? `warning: ${broken} does not compile with Python ${o.python}: the function fails if it imports it`
+        : `warning: ${broken} and ${moreBroken.length} more of the project's files do not compile with Python ` +
+            `${o.python}: the function fails if it imports them`,
     );
 
   const zip = new ZipFile();
