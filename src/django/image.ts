@@ -15,7 +15,8 @@ export class NoImageBuilder extends Error {
   constructor(tried: string[] = []) {
     super(
       tried.length > 0
-        ? `no container builder answers: ${tried.join('; ')}. Start it (or install docker, podman or buildah), ` +
+        ? `no container builder answers: ${tried.join('; ')}. Start ${tried.length > 1 ? 'one of them' : 'it'} ` +
+            '(or install docker, podman or buildah), ' +
             'or build the image elsewhere (in CI, say) and pass --image <uri>'
         : 'no container builder on this machine (looked for docker, podman and buildah). Install one of them, ' +
             'or build the image elsewhere (in CI, say) and pass --image <uri>',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { actions, assertNoChanges, useLocalAws } from '../../../test/support/harness.js';
+import { AwsClients } from '../clients.js';
 import { AwsStack } from '../stack.js';
 import { HostedZone } from './hosted-zone.js';
 
@@ -47,7 +48,7 @@ describe('HostedZone', () => {
     assert.equal(others.length, 0);
     assert.equal(z!.Config.Comment, 'web');
     assert.equal(z!.Config.PrivateZone, false);
-    assert.match(z!.CallerReference, /^touchdown:[0-9a-f]{12}:[0-9a-f]{16}:/);
+    assert.match(z!.CallerReference, /^touchdown:[0-9a-f]{12}:us-east-1:[0-9a-f]{16}:/);
     assert.deepEqual(await zoneTags(z!.Id), {
       'touchdown:stack': 'zone-test',
       'touchdown:resource': ADDRESS,
@@ -123,6 +124,23 @@ describe('HostedZone', () => {
     const plan = await t.destroy(zone());
     assert.equal(actions(plan)[ADDRESS], 'delete');
     assert.equal((await zonesNamed('example.com')).length, 0);
+  });
+
+  it("leaves a zone left untagged by the same stack in another region to that region's stack", async () => {
+    // The same stack deploying in two regions at once: us-east-1's zone is untagged between its create and its
+    // tags, and ap-northeast-1's plan reads it then.
+    await t.apply(zone());
+    const [z] = await zonesNamed('example.com');
+    await t.boto.call('route53', 'ChangeTagsForResource', {
+      ResourceType: 'hostedzone',
+      ResourceId: z!.Id.replace('/hostedzone/', ''),
+      RemoveTagKeys: ['touchdown:stack', 'touchdown:resource', 'touchdown:region'],
+    });
+    const elsewhere = new AwsClients({ region: 'ap-northeast-1', endpoint: t.aws.endpoint });
+    const { plan } = await t.engine(zone(), { aws: elsewhere }).plan();
+    assert.equal(actions(plan)[ADDRESS], 'create', "a zone of its own, not the other region's");
+    // In its own region the zone is still the stack's, recognised by its caller reference.
+    assert.notEqual(actions(await t.plan(zone()))[ADDRESS], 'create');
   });
 
   it('refuses to delete records it does not manage unless forced', async () => {

@@ -79,14 +79,24 @@ export const HostedZone = defineResourceType({
     const route53 = await ctx.aws.route53();
     const zones = await accountZones(ctx);
     const prefix = referencePrefix(ctx.stack);
-    const byReference = new Map(wanted.map((w) => [referenceOf(ctx.stack, w.address), w.address]));
+    const byReference = new Map(
+      wanted.flatMap((w) => [
+        [referenceOf(ctx.stack, ctx.region, w.address), w.address],
+        [referenceOf(ctx.stack, undefined, w.address), w.address],
+      ]),
+    );
     const ours: { zone: ZoneSummary; key: string }[] = [];
     for (const zone of zones) {
       if (await inStackRegion(ctx, zone.tags)) {
         ours.push({ zone, key: zone.tags[RESOURCE_TAG] ?? `untagged-${zone.id}` });
       } else if (!zone.tags[STACK_TAG] && zone.callerReference.startsWith(prefix)) {
-        // Created by this stack but a run stopped before tagging it: its caller reference says whose it is.
-        const reference = zone.callerReference.split(':').slice(0, 3).join(':');
+        // Created by this stack but a run stopped before tagging it: its caller reference says whose it is. It
+        // names the region too (a reference of an earlier release does not): the same stack deploying in another
+        // region at the same moment has zones untagged for an instant, which are not this region's.
+        const parts = zone.callerReference.split(':');
+        const region = ADDRESS_HASH.test(parts[2] ?? '') ? undefined : parts[2];
+        if (region !== undefined && region !== ctx.region) continue;
+        const reference = parts.slice(0, region === undefined ? 3 : 4).join(':');
         ours.push({ zone, key: byReference.get(reference) ?? `untagged-${zone.id}` });
       }
     }
@@ -112,7 +122,7 @@ export const HostedZone = defineResourceType({
     }
     // Route 53 never accepts a caller reference twice, even after the zone is deleted: a unique suffix,
     // after a prefix saying which stack and resource made it (so an untagged zone is still recognised).
-    const reference = `${referenceOf(ctx.stack, ctx.address)}:${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+    const reference = `${referenceOf(ctx.stack, ctx.region, ctx.address)}:${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
     // After a lost answer (or HostedZoneAlreadyExists on a retry), the zone with our reference is the one we made.
     const { id, change } = await createOnce(
       async () => {
@@ -201,9 +211,13 @@ export const HostedZone = defineResourceType({
 });
 
 /** Stack and resource in a caller reference, hashed to stay within its 128 characters. */
-function referenceOf(stack: string, address: string): string {
-  return `${referencePrefix(stack)}${createHash('sha256').update(address).digest('hex').slice(0, 16)}`;
+/** touchdown:<stack hash>:<region>:<address hash>; without a region, as references were before it. */
+function referenceOf(stack: string, region: string | undefined, address: string): string {
+  const hash = createHash('sha256').update(address).digest('hex').slice(0, 16);
+  return `${referencePrefix(stack)}${region === undefined ? '' : `${region}:`}${hash}`;
 }
+
+const ADDRESS_HASH = /^[0-9a-f]{16}$/;
 
 function referencePrefix(stack: string): string {
   return `touchdown:${createHash('sha256').update(stack).digest('hex').slice(0, 12)}:`;
