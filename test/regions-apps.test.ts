@@ -33,7 +33,9 @@ const t = useLocalAws({
 /** Deploys an example's manifest in every region at once, one web task each; fails with the task's last logs. */
 async function deployEverywhere(example: string): Promise<void> {
   const path = join(repoRoot, 'examples', example, 'touchdown.yml');
-  const results = await Promise.all(
+  // Every region's deploy ends before any is judged, so none runs on after the test: once, after one region's
+  // deploy threw, the file's process never exited (idle, timers pending), likely the others' waits.
+  const settled = await Promise.allSettled(
     REGIONS.map(async (region) => {
       const loaded = parseManifest(await readFile(path, 'utf8'), path);
       loaded.manifest.web.count = 1;
@@ -48,8 +50,11 @@ async function deployEverywhere(example: string): Promise<void> {
       });
     }),
   );
-  for (const [i, r] of results.entries())
-    assert.equal(r.status, 'deployed', `${REGIONS[i]}: ${r.message}\n${(r.logs ?? []).join('\n')}`);
+  for (const [i, r] of settled.entries()) {
+    if (r.status === 'rejected') assert.fail(`${REGIONS[i]}: ${(r.reason as Error).stack ?? r.reason}`);
+    const { status, message, logs } = r.value;
+    assert.equal(status, 'deployed', `${REGIONS[i]}: ${message}\n${(logs ?? []).join('\n')}`);
+  }
 }
 
 /** The local URL of one region's load balancer listener for a stack. */
