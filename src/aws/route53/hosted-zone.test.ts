@@ -40,6 +40,17 @@ async function zoneTags(id: string): Promise<Record<string, string>> {
   );
 }
 
+/** The zone applied, then these tags taken off with boto3, as a run stopped between create and tagging leaves it. */
+async function appliedThenUntagged(keys: string[]): Promise<void> {
+  await t.apply(zone());
+  const [z] = await zonesNamed('example.com');
+  await t.boto.call('route53', 'ChangeTagsForResource', {
+    ResourceType: 'hostedzone',
+    ResourceId: z!.Id.replace('/hostedzone/', ''),
+    RemoveTagKeys: keys,
+  });
+}
+
 describe('HostedZone', () => {
   it('is created and tagged, gives its name servers, and a second plan shows no changes', async () => {
     const plan = await t.apply(zone({ comment: 'web', tags: { team: 'web' } }));
@@ -113,13 +124,7 @@ describe('HostedZone', () => {
   });
 
   it('is deleted by destroy, even when a stopped run left it untagged (its caller reference tells)', async () => {
-    await t.apply(zone());
-    const [z] = await zonesNamed('example.com');
-    await t.boto.call('route53', 'ChangeTagsForResource', {
-      ResourceType: 'hostedzone',
-      ResourceId: z!.Id.replace('/hostedzone/', ''),
-      RemoveTagKeys: ['touchdown:stack', 'touchdown:resource'],
-    });
+    await appliedThenUntagged(['touchdown:stack', 'touchdown:resource']);
     assertNoChanges(await t.plan(zone()));
     const plan = await t.destroy(zone());
     assert.equal(actions(plan)[ADDRESS], 'delete');
@@ -129,13 +134,7 @@ describe('HostedZone', () => {
   it("leaves a zone left untagged by the same stack in another region to that region's stack", async () => {
     // The same stack deploying in two regions at once: us-east-1's zone is untagged between its create and its
     // tags, and ap-northeast-1's plan reads it then.
-    await t.apply(zone());
-    const [z] = await zonesNamed('example.com');
-    await t.boto.call('route53', 'ChangeTagsForResource', {
-      ResourceType: 'hostedzone',
-      ResourceId: z!.Id.replace('/hostedzone/', ''),
-      RemoveTagKeys: ['touchdown:stack', 'touchdown:resource', 'touchdown:region'],
-    });
+    await appliedThenUntagged(['touchdown:stack', 'touchdown:resource', 'touchdown:region']);
     const elsewhere = new AwsClients({ region: 'ap-northeast-1', endpoint: t.aws.endpoint });
     const { plan } = await t.engine(zone(), { aws: elsewhere }).plan();
     assert.equal(actions(plan)[ADDRESS], 'create', "a zone of its own, not the other region's");
