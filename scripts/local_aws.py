@@ -17,6 +17,7 @@ from local_aws.dispatch import dispatch_once_per_host
 from local_aws.lease_settings import serve_settings
 from local_aws.managed_policies import answer_managed_policies_as_aws
 from local_aws.settings import settings as local_settings
+from local_aws.tag_lookup import look_up_ec2_tags_by_id
 from moto.server import ThreadedMotoServer
 
 
@@ -453,6 +454,7 @@ def main() -> None:
     answer_managed_policies_as_aws()
     stage_from_environment()
     dispatch_once_per_host()
+    look_up_ec2_tags_by_id()
     # After the defaults above: what a lease's settings fall back to.
     serve_settings(apps=apps)
     if apps:

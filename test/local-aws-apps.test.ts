@@ -3,6 +3,7 @@
 // them as the ALB does, listeners answer on local ports by their rules, and the circuit breaker rolls back.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -189,7 +190,17 @@ describe('the local AWS running apps', () => {
     const { TargetHealthDescriptions: [target] = [] } = await t.boto.call('elbv2', 'DescribeTargetHealth', {
       TargetGroupArn: targetGroupArn,
     });
-    assert.match(target.Target.Id, /^127\.\d+\.\d+\.\d+$/, "the task's own private address");
+    // The task's own private address, of this local AWS's range (its port's two bytes: two servers of one run
+    // never share one), and a port the kernel never hands to an outgoing connection (the app binds it on 0.0.0.0).
+    const awsPort = Number(new URL(t.aws.endpoint).port);
+    assert.match(target.Target.Id, new RegExp(`^127\\.${awsPort >> 8}\\.${awsPort & 255}\\.\\d+$`));
+    const [ephemeralLow] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'))
+      .split(/\s+/)
+      .map(Number);
+    assert.ok(
+      target.Target.Port < ephemeralLow!,
+      `port ${target.Target.Port}, below the ephemeral ${ephemeralLow}`,
+    );
     assert.equal(target.TargetHealth.State, 'healthy');
 
     const url = (await t.aws.loadBalancers()).find((lb) => lb.dnsName === dnsName)!.listeners['80']!;

@@ -8,6 +8,7 @@ a free port, given to the process as PORT (the images' CMD binds ${PORT:-8000}; 
 import ctypes
 import itertools
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,15 +29,40 @@ _addresses = itertools.count(2)
 
 
 def _next_address() -> str:
-    # Distinct per local AWS (its port) so that engineers' tests beside each other never share an address.
+    # Distinct per local AWS (its port: 127.<port's two bytes>.<task>) so that the servers of a test run, and
+    # engineers' tests beside each other, never share an address; 127.0/16 (127.0.0.1's) is never one: ports
+    # below 256 are not the emulator's.
     n = next(_addresses)
-    return f"127.{100 + settings.moto_port % 150}.{n // 250 % 250}.{n % 250 + 1}"
+    port = settings.moto_port
+    return f"127.{port >> 8}.{port & 255}.{n % 254 + 1}"
 
 
-def _free_port(ip: str) -> int:
-    with socket.socket() as s:
-        s.bind((ip, 0))
-        return s.getsockname()[1]
+def _ephemeral_ports() -> range:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+        return range(low, high + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)  # Linux's default
+
+
+def _free_port() -> int:
+    """A port no socket holds on any address, outside the kernel's ephemeral range.
+
+    An app binds 0.0.0.0:PORT (as in a container, where the address is the task's own), so the port must be free
+    on every address; and a port the kernel hands out to outgoing connections (the test run makes thousands)
+    can be taken between this check and the app's bind: a task failed on "Address already in use" that way.
+    """
+    ephemeral = _ephemeral_ports()
+    candidates = [p for p in range(10000, 32768) if p not in ephemeral]
+    for port in random.sample(candidates, 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 10000 and 32767 for the task")
 
 
 def _die_with_parent() -> None:
@@ -69,7 +95,7 @@ class TaskRun:
         container.last_status = "PENDING"
         if self.definition.get("portMappings"):
             self.ip = _next_address()
-            self.port = _free_port(self.ip)
+            self.port = _free_port()
             for attachment in task.attachments:
                 for detail in attachment.get("details", []):
                     if detail["name"] == "privateIPv4Address":

@@ -3,9 +3,11 @@
 // Hash-based .pyc files carry no timestamps, so the package stays byte-for-byte the same for the same input:
 // https://docs.python.org/3/library/py_compile.html#py_compile.PycInvalidationMode
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import pLimit from 'p-limit';
+import { canonicalPyc } from './pyc.js';
 
 /** Where Lambda unpacks the package: the file names tracebacks show. */
 const TASK_ROOT = '/var/task';
@@ -90,15 +92,20 @@ for folder, dirs, files in os.walk(root):
 print(json.dumps({"compiled": compiled, "broken": broken, "missing": missing, "log": log.getvalue()}))
 `;
 
+/** What compiling a tree did: files compiled, files that do not compile, .pyc files left as Python wrote them. */
+export interface Compiled {
+  compiled: number;
+  broken: string[];
+  /** Bytecode in a format src/django/pyc.ts does not know (a newer Python): two builds may differ in them. */
+  unsettled: string[];
+}
+
 /**
  * Compiles every .py file under `root` in place into __pycache__, as the files will sit under /var/task, and
  * returns how many were compiled and which do not compile.
  * "unchecked-hash": Lambda's code never changes under a running function, so Python need not even hash the source.
  */
-export async function compileTree(
-  python: string,
-  root: string,
-): Promise<{ compiled: number; broken: string[] }> {
+export async function compileTree(python: string, root: string): Promise<Compiled> {
   // Sets and frozensets in constants are ordered by hash: a fixed seed keeps the bytes the same.
   const { ok, output, stdout } = await run(python, ['-c', COMPILE, root, TASK_ROOT], {
     ...process.env,
@@ -113,7 +120,24 @@ export async function compileTree(
       `compiling bytecode left ${first}${more.length ? ` and ${more.length} more` : ''} without a .pyc, ` +
         `though it compiles: ${result.log.trim()}`,
     );
-  return { compiled: result.compiled, broken: result.broken };
+  return { compiled: result.compiled, broken: result.broken, unsettled: await settleBytecode(root) };
+}
+
+/** Rewrites each .pyc under `root` so its bytes depend on its code alone (src/django/pyc.ts); returns those it cannot. */
+async function settleBytecode(root: string): Promise<string[]> {
+  const limit = pLimit(16);
+  const unsettled: string[] = [];
+  await Promise.all(
+    [...(await compiledUnder(root)).values()].map((file) =>
+      limit(async () => {
+        const data = await readFile(file);
+        const settled = canonicalPyc(data);
+        if (!settled) unsettled.push(relative(root, file));
+        else if (!settled.equals(data)) await writeFile(file, settled);
+      }),
+    ),
+  );
+  return unsettled.sort();
 }
 
 /**
@@ -124,17 +148,23 @@ export async function compileTree(
 export async function compileProject(
   python: string,
   files: Map<string, string>,
-): Promise<{ compiled: Map<string, string>; broken: string[]; cleanup: () => Promise<void> }> {
+): Promise<{
+  compiled: Map<string, string>;
+  broken: string[];
+  unsettled: string[];
+  cleanup: () => Promise<void>;
+}> {
   const copy = await mkdtemp(join(tmpdir(), 'touchdown-bytecode-'));
   for (const [path, file] of files) {
     if (!path.endsWith('.py')) continue;
     await mkdir(join(copy, dirname(path)), { recursive: true });
     await copyFile(file, join(copy, path));
   }
-  const { broken } = await compileTree(python, copy);
+  const { broken, unsettled } = await compileTree(python, copy);
   return {
     compiled: await compiledUnder(copy),
     broken,
+    unsettled,
     cleanup: () => rm(copy, { recursive: true, force: true }),
   };
 }

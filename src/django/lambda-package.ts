@@ -115,6 +115,8 @@ export async function buildLambdaPackage(o: PackageOptions): Promise<LambdaPacka
             `${o.python}: the function fails if it imports them`,
     );
 
+  warnUnsettled(log, o.python, bytecode?.unsettled ?? []);
+
   const zip = new ZipFile();
   let unzippedBytes = 0;
   for (const path of [...entries.keys()].sort()) {
@@ -302,7 +304,7 @@ async function installedRequirements(
   ];
   try {
     await runPip(o.pythonCommand, args, o.project);
-    if (python) await compileTree(python, partial);
+    if (python) warnUnsettled(log, o.python, (await compileTree(python, partial)).unsettled);
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
     throw err;
@@ -312,6 +314,15 @@ async function installedRequirements(
   await rename(partial, dir);
   await pruneCache(o.cacheDir, dir);
   return { dir, requirements: requirements.map(([, text]) => text) };
+}
+
+/** Bytecode whose format Touchdown cannot read is shipped as Python wrote it: said once, not a failure. */
+function warnUnsettled(log: (line: string) => void, version: string, unsettled: string[]): void {
+  if (unsettled.length === 0) return;
+  log(
+    `warning: ${unsettled.length} .pyc files (${unsettled[0]}${unsettled.length > 1 ? ', …' : ''}) are in a ` +
+      `bytecode format Touchdown does not know (Python ${version}): two builds of the same input may differ in them`,
+  );
 }
 
 async function runPip(command: string | undefined, args: string[], cwd: string): Promise<void> {
