@@ -43,9 +43,12 @@ mapfile -t files < <({ find "$first" -name '*.test.js'; find .build/src .build/t
 concurrency=5
 pool=$(mktemp -d)
 pool_pids=()
+# Each server's pid is written beside its file, so that a file that finds them all still starting waits for one
+# (test/support/local-aws.ts) instead of starting a server of its own.
 for i in $(seq 1 "$concurrency"); do
   .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/server-$i.json" &
   pool_pids+=($!)
+  echo $! >"$pool/server-$i.pid"
 done
 # And two for the files that run apps (their images given per lease); when both are leased, such a file starts its
 # own (seconds of CPU to start it and build its backends). Six of the longest files (test/slowest.txt) run apps and
@@ -53,6 +56,7 @@ done
 for i in 1 2; do
   LOCAL_AWS_APPS=true .venv/bin/python scripts/local_aws.py --port 0 --detach >"$pool/apps-$i.json" &
   pool_pids+=($!)
+  echo $! >"$pool/apps-$i.pid"
 done
 # One boto3 peer for the whole run, which every file's Boto connects to (test/support/boto.ts): boto3's import
 # costs half a CPU second, paid once instead of in each of the hundred files that check with it.

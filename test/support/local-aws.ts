@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as pause } from 'node:timers/promises';
 import { AwsClients } from '../../src/aws/clients.js';
 import type { AwsModel } from './aws-model/proxy.js';
 import { repoRoot, venvPython } from './paths.js';
@@ -201,33 +202,44 @@ async function leasePooled(
   const dir = process.env.TOUCHDOWN_TEST_AWS_POOL;
   if (!dir) return undefined;
   const pattern = new RegExp(`^${kind}-\\d+\\.json$`);
-  for (const file of (await readdir(dir)).filter((f) => pattern.test(f)).sort()) {
-    let port: number;
-    let harness: number | undefined;
-    try {
-      ({ port, harness } = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
-        port: number;
-        harness?: number;
-      });
-    } catch {
-      continue; // still starting
+  // The first files of a run start with the servers: one still starting is waited for (seconds), where a server of
+  // the file's own would cost its start and first plan again; a server whose process is gone is not.
+  for (;;) {
+    let starting = false;
+    for (const file of (await readdir(dir)).filter((f) => pattern.test(f)).sort()) {
+      let port: number;
+      let harness: number | undefined;
+      try {
+        ({ port, harness } = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+          port: number;
+          harness?: number;
+        });
+      } catch {
+        const pid = Number(
+          await readFile(join(dir, file.replace(/\.json$/, '.pid')), 'utf8').catch(() => '0'),
+        );
+        starting ||= pid > 0 && alive(pid);
+        continue;
+      }
+      const lock = join(dir, `${file}.lease`);
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+      if (holder && holder !== process.pid && !alive(holder))
+        await rm(lock, { recursive: true, force: true });
+      try {
+        await mkdir(lock);
+      } catch {
+        continue; // leased by another test file
+      }
+      await writeFile(join(lock, 'pid'), String(process.pid));
+      return {
+        port,
+        harness,
+        release: () => rm(lock, { recursive: true, force: true }),
+      };
     }
-    const lock = join(dir, `${file}.lease`);
-    const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
-    if (holder && holder !== process.pid && !alive(holder)) await rm(lock, { recursive: true, force: true });
-    try {
-      await mkdir(lock);
-    } catch {
-      continue; // leased by another test file
-    }
-    await writeFile(join(lock, 'pid'), String(process.pid));
-    return {
-      port,
-      harness,
-      release: () => rm(lock, { recursive: true, force: true }),
-    };
+    if (!starting) return undefined;
+    await pause(50);
   }
-  return undefined;
 }
 
 /** The emulator's settings for this lease; the others back at the server's own (an unknown one is refused). */
