@@ -3,7 +3,6 @@
 // naming the field or flag and the fix, and that nothing was asked to change: AWS_ENDPOINT_URL points at an
 // endpoint of the case's own that records every request (most cases must not reach it at all).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { resourceTypes } from '../src/aws/registry.js';
 import { parseManifest } from '../src/config/load-manifest.js';
 import { ConfigError } from '../src/core/errors.js';
 import { Secrets } from '../src/django/secrets.js';
-import { touchdownBin } from './support/cli.js';
+import { runCliWithEnv } from './support/cli.js';
 import {
   changes,
   closedPort,
@@ -524,19 +523,15 @@ async function project(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-function run(args: string[], cwd: string, env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; ended: number }>((resolve) => {
-    const child = spawn(process.execPath, [touchdownBin, ...args], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr, ended: Date.now() }));
-  });
+/** This process's environment before any case: a case run here has the process's for its time. */
+const TEST_ENV = { ...process.env } as Record<string, string>;
+
+/**
+ * The command, in this test's process where it can run there (one at a time; spawning each of the eighty cases
+ * cost a command's start each, half a CPU second); a case that waits on timeouts runs as a process of its own.
+ */
+function run(args: string[], cwd: string, env: Record<string, string>, ownProcess: boolean) {
+  return runCliWithEnv(args, { cwd, env, process: ownProcess });
 }
 
 describe('bad input: refused with the field and the fix, nothing changed', { concurrency: 4 }, () => {
@@ -549,7 +544,7 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
       try {
         const cwd = await project(c.files ?? {});
         const env: Record<string, string> = {
-          ...(process.env as Record<string, string>),
+          ...TEST_ENV,
           AWS_ACCESS_KEY_ID: 'testing',
           AWS_SECRET_ACCESS_KEY: 'testing',
           AWS_REGION: 'us-east-1',
@@ -561,7 +556,7 @@ describe('bad input: refused with the field and the fix, nothing changed', { con
         };
         for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
         delete env.TOUCHDOWN_LOCK_BUCKET;
-        const r = await run(c.args, cwd, env);
+        const r = await run(c.args, cwd, env, c.within !== undefined);
         const said = c.on === 'stdout' ? r.stdout : r.stderr;
         assert.equal(r.code, c.code ?? 1, `exit code\n${r.stdout}\n${r.stderr}`);
         assert.match(said, c.says);

@@ -64,12 +64,39 @@ export function runCli(
   // One command at a time in this process: its folder, environment and streams are the process's while it runs.
   if (options.process || inProcess || OWN_PROCESS.has(args[0] ?? '') || usesDefinitionFile(args, options.cwd))
     return collect(startCli(args, options));
-  return runInProcess(args, options);
+  return runInProcess(args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.aws.env, NO_COLOR: '1', ...options.env } as Record<string, string>,
+  });
 }
+
+/**
+ * The command with exactly this environment (nothing of the test's own added), in this process when it can run
+ * here (see runCli), waiting for the commands run here before it; else as a process.
+ */
+export async function runCliWithEnv(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; process?: boolean },
+): Promise<CliResult> {
+  const ownProcess = () =>
+    collect(
+      spawn(process.execPath, [touchdownBin, ...args], {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+  if (options.process || OWN_PROCESS.has(args[0] ?? '') || usesDefinitionFile(args, options.cwd))
+    return ownProcess();
+  const turn = queue.then(() => (inProcess ? ownProcess() : runInProcess(args, options)));
+  queue = turn.catch(() => undefined);
+  return turn;
+}
+let queue: Promise<unknown> = Promise.resolve();
 
 async function runInProcess(
   args: string[],
-  options: { cwd: string; aws: LocalAws; env?: Record<string, string> },
+  options: { cwd: string; env: Record<string, string> },
 ): Promise<CliResult> {
   // Taken before the first await, so a second command started meanwhile gets a process of its own.
   inProcess = true;
@@ -90,11 +117,12 @@ async function runInProcess(
       },
     }) as unknown as NodeJS.WriteStream;
   try {
-    // As the child process gets it: no terminal anywhere, standard input empty.
+    // As the child process gets it: no terminal anywhere, standard input empty, only its own environment.
     streams.stdin = Readable.from([]) as unknown as NodeJS.ReadStream;
     streams.stdout = sink('stdout');
     streams.stderr = sink('stderr');
-    Object.assign(process.env, options.aws.env, { NO_COLOR: '1' }, options.env);
+    for (const key of Object.keys(process.env)) if (!(key in options.env)) delete process.env[key];
+    Object.assign(process.env, options.env);
     process.chdir(options.cwd);
     const code = await main([process.execPath, touchdownBin, ...args]).catch((err: Error) => {
       // What Node does with the unhandled rejection that would end the child process.
