@@ -266,7 +266,8 @@ async function installedRequirements(
         python: o.python,
         platforms,
         adapter: APIG_WSGI,
-        bytecode: Boolean(python),
+        // The way bytecode is written (src/django/pyc.ts) is part of the install: caches from before it install again.
+        bytecode: python ? 'settled' : false,
       }),
     )
     .digest('hex')
