@@ -12,6 +12,8 @@ const HEADER = 16;
 
 /** Type codes whose payload is a 4-byte size then that many bytes (bytes, str in their spellings). */
 const SIZED = new Set('stuaA');
+/** Type codes of fixed size: a 32-bit int, a binary float, a binary complex. */
+const FIXED: Record<string, number> = { i: 4, g: 8, y: 16 };
 /** Type codes with no payload: NULL, None, False, True, StopIteration, Ellipsis. */
 const EMPTY = new Set('0NFTS.');
 /** Values never written as a back-reference. */
@@ -25,8 +27,8 @@ interface Node {
   parts: (number | Node)[];
   /** For a back-reference ('r'), the object it names. */
   target?: Node;
-  /** The value's number (equal values, equal numbers); undefined for code objects and their containers. */
-  value?: number;
+  /** The value's number (equal values, equal numbers); null for code objects and their containers. */
+  value?: number | null;
 }
 
 const resolve = (node: Node): Node => node.target ?? node;
@@ -44,8 +46,10 @@ export function canonicalPyc(pyc: Buffer): Buffer | undefined {
   }
   // Equal values get one number: a leaf by its bytes, a container by its type, raw bytes and its items' numbers.
   const numbers = new Map<string, number>();
-  const number = (node: Node): number | undefined => {
-    if (node.value !== undefined || UNKEYED.has(node.type)) return node.value;
+  const number = (node: Node): number | null => {
+    if (node.value !== undefined) return node.value;
+    node.value = null;
+    if (UNKEYED.has(node.type)) return null;
     let key = node.type;
     const { parts } = node;
     for (let i = 0; i < parts.length; i++) {
@@ -54,7 +58,7 @@ export function canonicalPyc(pyc: Buffer): Buffer | undefined {
         key += pyc.toString('latin1', p, parts[++i] as number);
       } else {
         const n = number(resolve(p));
-        if (n === undefined) return undefined;
+        if (n === null) return null;
         // Above latin1, so never confused with raw bytes.
         key += `\u0100${n}\u0100`;
       }
@@ -63,7 +67,7 @@ export function canonicalPyc(pyc: Buffer): Buffer | undefined {
     node.value = numbers.get(key)!;
     return node.value;
   };
-  const shared = (n: Node) => (SINGLETONS.has(n.type) ? undefined : number(n));
+  const shared = (n: Node) => (SINGLETONS.has(n.type) ? undefined : (number(n) ?? undefined));
 
   // Two walks in the same order: the first counts each value, so that the second marks the first of those that
   // repeat (the reader numbers marked objects as it meets them) and refers back to it after.
@@ -179,6 +183,11 @@ class Reader {
       this.raw(parts, this.int32(parts));
       return node;
     }
+    const fixed = FIXED[type];
+    if (fixed) {
+      this.raw(parts, fixed);
+      return node;
+    }
     switch (type) {
       case 'r': {
         node.target = this.flagged[this.data.readInt32LE(this.pos)];
@@ -186,15 +195,6 @@ class Reader {
         if (!node.target) throw new Error('reference to an object not read yet');
         break;
       }
-      case 'i':
-        this.raw(parts, 4);
-        break;
-      case 'g':
-        this.raw(parts, 8);
-        break;
-      case 'y':
-        this.raw(parts, 16);
-        break;
       case 'l':
         this.raw(parts, Math.abs(this.int32(parts)) * 2);
         break;
@@ -211,10 +211,9 @@ class Reader {
       case '[':
       case '<':
       case '>':
-        this.items(parts, this.int32(parts));
-        break;
       case ')':
-        this.items(parts, this.byte(parts));
+        // A small tuple counts its items in one byte, other containers in four.
+        this.items(parts, type === ')' ? this.byte(parts) : this.int32(parts));
         break;
       case '{':
         // Key, value pairs until a NULL key.
