@@ -162,6 +162,17 @@ describe('the Lambda package', () => {
     );
   });
 
+  it("installs what needs the runtime's Python when this machine's python3 is older (pip is run by the runtime's)", async () => {
+    // Django 6.1 requires Python 3.12; this machine's python3 is 3.11, whose pip refused it despite --python-version.
+    const project = await copyOfXkcd();
+    await writeFile(join(project, 'requirements.txt'), 'Django>=6.1,<6.2\n');
+    const { pythonCommand: _venv, ...machine } = options;
+    const pkg = await buildLambdaPackage({ ...machine, project, cacheDir: join(project, 'cache') });
+    const names = (await entriesOf(pkg.zip)).map((e) => e.name);
+    assert.ok(names.includes('django/__init__.py'));
+    assert.ok(names.includes('django/__pycache__/__init__.cpython-312.pyc'));
+  });
+
   it('says which requirement has no wheel for Lambda, in pip’s words', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'touchdown-bad-requirements-'));
     await writeFile(join(dir, 'requirements.txt'), 'touchdown-no-such-package-xyz==1.0\n');

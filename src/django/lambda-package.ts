@@ -304,7 +304,7 @@ async function installedRequirements(
     APIG_WSGI,
   ];
   try {
-    await runPip(o.pythonCommand, args, o.project);
+    await runPip(o.pythonCommand, args, o.project, python);
     if (python) warnUnsettled(log, o.python, (await compileTree(python, partial)).unsettled);
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
@@ -326,8 +326,18 @@ function warnUnsettled(log: (line: string) => void, version: string, unsettled: 
   );
 }
 
-async function runPip(command: string | undefined, args: string[], cwd: string): Promise<void> {
-  const candidates = command ? [command] : ['python3', 'python'];
+/**
+ * pip, run by the given Python, else by the runtime's own version when this machine has it (pip 23 checked
+ * Requires-Python against the Python running it despite --python-version: Django 6.1 "requires a different
+ * Python: 3.11.7" on a machine whose python3 is 3.11), else python3.
+ */
+async function runPip(
+  command: string | undefined,
+  args: string[],
+  cwd: string,
+  runtime?: string,
+): Promise<void> {
+  const candidates = command ? [command] : [...(runtime ? [runtime] : []), 'python3', 'python'];
   for (const python of candidates) {
     const result = await new Promise<{ code: number | string; output: string }>((resolve) => {
       execFile(python, args, { cwd, maxBuffer: 64 * MB }, (err, stdout, stderr) =>
@@ -337,7 +347,8 @@ async function runPip(command: string | undefined, args: string[], cwd: string):
         }),
       );
     });
-    if (result.code === 'ENOENT') continue;
+    // Not there, or a Python without pip (uv installs them so): the next one.
+    if (result.code === 'ENOENT' || /No module named pip\b/.test(result.output)) continue;
     if (result.code === 0) return;
     const tail = result.output
       .split('\n')
